@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// pour — a fast installer for Homebrew bottles on Grand Central Dispatch.
+import PackageDescription
+
+let package = Package(
+    name: "pour",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "PourCore", targets: ["PourCore"]),
+        .executable(name: "pour", targets: ["pour"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: one module map + shim header each, installed from apt.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+
+        .target(name: "PourCore",
+                dependencies: ["CCurl", "CCrypto", "CZstd", "CArchive"],
+                path: "Sources/Core"),
+        .executableTarget(name: "pour",
+                          dependencies: ["PourCore",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/CLI"),
+
+        .testTarget(name: "PourCoreTests", dependencies: ["PourCore"], path: "Tests/PourCoreTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,123 @@
+/// One formula as pour needs it, already specialised for a bottle tag: `variations[tag]` merged
+/// onto the top level, `uses_from_macos` folded into the runtime dependencies on Linux and the
+/// keg-only Linux exception applied.
+///
+/// Immutable value; safe to share across queues.
+public struct Formula: Hashable, Sendable {
+    public var name: String
+    public var fullName: String
+    public var tap: String
+    public var aliases: [String]
+    public var oldnames: [String]
+    public var desc: String?
+    public var homepage: String?
+    public var license: String?
+    /// `versions.stable`.
+    public var version: String
+    public var revision: Int
+    public var versionScheme: Int
+    /// Runtime dependencies for the tag (dependencies + runtime `uses_from_macos` on Linux), in
+    /// declaration order, without duplicates.
+    public var dependencies: [String]
+    public var buildDependencies: [String]
+    public var testDependencies: [String]
+    public var recommendedDependencies: [String]
+    public var optionalDependencies: [String]
+    /// The bottle for the tag (after the `all`/older-macOS fallback), or nil when none exists.
+    public var bottle: Bottle?
+    public var kegOnly: Bool
+    public var kegOnlyReason: String?
+    public var caveats: String?
+    public var conflictsWith: [String]
+    public var linkOverwrite: [String]
+    public var deprecated: Bool
+    public var disabled: Bool
+    public var postInstallDefined: Bool
+
+    /// `version` plus `_N` when `revision` N > 0: the keg directory name.
+    public var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }
+
+    public init(name: String, fullName: String? = nil, tap: String = "homebrew/core",
+                aliases: [String] = [], oldnames: [String] = [], desc: String? = nil,
+                homepage: String? = nil, license: String? = nil, version: String,
+                revision: Int = 0, versionScheme: Int = 0, dependencies: [String] = [],
+                buildDependencies: [String] = [], testDependencies: [String] = [],
+                recommendedDependencies: [String] = [], optionalDependencies: [String] = [],
+                bottle: Bottle? = nil, kegOnly: Bool = false, kegOnlyReason: String? = nil,
+                caveats: String? = nil, conflictsWith: [String] = [], linkOverwrite: [String] = [],
+                deprecated: Bool = false, disabled: Bool = false, postInstallDefined: Bool = false) {
+        self.name = name
+        self.fullName = fullName ?? name
+        self.tap = tap
+        self.aliases = aliases
+        self.oldnames = oldnames
+        self.desc = desc
+        self.homepage = homepage
+        self.license = license
+        self.version = version
+        self.revision = revision
+        self.versionScheme = versionScheme
+        self.dependencies = dependencies
+        self.buildDependencies = buildDependencies
+        self.testDependencies = testDependencies
+        self.recommendedDependencies = recommendedDependencies
+        self.optionalDependencies = optionalDependencies
+        self.bottle = bottle
+        self.kegOnly = kegOnly
+        self.kegOnlyReason = kegOnlyReason
+        self.caveats = caveats
+        self.conflictsWith = conflictsWith
+        self.linkOverwrite = linkOverwrite
+        self.deprecated = deprecated
+        self.disabled = disabled
+        self.postInstallDefined = postInstallDefined
+    }
+}
+
+/// The bottle file chosen for one formula and tag.
+public struct Bottle: Hashable, Sendable {
+    /// The tag whose file was chosen (may be `all` or an older macOS than the running one).
+    public var tag: BottleTag
+    /// Download URL as published (`<root_url>/<image>/blobs/sha256:<sha256>`).
+    public var url: String
+    /// Lower-case hex SHA-256 of the bottle file.
+    public var sha256: String
+    public var cellar: CellarKind
+    public var rebuild: Int
+    public var rootURL: String
+
+    public init(tag: BottleTag, url: String, sha256: String, cellar: CellarKind, rebuild: Int = 0, rootURL: String) {
+        self.tag = tag
+        self.url = url
+        self.sha256 = sha256
+        self.cellar = cellar
+        self.rebuild = rebuild
+        self.rootURL = rootURL
+    }
+}
+
+/// The `cellar` value of a bottle file.
+public enum CellarKind: Hashable, Sendable {
+    /// `:any` — placeholders in text files and binaries; both are relocated.
+    case any
+    /// `:any_skip_relocation` — text replacement only.
+    case anySkipRelocation
+    /// An absolute Cellar path the bottle was built for; pourable only into exactly that Cellar.
+    case pinned(String)
+
+    public init(jsonValue: String) {
+        switch jsonValue {
+        case ":any", "any": self = .any
+        case ":any_skip_relocation", "any_skip_relocation": self = .anySkipRelocation
+        default: self = .pinned(jsonValue)
+        }
+    }
+
+    public var jsonValue: String {
+        switch self {
+        case .any: return ":any"
+        case .anySkipRelocation: return ":any_skip_relocation"
+        case .pinned(let path): return path
+        }
+    }
+}
