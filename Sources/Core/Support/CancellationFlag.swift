@@ -1,0 +1,14 @@
+/// A one-way "stop" flag checked by long-running blocking work (extraction, relocation, linking)
+/// at safe points between units of work.
+///
+/// Thread-safe: the flag lives in a `Locked` box and may be set and read from any queue.
+public final class CancellationFlag: Sendable {
+    private let state = Locked(false)
+
+    public init() {}
+
+    /// Requests cancellation. Idempotent.
+    public func cancel() { state.withLock { $0 = true } }
+
+    public var isCancelled: Bool { state.current }
+}
