@@ -22,6 +22,11 @@ static inline CURLcode pour_easy_getinfo_ptr(CURL *h, CURLINFO i, void **v) { re
 
 static inline CURLMcode pour_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
+/// CURLPAUSE_CONT is a composite macro; resume a paused transfer (I/O thread only).
+static inline CURLcode pour_easy_unpause(CURL *h) { return curl_easy_pause(h, CURLPAUSE_CONT); }
+/// The magic return value of a write callback that pauses the transfer.
+static inline size_t pour_writefunc_pause(void) { return CURL_WRITEFUNC_PAUSE; }
+
 /// CURLVERSION_NOW is a macro alias that does not import into Swift.
 static inline const curl_version_info_data *pour_curl_version_info(void) { return curl_version_info(CURLVERSION_NOW); }
 

@@ -8,6 +8,6 @@ struct Pour: ParsableCommand {
         commandName: "pour",
         abstract: "A fast installer for Homebrew bottles.",
         version: PourVersion.string,
-        subcommands: []
+        subcommands: [InstallCommand.self]
     )
 }

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import PourCore
+
+/// `pour install NAME...`
+struct InstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install formulae and their runtime dependencies from bottles.")
+
+    @Argument(help: "Formula names (aliases and old names work too).")
+    var names: [String]
+
+    @OptionGroup var prefixOptions: PrefixOptions
+
+    @Option(name: .shortAndLong, help: "Downloads in flight at once.")
+    var jobs: Int?
+
+    @Flag(help: "Reinstall requested formulae even when already installed.")
+    var force = false
+
+    @Flag(name: .customLong("no-link"), help: "Do not link into the prefix (only opt/ links are made).")
+    var noLink = false
+
+    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
+    var noWait = false
+
+    @Flag(name: .shortAndLong, help: "Print only errors and the summary.")
+    var quiet = false
+
+    @Flag(help: "Print one JSON object per event (NDJSON) instead of progress.")
+    var json = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        var configuration = prefixOptions.configuration()
+        if let jobs { configuration.jobs = jobs }
+        configuration.waitForLock = !noWait
+        let renderer = ProgressRendering.make(json: json, quiet: quiet)
+        let installer = Installer(configuration: configuration)
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Locked<Result<InstallReport, InstallError>?>(nil)
+        let handle = installer.install(names, options: InstallOptions(force: force, link: !noLink),
+                                       callbackQueue: renderer.queue,
+                                       events: { event in renderer.render(event) },
+                                       completion: { result in
+                                           renderer.finish(result)
+                                           outcome.withLock { $0 = result }
+                                           done.signal()
+                                       })
+        let trap = SignalTrap { _ in
+            renderer.note("cancelling — removing partial downloads and staging (press Ctrl-C again to quit at once)")
+            handle.cancel()
+        }
+        done.wait()
+        switch outcome.current {
+        case .success(let report)?:
+            if !report.succeeded { throw ExitCode.failure }
+        case .failure(.cancelled)?:
+            throw ExitCode(128 + (trap.firstSignal ?? SIGINT))
+        case .failure?, nil:
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import PourCore
+
+/// How `pour install` shows what happens. Every method is called on `queue` (the installer's
+/// callback queue), except `note`, which hops onto it.
+protocol ProgressRendering: AnyObject, Sendable {
+    /// The serial queue events are delivered on; renderers confine their state to it.
+    var queue: DispatchQueue { get }
+    func render(_ event: InstallEvent)
+    func note(_ message: String)
+    func finish(_ result: Result<InstallReport, InstallError>)
+}
+
+
+extension ProgressRendering {
+    /// Picks NDJSON, live bars (stderr is a terminal) or plain lines.
+    static func make(json: Bool, quiet: Bool) -> any ProgressRendering {
+        if json { return JSONProgress() }
+        if !quiet && isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb" {
+            return TerminalProgress()
+        }
+        return LineProgress(quiet: quiet)
+    }
+}
+
+enum ProgressText {
+    static func bytes(_ count: Int64) -> String {
+        let value = Double(count)
+        if value >= 1 << 30 { return String(format: "%.2f GB", value / Double(1 << 30)) }
+        if value >= 1 << 20 { return String(format: "%.1f MB", value / Double(1 << 20)) }
+        if value >= 1 << 10 { return String(format: "%.0f KB", value / Double(1 << 10)) }
+        return "\(count) B"
+    }
+
+    /// The one-line message for an event, or nil for events that only move progress bars.
+    static func line(for event: InstallEvent) -> String? {
+        switch event {
+        case .waitingForLock(let message): return "==> \(message)"
+        case .resolving(let names): return "==> Resolving \(names.joined(separator: " "))"
+        case .planned(let install, let already):
+            var text = "==> Installing \(install.count) package\(install.count == 1 ? "" : "s")"
+            if !install.isEmpty { text += ": " + install.map { "\($0.name) \($0.pkgVersion)" }.joined(separator: ", ") }
+            if !already.isEmpty { text += " (already installed: \(already.joined(separator: ", ")))" }
+            return text
+        case .downloadStarted, .downloadProgress, .extracting, .committed, .linked: return nil
+        case .downloadRetrying(let name, let attempt, let delay, let reason):
+            return "Warning: \(name): attempt \(attempt) failed (\(reason)); retrying in \(String(format: "%.1f", delay)) s"
+        case .downloadFinished(let name, let bytes, let fromCache):
+            return fromCache ? "==> \(name): using cached bottle" : "==> Downloaded \(name) (\(ProgressText.bytes(bytes)))"
+        case .extracted(let name, let files, let bytes):
+            return "==> Poured \(name) (\(files) files, \(ProgressText.bytes(bytes)))"
+        case .installed(let name, let version): return "🍺 \(name) \(version)"
+        case .skipped(let name, let reason): return "Skipped \(name): \(reason)"
+        case .failed(let name, let message): return "Error: \(name): \(message)"
+        case .caveats(let name, let text): return "==> Caveats for \(name)\n\(text)"
+        }
+    }
+
+    static func summary(_ result: Result<InstallReport, InstallError>) -> String {
+        switch result {
+        case .success(let report):
+            return summary(report, prefix: report.succeeded ? "==> Done" : "==> Finished with errors")
+        case .failure(.cancelled(let report)):
+            return summary(report, prefix: "==> Cancelled")
+        case .failure(let error):
+            return "Error: \(error.description)"
+        }
+    }
+
+    private static func summary(_ report: InstallReport, prefix: String) -> String {
+        var parts = ["\(report.installed.count) installed"]
+        if !report.alreadyInstalled.isEmpty { parts.append("\(report.alreadyInstalled.count) already installed") }
+        if !report.skipped.isEmpty { parts.append("\(report.skipped.count) skipped (\(report.skipped.joined(separator: ", ")))") }
+        if !report.failed.isEmpty { parts.append("\(report.failed.count) failed (\(report.failed.joined(separator: ", ")))") }
+        parts.append("\(bytes(report.networkBytes)) downloaded")
+        return "\(prefix): \(parts.joined(separator: ", ")) in \(String(format: "%.1f", report.seconds)) s"
+    }
+}
+
+/// Writes to stderr in one call (so concurrent writers never interleave within a line).
+func writeStderr(_ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+        if n <= 0 { break }
+        offset += n
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+
+/// Gathers the formula metadata an install needs: each requested formula's JSON and, breadth
+/// first, its runtime dependencies', fetched in parallel through the transfer engine and cached
+/// under `<cache>/api/formula/<name>.json`.
+///
+/// A cached file younger than `apiMaxAge` is used without network (so a repeated install is fully
+/// offline); an older one is refreshed, and used anyway when the refresh fails. A name the API
+/// does not know by itself (an alias, an old name, a typo) makes the fetcher load the full
+/// `formula.json` once, so the resolver can map aliases/oldnames and suggest close matches.
+///
+/// Confinement: all state lives on `queue` (serial); `@unchecked Sendable` for that reason.
+final class FormulaFetcher: @unchecked Sendable {
+    private let engine: TransferEngine
+    private let configuration: InstallConfiguration
+    private let queue: DispatchQueue
+    private var catalog: FormulaCatalog
+    private var requestedNames: Set<String> = []
+    private var outstanding = 0
+    private var unknown: [String] = []
+    private var failure: InstallError?
+    private var fetches: [MemoryFetch] = []
+    private var cancelled = false
+    private var completion: ((Result<FormulaCatalog, InstallError>) -> Void)?
+
+    init(engine: TransferEngine, configuration: InstallConfiguration, queue: DispatchQueue) {
+        self.engine = engine
+        self.configuration = configuration
+        self.queue = queue
+        self.catalog = FormulaCatalog(tag: configuration.bottleTag, formulae: [])
+    }
+
+    /// Fetches the closure of `names`; `completion` runs on `queue`.
+    func fetchClosure(of names: [String], completion: @escaping (Result<FormulaCatalog, InstallError>) -> Void) {
+        queue.async { [self] in
+            self.completion = completion
+            for name in names { request(FormulaFetcher.canonicalRequestName(name)) }
+            finishIfDone()
+        }
+    }
+
+    func cancel() {
+        queue.async { [self] in
+            cancelled = true
+            fetches.forEach { $0.cancel() }
+        }
+    }
+
+    /// `homebrew/core/foo` and `foo` name the same formula; other taps are not served by the API.
+    static func canonicalRequestName(_ name: String) -> String {
+        name.hasPrefix("homebrew/core/") ? String(name.dropFirst("homebrew/core/".count)) : name
+    }
+
+    /// Formula names are file and URL components: refuse anything that could escape either.
+    static func isSafeName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.count <= 128, !name.hasPrefix("."), !name.contains("..") else { return false }
+        return name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "@+._-".unicodeScalars.contains($0) }
+            && name.unicodeScalars.allSatisfy(\.isASCII)
+    }
+
+    private func cachePath(_ name: String) -> String { "\(configuration.layout.api)/formula/\(name).json" }
+
+    private func request(_ name: String) {
+        guard !requestedNames.contains(name), catalog.formula(named: name) == nil else { return }
+        requestedNames.insert(name)
+        guard FormulaFetcher.isSafeName(name) else {
+            unknown.append(name)
+            return
+        }
+        let path = cachePath(name)
+        if let data = FormulaFetcher.freshCache(at: path, maxAge: configuration.apiMaxAge) {
+            if add(data, source: path) { return }
+        }
+        outstanding += 1
+        let source = DownloadSource(url: configuration.endpoints.formulaJSONURL(name))
+        let fetch = MemoryFetch(engine: engine, source: source, policy: configuration.retryPolicy,
+                                timeouts: configuration.timeouts, maxBytes: 16 << 20, queue: queue) { [self] result in
+            outstanding -= 1
+            switch result {
+            case .success(let data):
+                if add(data, source: source.url) { FormulaFetcher.store(data, at: path) }
+            case .failure(.httpStatus(404, _, _)):
+                unknown.append(name)
+            case .failure(let error):
+                if let stale = FileManager.default.contents(atPath: path), add(stale, source: path) {
+                    break
+                }
+                if failure == nil { failure = error == .cancelled ? .cancelled(FormulaFetcher.emptyReport) : .metadata(error) }
+            }
+            finishIfDone()
+        }
+        fetches.append(fetch)
+        fetch.start()
+    }
+
+    /// Adds one formula object and requests its runtime dependencies. Returns false when the data
+    /// does not decode (the caller then tries the network or reports the error).
+    private func add(_ data: Data, source: String) -> Bool {
+        do {
+            catalog = try catalog.adding(formulaObject: data, source: source)
+        } catch {
+            if failure == nil { failure = .registry(error) }
+            return false
+        }
+        guard let added = catalog.formulae.last else { return true }
+        for dependency in added.dependencies { request(dependency) }
+        return true
+    }
+
+    private func finishIfDone() {
+        guard outstanding == 0, let completion else { return }
+        if cancelled {
+            self.completion = nil
+            return completion(.failure(.cancelled(FormulaFetcher.emptyReport)))
+        }
+        if let failure {
+            self.completion = nil
+            return completion(.failure(failure))
+        }
+        if !unknown.isEmpty {
+            let names = unknown
+            unknown = []
+            return loadFullCatalogue(thenRequest: names)
+        }
+        self.completion = nil
+        completion(.success(catalog))
+    }
+
+    /// Loads `formula.json` (cached like the per-formula files) and merges it under what was
+    /// already fetched, so aliases, old names and suggestions work.
+    private func loadFullCatalogue(thenRequest names: [String]) {
+        let path = "\(configuration.layout.api)/formula.json"
+        let merge: (Data, String) -> Void = { [self] data, source in
+            do {
+                let full = try FormulaCatalog(tag: configuration.bottleTag, formulaArray: data, source: source)
+                let fetchedNames = Set(catalog.names)
+                catalog = FormulaCatalog(tag: configuration.bottleTag,
+                                         formulae: catalog.formulae + full.formulae.filter { !fetchedNames.contains($0.name) })
+            } catch {
+                if failure == nil { failure = .registry(error) }
+            }
+            // The resolver reports names that are still unknown, with suggestions.
+            finishIfDone()
+        }
+        if let data = FormulaFetcher.freshCache(at: path, maxAge: configuration.apiMaxAge) {
+            return merge(data, path)
+        }
+        outstanding += 1
+        let source = DownloadSource(url: "\(configuration.endpoints.apiDomain)/formula.json")
+        let fetch = MemoryFetch(engine: engine, source: source, policy: configuration.retryPolicy,
+                                timeouts: configuration.timeouts, maxBytes: 512 << 20, queue: queue) { [self] result in
+            outstanding -= 1
+            switch result {
+            case .success(let data):
+                FormulaFetcher.store(data, at: path)
+                merge(data, source.url)
+            case .failure(let error):
+                if let stale = FileManager.default.contents(atPath: path) {
+                    merge(stale, path)
+                } else {
+                    // Without the catalogue the unknown names simply stay unknown.
+                    _ = error
+                    finishIfDone()
+                }
+            }
+        }
+        fetches.append(fetch)
+        fetch.start()
+        _ = names
+    }
+
+    static let emptyReport = InstallReport(packages: [], networkBytes: 0, seconds: 0, cancelled: true)
+
+    static func freshCache(at path: String, maxAge: Double) -> Data? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let modified = attributes[.modificationDate] as? Date,
+              Date().timeIntervalSince(modified) < maxAge else { return nil }
+        return FileManager.default.contents(atPath: path)
+    }
+
+    /// Writes a cache file atomically (temp + rename) so a reader never sees half a file.
+    static func store(_ data: Data, at path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

@@ -1,0 +1,30 @@
+/// One thing that happened during an install, delivered in order on the caller's queue.
+///
+/// Events are values: an embedder can render them, log them, or encode them (`pour --json`).
+public enum InstallEvent: Sendable, Equatable {
+    /// Another pour holds the prefix lock; the message says who and where.
+    case waitingForLock(message: String)
+    case resolving(names: [String])
+    /// The plan: packages to install (in dependency order) and those already installed.
+    case planned(install: [PlannedPackage], alreadyInstalled: [String])
+    case downloadStarted(name: String)
+    case downloadProgress(name: String, receivedBytes: Int64, totalBytes: Int64?)
+    case downloadRetrying(name: String, attempt: Int, delaySeconds: Double, reason: String)
+    case downloadFinished(name: String, bytes: Int64, fromCache: Bool)
+    case extracting(name: String)
+    case extracted(name: String, files: Int, bytes: Int64)
+    case committed(name: String, kegPath: String)
+    case linked(name: String, links: Int)
+    case installed(name: String, pkgVersion: String)
+    case skipped(name: String, reason: String)
+    case failed(name: String, message: String)
+    case caveats(name: String, text: String)
+}
+
+/// One package the plan will install.
+public struct PlannedPackage: Sendable, Equatable {
+    public var name: String
+    public var pkgVersion: String
+    public var requested: Bool
+    public var kegOnly: Bool
+}

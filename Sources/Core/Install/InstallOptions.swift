@@ -1,0 +1,13 @@
+/// Per-call choices for `Installer.install`.
+public struct InstallOptions: Sendable, Equatable {
+    /// Reinstall requested formulae even when their keg is already in the Cellar.
+    public var force: Bool
+    /// Link kegs into the prefix (`false` = `--no-link`: only the `opt/<name>` link is made, as for
+    /// keg-only formulae, so dependents still find them).
+    public var link: Bool
+
+    public init(force: Bool = false, link: Bool = true) {
+        self.force = force
+        self.link = link
+    }
+}

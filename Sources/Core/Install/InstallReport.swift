@@ -1,0 +1,30 @@
+/// What became of one package in an install run.
+public enum PackageOutcome: Sendable, Equatable {
+    case installed
+    /// Already in the Cellar at the wanted version (and not forced).
+    case alreadyInstalled
+    /// Not attempted because a dependency failed (named) or the run was cancelled.
+    case skipped(reason: String)
+    case failed(PackageFailure)
+}
+
+/// The result of an install run: one outcome per package of the plan, plus totals.
+public struct InstallReport: Sendable, Equatable {
+    /// Outcomes in plan order (dependencies first).
+    public var packages: [(name: String, pkgVersion: String, outcome: PackageOutcome)]
+    public var networkBytes: Int64
+    public var seconds: Double
+    public var cancelled: Bool
+
+    public var installed: [String] { packages.filter { $0.outcome == .installed }.map(\.name) }
+    public var alreadyInstalled: [String] { packages.filter { $0.outcome == .alreadyInstalled }.map(\.name) }
+    public var failed: [String] { packages.filter { if case .failed = $0.outcome { return true } else { return false } }.map(\.name) }
+    public var skipped: [String] { packages.filter { if case .skipped = $0.outcome { return true } else { return false } }.map(\.name) }
+    public var succeeded: Bool { !cancelled && failed.isEmpty && skipped.isEmpty }
+
+    public static func == (lhs: InstallReport, rhs: InstallReport) -> Bool {
+        lhs.networkBytes == rhs.networkBytes && lhs.cancelled == rhs.cancelled
+            && lhs.packages.map(\.name) == rhs.packages.map(\.name)
+            && lhs.packages.map(\.outcome) == rhs.packages.map(\.outcome)
+    }
+}

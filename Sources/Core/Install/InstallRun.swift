@@ -1,0 +1,394 @@
+import Foundation
+
+/// One `install` call from start to report: resolve → download → extract → commit → link.
+///
+/// Queues (Docs/Design.md has the picture):
+/// - `runQueue` (serial) owns every mutable property below and every `PackageJob`. All stage
+///   completions hop back onto it; it decides what runs next. It never blocks.
+/// - Downloads run on the transfer engine (one I/O thread); each download's sink queue hashes and
+///   writes its bytes.
+/// - `extractions` (an `OperationQueue`, width = active cores, QoS utility — below the I/O thread's
+///   user-initiated) extracts, relocates and writes the receipt in a private staging directory.
+/// - `linkQueue` (serial, utility) commits kegs into the Cellar and links them, one package at a
+///   time, dependencies first. A commit+link unit is never interrupted, so a package is either
+///   fully installed and linked or absent.
+/// - Set-up (lock, directories) and tear-down (staging removal, engine shutdown) run on a global
+///   utility queue because they block.
+///
+/// Errors: a package's failure finishes it as `.failed` and every package depending on it as
+/// `.skipped`; independent packages carry on. Cancellation finishes every unfinished package as
+/// `.skipped("cancelled")` once its in-flight stage has stopped.
+///
+/// `@unchecked Sendable`: state is confined to `runQueue` as described.
+final class InstallRun: @unchecked Sendable {
+    private let configuration: InstallConfiguration
+    private let requestedNames: [String]
+    private let options: InstallOptions
+    private let callbackQueue: DispatchQueue
+    private let emit: @Sendable (InstallEvent) -> Void
+    private var completion: (@Sendable (Result<InstallReport, InstallError>) -> Void)?
+
+    private let runQueue = DispatchQueue(label: "pour.install.run", qos: .userInitiated)
+    private let linkQueue = DispatchQueue(label: "pour.install.link", qos: .utility)
+    private let extractions: OperationQueue
+    private let cancellation = CancellationFlag()
+    private let startTime = DispatchTime.now()
+
+    // runQueue state
+    private var engine: TransferEngine?
+    private var fetcher: FormulaFetcher?
+    private var lock: PrefixLock?
+    private var stagingRoot: String
+    private var jobs: [String: PackageJob] = [:]
+    private var order: [String] = []
+    private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
+    private var networkBytes: Int64 = 0
+    private var cancelled = false
+    /// True once `plan` has created the jobs; before that only `finishRun` can end the run.
+    private var planned = false
+    private var finishing = false
+
+    init(configuration: InstallConfiguration, names: [String], options: InstallOptions, callbackQueue: DispatchQueue,
+         events: @escaping @Sendable (InstallEvent) -> Void,
+         completion: @escaping @Sendable (Result<InstallReport, InstallError>) -> Void) {
+        self.configuration = configuration
+        self.requestedNames = names
+        self.options = options
+        self.callbackQueue = callbackQueue
+        self.emit = { event in callbackQueue.async { events(event) } }
+        self.completion = completion
+        extractions = OperationQueue()
+        extractions.name = "pour.extract"
+        extractions.maxConcurrentOperationCount = configuration.extractionWidth
+        extractions.qualityOfService = .utility
+        stagingRoot = "\(configuration.layout.staging)/run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    // MARK: - Start
+
+    func start() {
+        DispatchQueue.global(qos: .utility).async { [self] in
+            switch preparePrefix() {
+            case .failure(let error):
+                runQueue.async { self.finishRun(error: error) }
+            case .success(let lock):
+                runQueue.async { [self] in
+                    self.lock = lock
+                    guard !cancelled else { return finishRun(error: nil) }
+                    fetchMetadata()
+                }
+            }
+        }
+    }
+
+    func cancel() {
+        runQueue.async { [self] in
+            guard !cancelled else { return }
+            cancelled = true
+            cancellation.cancel()
+            fetcher?.cancel()
+            for name in order {
+                guard let job = jobs[name] else { continue }
+                switch job.phase {
+                case .downloading:
+                    if let download = job.download { download.cancel() } else { finish(job, .skipped(reason: "cancelled")) }
+                case .staged:
+                    finish(job, .skipped(reason: "cancelled"))
+                case .extracting, .committing, .finished:
+                    break // in-flight stages report back and are finished then
+                }
+            }
+            finishIfDone()
+        }
+    }
+
+    /// Creates the prefix directories, takes the prefix lock and removes staging directories left
+    /// by runs that died (we hold the lock, so no live run owns them). Blocking; utility queue.
+    private func preparePrefix() -> Result<PrefixLock, InstallError> {
+        let layout = configuration.layout
+        for directory in [layout.prefix, layout.cellar, layout.locks, layout.downloads, layout.api] {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                return .failure(.setup(path: directory, message: "\(InstallRun.reason(error)); check that it is writable or pass another --prefix/--cache"))
+            }
+        }
+        guard access(layout.cellar, W_OK) == 0 else {
+            return .failure(.setup(path: layout.cellar, message: "not writable; fix its permissions or pass another --prefix"))
+        }
+        let lock: PrefixLock
+        do {
+            lock = try PrefixLock.acquire(layout: layout, wait: configuration.waitForLock) { [emit] message in
+                emit(.waitingForLock(message: message))
+            }
+        } catch {
+            return .failure(.prefixBusy(error))
+        }
+        if let stale = try? FileManager.default.contentsOfDirectory(atPath: layout.staging) {
+            for entry in stale { try? FileManager.default.removeItem(atPath: layout.staging + "/" + entry) }
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
+        } catch {
+            lock.release()
+            return .failure(.setup(path: stagingRoot, message: InstallRun.reason(error)))
+        }
+        return .success(lock)
+    }
+
+    private static func reason(_ error: Error) -> String {
+        (error as NSError).localizedFailureReason ?? error.localizedDescription
+    }
+
+    // MARK: - Resolve and plan (runQueue)
+
+    private func fetchMetadata() {
+        guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle) else {
+            return finishRun(error: .setup(path: "libcurl", message: "cannot initialise libcurl"))
+        }
+        self.engine = engine
+        emit(.resolving(names: requestedNames))
+        let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: runQueue)
+        self.fetcher = fetcher
+        fetcher.fetchClosure(of: requestedNames) { [self] result in
+            switch result {
+            case .failure(let error): finishRun(error: cancelled ? nil : error)
+            case .success(let catalog): plan(catalog)
+            }
+        }
+    }
+
+    private func plan(_ catalog: FormulaCatalog) {
+        guard !cancelled else { return finishRun(error: nil) }
+        let resolver = DependencyResolver(catalog: catalog)
+        let resolved: [ResolvedFormula]
+        do {
+            resolved = try resolver.resolve(requestedNames.map(FormulaFetcher.canonicalRequestName))
+        } catch {
+            return finishRun(error: .resolve(error))
+        }
+        let cellar = Cellar(layout: configuration.layout)
+        var plannedPackages: [PlannedPackage] = []
+        for item in resolved {
+            let formula = item.formula
+            let forced = options.force && item.requested
+            if !forced && cellar.isInstalled(name: formula.name, pkgVersion: formula.pkgVersion) {
+                alreadyInstalled.append((formula.name, formula.pkgVersion))
+                continue
+            }
+            guard let bottle = formula.bottle else { continue } // the resolver rejects bottle-less formulae
+            let closure = (try? resolver.runtimeClosure(of: formula.name)) ?? []
+            let job = PackageJob(formula: formula, bottle: bottle, requested: item.requested,
+                                 dependencies: item.dependencies, runtimeClosure: closure)
+            jobs[formula.name] = job
+            order.append(formula.name)
+            plannedPackages.append(PlannedPackage(name: formula.name, pkgVersion: formula.pkgVersion,
+                                          requested: item.requested, kegOnly: formula.kegOnly))
+        }
+        emit(.planned(install: plannedPackages, alreadyInstalled: alreadyInstalled.map(\.name)))
+        self.planned = true
+        for name in order {
+            guard let job = jobs[name], !job.isFinished else { continue }
+            if case .pinned(let path) = job.bottle.cellar, path != configuration.layout.cellar {
+                fail(job, .pinnedCellar(package: name, bottleCellar: path, prefixCellar: configuration.layout.cellar))
+                continue
+            }
+            startDownload(job)
+        }
+        finishIfDone()
+    }
+
+    // MARK: - Download (runQueue)
+
+    private func startDownload(_ job: PackageJob) {
+        guard let engine else { return }
+        let name = job.name
+        let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle)
+        let queue = DispatchQueue(label: "pour.download.\(name)", qos: .userInitiated)
+        let emit = self.emit
+        let download = VerifiedDownload(
+            engine: engine, packageName: name,
+            sources: configuration.endpoints.sources(for: job.formula, bottle: job.bottle),
+            expectedSHA256: job.bottle.sha256, destination: destination,
+            policy: configuration.retryPolicy, timeouts: configuration.timeouts, queue: queue,
+            onProgress: { progress in
+                emit(.downloadProgress(name: name, receivedBytes: progress.receivedBytes, totalBytes: progress.totalBytes))
+            },
+            onRetry: { attempt, delay, error in
+                emit(.downloadRetrying(name: name, attempt: attempt, delaySeconds: delay, reason: error.description))
+            },
+            completion: { [self] result in runQueue.async { self.downloadEnded(job, result) } })
+        job.download = download
+        emit(.downloadStarted(name: name))
+        download.start()
+    }
+
+    private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
+        job.download = nil
+        guard !job.isFinished else { return }
+        switch result {
+        case .failure(.cancelled):
+            finish(job, .skipped(reason: "cancelled"))
+        case .failure(let error):
+            fail(job, .download(error))
+        case .success(let outcome):
+            networkBytes += outcome.networkBytes
+            emit(.downloadFinished(name: job.name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
+            if cancelled { return finish(job, .skipped(reason: "cancelled")) }
+            startPreparation(job, bottlePath: outcome.path)
+        }
+        finishIfDone()
+    }
+
+    // MARK: - Extract, relocate, receipt (extraction queue)
+
+    private func startPreparation(_ job: PackageJob, bottlePath: String) {
+        job.phase = .extracting
+        emit(.extracting(name: job.name))
+        let work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
+                                  requested: job.requested, runtimeClosure: job.runtimeClosure,
+                                  bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
+        extractions.addOperation { [self] in
+            let result = work.run()
+            runQueue.async { self.preparationEnded(job, result) }
+        }
+    }
+
+    private func preparationEnded(_ job: PackageJob, _ result: Result<ExtractedKeg, PackageFailure>) {
+        switch result {
+        case .failure(.unpack(.cancelled)):
+            finish(job, .skipped(reason: "cancelled"))
+        case .failure(let failure):
+            fail(job, failure)
+        case .success(let keg):
+            emit(.extracted(name: job.name, files: keg.fileCount, bytes: keg.totalBytes))
+            if job.isFinished || cancelled {
+                // A dependency failed (or Ctrl-C) while this one was extracting: discard it.
+                if !job.isFinished { finish(job, .skipped(reason: "cancelled")) }
+                removeStaged(job)
+            } else {
+                job.phase = .staged
+                commitReadyPackages()
+            }
+        }
+        finishIfDone()
+    }
+
+    // MARK: - Commit and link (link queue), dependencies first
+
+    private func commitReadyPackages() {
+        guard !cancelled else { return }
+        for name in order {
+            guard let job = jobs[name], case .staged = job.phase else { continue }
+            let depsReady = job.dependencies.allSatisfy { dependency in
+                guard let depJob = jobs[dependency] else { return true } // already installed
+                return depJob.outcome == .installed
+            }
+            guard depsReady else { continue }
+            job.phase = .committing
+            let layout = configuration.layout
+            let stagingRoot = self.stagingRoot
+            let link = options.link
+            let formula = job.formula
+            linkQueue.async { [self] in
+                let result = KegActivation.commitAndLink(formula: formula, layout: layout, stagingRoot: stagingRoot, link: link)
+                runQueue.async { self.activationEnded(job, result) }
+            }
+        }
+    }
+
+    private func activationEnded(_ job: PackageJob, _ result: Result<(kegPath: String, links: Int), PackageFailure>) {
+        switch result {
+        case .failure(let failure):
+            fail(job, failure)
+        case .success(let activated):
+            emit(.committed(name: job.name, kegPath: activated.kegPath))
+            if options.link { emit(.linked(name: job.name, links: activated.links)) }
+            finish(job, .installed)
+            emit(.installed(name: job.name, pkgVersion: job.formula.pkgVersion))
+            if let caveats = job.formula.caveats, !caveats.isEmpty { emit(.caveats(name: job.name, text: caveats)) }
+            commitReadyPackages()
+        }
+        finishIfDone()
+    }
+
+    // MARK: - Outcomes (runQueue)
+
+    private func fail(_ job: PackageJob, _ failure: PackageFailure) {
+        guard !job.isFinished else { return }
+        finish(job, .failed(failure))
+        emit(.failed(name: job.name, message: failure.description))
+        skipDependents(of: job.name, reason: "dependency \(job.name) failed")
+    }
+
+    private func finish(_ job: PackageJob, _ outcome: PackageOutcome) {
+        guard !job.isFinished else { return }
+        let previous = job.phase
+        job.phase = .finished(outcome)
+        if case .skipped(let reason) = outcome {
+            emit(.skipped(name: job.name, reason: reason))
+            if case .staged = previous { removeStaged(job) }
+            job.download?.cancel()
+        }
+    }
+
+    /// Finishes every package that (transitively) depends on `name` as skipped. Their downloads are
+    /// cancelled; their extractions are discarded when they report back.
+    private func skipDependents(of name: String, reason: String) {
+        var failed: Set<String> = [name]
+        for candidate in order {
+            guard let job = jobs[candidate] else { continue }
+            if job.dependencies.contains(where: failed.contains) {
+                failed.insert(candidate)
+                if !job.isFinished, case .committing = job.phase { continue }
+                finish(job, .skipped(reason: reason))
+            }
+        }
+    }
+
+    private func removeStaged(_ job: PackageJob) {
+        let path = "\(stagingRoot)/\(job.name)"
+        extractions.addOperation { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Ends the run once the plan exists and every package has an outcome.
+    private func finishIfDone() {
+        guard planned, !finishing, order.allSatisfy({ jobs[$0]?.isFinished ?? true }) else { return }
+        finishRun(error: nil)
+    }
+
+    /// Tears down (blocking work off the run queue) and delivers the single completion.
+    private func finishRun(error: InstallError?) {
+        guard !finishing else { return }
+        finishing = true
+        let report = InstallReport(
+            packages: alreadyInstalled.map { ($0.name, $0.pkgVersion, PackageOutcome.alreadyInstalled) }
+                + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: "cancelled")) } },
+            networkBytes: networkBytes,
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9,
+            cancelled: cancelled)
+        let engine = self.engine
+        let lock = self.lock
+        let stagingRoot = self.stagingRoot
+        let extractions = self.extractions
+        let callbackQueue = self.callbackQueue
+        let completion = self.completion
+        self.completion = nil
+        let cancelled = self.cancelled
+        DispatchQueue.global(qos: .utility).async {
+            extractions.waitUntilAllOperationsAreFinished()
+            try? FileManager.default.removeItem(atPath: stagingRoot)
+            engine?.shutdown()
+            lock?.release()
+            let result: Result<InstallReport, InstallError>
+            if cancelled {
+                result = .failure(.cancelled(report))
+            } else if let error {
+                result = .failure(error)
+            } else {
+                result = .success(report)
+            }
+            callbackQueue.async { completion?(result) }
+        }
+    }
+}

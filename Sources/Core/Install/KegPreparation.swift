@@ -1,0 +1,58 @@
+import Foundation
+
+/// The blocking half of installing one bottle, run on the extraction queue: extract into the run's
+/// staging directory, replace text placeholders, and write the receipt — so that what is later
+/// renamed into the Cellar is a complete keg.
+///
+/// Immutable value; each run works on its own staging subdirectory, so many run concurrently.
+struct KegPreparation: Sendable {
+    let configuration: InstallConfiguration
+    let formula: Formula
+    let bottle: Bottle
+    let requested: Bool
+    let runtimeClosure: [Formula]
+    let bottlePath: String
+    let stagingRoot: String
+    let cancellation: CancellationFlag
+
+    func run() -> Result<ExtractedKeg, PackageFailure> {
+        let result = prepare()
+        if case .failure = result {
+            // Leave nothing of this package behind in staging.
+            try? FileManager.default.removeItem(atPath: "\(stagingRoot)/\(formula.name)")
+        }
+        return result
+    }
+
+    private func prepare() -> Result<ExtractedKeg, PackageFailure> {
+        let keg: ExtractedKeg
+        do {
+            keg = try BottleExtractor.extract(bottleAt: bottlePath, name: formula.name, pkgVersion: formula.pkgVersion,
+                                              into: stagingRoot, limits: configuration.extractionLimits,
+                                              cancellation: cancellation)
+        } catch {
+            return .failure(.unpack(error))
+        }
+        let changedFiles: [String]
+        do {
+            let placeholders = Placeholders(layout: configuration.layout,
+                                            runtimeDependencies: runtimeClosure.map(\.name))
+            changedFiles = try TextRelocator.relocate(kegAt: keg.kegPath, placeholders: placeholders,
+                                                      changedFiles: keg.receiptChangedFiles, cancellation: cancellation)
+        } catch {
+            return .failure(.unpack(error))
+        }
+        if cancellation.isCancelled { return .failure(.unpack(.cancelled)) }
+        let directDependencies = Set(formula.dependencies)
+        let receipt = InstallReceipt.forPouredBottle(
+            formula: formula, bottle: bottle, installedOnRequest: requested,
+            runtimeDependencies: runtimeClosure.map { ($0, directDependencies.contains($0.name)) },
+            changedFiles: changedFiles)
+        do {
+            try receipt.write(toKeg: keg.kegPath)
+        } catch {
+            return .failure(.keg(error))
+        }
+        return .success(keg)
+    }
+}

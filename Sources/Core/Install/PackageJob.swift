@@ -1,0 +1,47 @@
+/// One package of an install run and where it is in the pipeline.
+///
+/// Confinement: owned by `InstallRun`'s run queue; never touched elsewhere (work items receive
+/// copies of the immutable parts).
+final class PackageJob {
+    enum Phase {
+        /// Waiting for its download to be admitted or finish.
+        case downloading
+        case extracting
+        /// Extracted, relocated and receipted in staging; waiting for its dependencies.
+        case staged
+        /// Being committed and linked on the link queue (never interrupted once started).
+        case committing
+        case finished(PackageOutcome)
+    }
+
+    let formula: Formula
+    let bottle: Bottle
+    let requested: Bool
+    /// Canonical names of its direct runtime dependencies.
+    let dependencies: [String]
+    /// Its whole runtime closure, for the receipt's `runtime_dependencies`.
+    let runtimeClosure: [Formula]
+    var phase: Phase = .downloading
+    var download: VerifiedDownload?
+    var changedFiles: [String] = []
+
+    init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: [Formula]) {
+        self.formula = formula
+        self.bottle = bottle
+        self.requested = requested
+        self.dependencies = dependencies
+        self.runtimeClosure = runtimeClosure
+    }
+
+    var name: String { formula.name }
+
+    var isFinished: Bool {
+        if case .finished = phase { return true }
+        return false
+    }
+
+    var outcome: PackageOutcome? {
+        if case .finished(let outcome) = phase { return outcome }
+        return nil
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Fetches a small resource (formula JSON, a manifest) into memory, with the same retry policy as
+/// bottles. Bodies larger than `maxBytes` are refused.
+///
+/// Confinement: the accumulated body and attempt counter live on `queue` (serial), which is the
+/// transfer's sink queue; `@unchecked Sendable` for that reason.
+public final class MemoryFetch: @unchecked Sendable {
+    private let engine: TransferEngine
+    private let source: DownloadSource
+    private let policy: RetryPolicy
+    private let timeouts: TransferTimeouts
+    private let maxBytes: Int64
+    private let queue: DispatchQueue
+    private let completion: @Sendable (Result<Data, TransferError>) -> Void
+    private var body = Data()
+    private var attempt = 0
+    private var handle: TransferHandle?
+    private var cancelled = false
+
+    public init(engine: TransferEngine, source: DownloadSource, policy: RetryPolicy, timeouts: TransferTimeouts,
+                maxBytes: Int64 = 256 << 20, queue: DispatchQueue,
+                completion: @escaping @Sendable (Result<Data, TransferError>) -> Void) {
+        self.engine = engine
+        self.source = source
+        self.policy = policy
+        self.timeouts = timeouts
+        self.maxBytes = maxBytes
+        self.queue = queue
+        self.completion = completion
+    }
+
+    public func start() { queue.async { self.attemptTransfer() } }
+
+    public func cancel() {
+        queue.async {
+            self.cancelled = true
+            self.handle?.cancel()
+        }
+    }
+
+    private func attemptTransfer() {
+        guard !cancelled else { return completion(.failure(.cancelled)) }
+        attempt += 1
+        body.removeAll(keepingCapacity: true)
+        let request = TransferRequest(url: source.url, headers: source.headers,
+                                      maxBodyBytes: maxBytes, timeouts: timeouts, acceptCompressed: true)
+        handle = engine.start(request, queue: queue, onResponse: { _ in },
+                              onData: { [self] data in body.append(data) },
+                              completion: { [self] result in ended(result) })
+    }
+
+    private func ended(_ result: Result<TransferSummary, TransferError>) {
+        handle = nil
+        switch result {
+        case .success:
+            completion(.success(body))
+        case .failure(let error):
+            if !cancelled && error.isRetryable && attempt < policy.maxAttempts {
+                let retryAfter: Double?
+                if case .httpStatus(_, _, let value) = error { retryAfter = value } else { retryAfter = nil }
+                queue.asyncAfter(deadline: .now() + policy.delay(afterAttempt: attempt, retryAfter: retryAfter)) { [self] in
+                    attemptTransfer()
+                }
+            } else {
+                completion(.failure(cancelled ? .cancelled : error))
+            }
+        }
+    }
+
+}

@@ -1,0 +1,426 @@
+import CCurl
+import Foundation
+
+/// Drives every transfer of one installer through ONE libcurl multi handle on ONE I/O thread.
+///
+/// Queues and ownership (see Docs/Design.md, "Transfer"):
+/// - The **I/O thread** (`pour.transfer.io`) owns the multi handle and every easy handle: it is the
+///   only thread that creates, configures, performs, pauses, resumes, removes or cleans them up.
+///   It never blocks on disk: body bytes are copied and handed to each transfer's serial sink
+///   queue, where the caller hashes and writes them.
+/// - Other threads talk to the I/O thread only through `inbox` (a `Locked` command list) followed
+///   by `curl_multi_wakeup`, the one libcurl call documented as safe from any thread.
+/// - `slots` (a `DispatchSemaphore`) bounds the transfers in flight. `admissionQueue` is the only
+///   place that waits on it, so neither the I/O thread nor callers ever block on it; each admitted
+///   transfer signals it exactly once, in `finish` (success, failure or cancellation) or, when it
+///   was cancelled while waiting for admission, right after the wait.
+/// - Backpressure: when a transfer's sink has more than `highWaterBytes` queued, the write
+///   callback returns `CURL_WRITEFUNC_PAUSE`; the sink queue asks for a resume once it has drained
+///   below `lowWaterBytes`. Memory per transfer is therefore bounded by the high-water mark plus
+///   one libcurl buffer, whatever the bottle size.
+///
+/// `@unchecked Sendable`: mutable state is either I/O-thread-confined (`active`, `multi`,
+/// `running`) or inside `Locked` boxes, as documented per property.
+public final class TransferEngine: @unchecked Sendable {
+    /// Upper bound on transfers in flight (the semaphore's value).
+    public let maxConcurrentTransfers: Int
+    public let userAgent: String
+    /// A CA bundle to verify TLS peers with instead of the system default (`--cacert`).
+    public let caBundle: String?
+
+    static let highWaterBytes = 4 << 20
+    static let lowWaterBytes = 1 << 20
+    static let curlBufferSize = 256 << 10
+
+    private let slots: DispatchSemaphore
+    private let admissionQueue = DispatchQueue(label: "pour.transfer.admission", qos: .userInitiated)
+    /// Commands for the I/O thread; any thread appends, only the I/O thread drains. `closed` is
+    /// set (under the same lock) when the I/O thread has exited, so a late command cannot be lost.
+    private let inbox = Locked<(commands: [Command], closed: Bool)>(([], false))
+    /// The multi handle. Created in `init`, then touched only on the I/O thread (and
+    /// `curl_multi_wakeup`, which is thread-safe).
+    private let multi: UnsafeMutableRawPointer
+    /// Easy handle → transfer. I/O thread only.
+    private var active: [UnsafeMutableRawPointer: ActiveTransfer] = [:]
+    /// Set by `shutdown`; read by the I/O loop. Guarded by `inbox`'s ordering (a `.shutdown` command).
+    private var stopping = false
+    private let stopped = DispatchGroup()
+
+    private enum Command {
+        case add(ActiveTransfer)
+        case cancel(ActiveTransfer, TransferError)
+        case resume(ActiveTransfer)
+        case shutdown
+    }
+
+    /// Starts the I/O thread. Returns nil only if libcurl cannot be initialised.
+    public init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil) {
+        guard LibraryBootstrap.ensure(), let multi = curl_multi_init() else { return nil }
+        self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
+        self.userAgent = userAgent
+        self.caBundle = caBundle
+        self.multi = multi
+        self.slots = DispatchSemaphore(value: self.maxConcurrentTransfers)
+        // Keep idle connections for reuse (keep-alive / HTTP/2) across transfers; no pipewait so a
+        // new transfer never waits to see whether it could share a connection.
+        _ = pour_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, Int(self.maxConcurrentTransfers * 2))
+        _ = pour_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        stopped.enter()
+        let thread = Thread { [self] in runLoop() }
+        thread.name = "pour.transfer.io"
+        thread.qualityOfService = .userInitiated
+        thread.start()
+    }
+
+    deinit { curl_multi_cleanup(multi) }
+
+    /// Starts a transfer once a slot is free. Callbacks run on `queue` (which must be serial), in
+    /// order: `onResponse` once per response whose body follows, `onData` for each chunk, then
+    /// `completion` exactly once.
+    @discardableResult
+    public func start(_ request: TransferRequest, queue: DispatchQueue,
+                      onResponse: @escaping @Sendable (TransferResponse) -> Void,
+                      onData: @escaping @Sendable (Data) -> Void,
+                      completion: @escaping @Sendable (Result<TransferSummary, TransferError>) -> Void) -> TransferHandle {
+        let transfer = ActiveTransfer(request: request, queue: queue, onResponse: onResponse,
+                                      onData: onData, completion: completion)
+        let handle = TransferHandle(engine: self, transfer: transfer)
+        admissionQueue.async { [self] in
+            slots.wait()
+            if let reason = transfer.shared.withLock({ $0.cancelReason }) {
+                slots.signal()
+                transfer.deliverCompletion(.failure(reason))
+                return
+            }
+            send(.add(transfer))
+        }
+        return handle
+    }
+
+    /// Cancels every transfer and stops the I/O thread once they are gone. Blocks until then;
+    /// must not be called on the I/O thread or on a sink queue of a live transfer.
+    public func shutdown() {
+        send(.shutdown)
+        stopped.wait()
+    }
+
+    func cancel(_ transfer: ActiveTransfer, reason: TransferError) {
+        // Recorded first so that whichever of admission, `.add` or `.cancel` sees it next ends the
+        // transfer; the command covers the case where it is already running.
+        let first = transfer.shared.withLock { state -> Bool in
+            guard state.cancelReason == nil else { return false }
+            state.cancelReason = reason
+            return true
+        }
+        if first { send(.cancel(transfer, reason)) }
+    }
+
+    func resume(_ transfer: ActiveTransfer) { send(.resume(transfer)) }
+
+    private func send(_ command: Command) {
+        let accepted = inbox.withLock { box -> Bool in
+            guard !box.closed else { return false }
+            box.commands.append(command)
+            return true
+        }
+        if accepted {
+            curl_multi_wakeup(multi)
+        } else if case .add(let transfer) = command {
+            // The engine has shut down: give the slot back and report the transfer as cancelled.
+            slots.signal()
+            transfer.deliverCompletion(.failure(.cancelled))
+        }
+    }
+
+    // MARK: - I/O thread
+
+    private func runLoop() {
+        var running: Int32 = 0
+        while true {
+            let commands = inbox.withLock { box -> [Command] in
+                let taken = box.commands
+                box.commands.removeAll()
+                return taken
+            }
+            for command in commands { apply(command) }
+            if stopping && active.isEmpty {
+                let drained = inbox.withLock { box -> Bool in
+                    if box.commands.isEmpty { box.closed = true }
+                    return box.closed
+                }
+                if drained { break }
+                continue
+            }
+            curl_multi_perform(multi, &running)
+            drainFinished()
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        stopped.leave()
+    }
+
+    private func apply(_ command: Command) {
+        switch command {
+        case .add(let transfer):
+            if stopping {
+                finish(transfer, easy: nil, outcome: .failure(.cancelled))
+                return
+            }
+            if let reason = transfer.shared.withLock({ $0.cancelReason }) {
+                finish(transfer, easy: nil, outcome: .failure(reason))
+                return
+            }
+            guard let easy = configure(transfer) else {
+                finish(transfer, easy: nil, outcome: .failure(.invalidURL(transfer.request.url)))
+                return
+            }
+            active[easy] = transfer
+            curl_multi_add_handle(multi, easy)
+        case .cancel(let transfer, let reason):
+            guard let easy = transfer.easy, active[easy] != nil else { return }
+            finish(transfer, easy: easy, outcome: .failure(reason))
+        case .resume(let transfer):
+            guard let easy = transfer.easy, active[easy] != nil else { return }
+            _ = pour_easy_unpause(easy)
+        case .shutdown:
+            stopping = true
+            for (easy, transfer) in active { finish(transfer, easy: easy, outcome: .failure(.cancelled)) }
+        }
+    }
+
+    private func configure(_ transfer: ActiveTransfer) -> UnsafeMutableRawPointer? {
+        guard let easy = curl_easy_init() else { return nil }
+        transfer.easy = easy
+        transfer.startTime = DispatchTime.now()
+        let request = transfer.request
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        _ = pour_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        _ = pour_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = pour_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
+        _ = pour_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 10)
+        _ = pour_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https,file")
+        _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        _ = pour_easy_setopt_string(easy, CURLOPT_USERAGENT, userAgent)
+        _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, TransferEngine.curlBufferSize)
+        _ = pour_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = pour_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 0)
+        _ = pour_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.timeouts.connect * 1000))
+        _ = pour_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, request.timeouts.stallBytesPerSecond)
+        _ = pour_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, request.timeouts.stallSeconds)
+        _ = pour_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
+        if request.acceptCompressed { _ = pour_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "") }
+        if let caBundle { _ = pour_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
+        if request.resumeOffset > 0 { _ = pour_easy_setopt_string(easy, CURLOPT_RANGE, "\(request.resumeOffset)-") }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for header in request.headers { list = curl_slist_append(list, header) }
+        transfer.headerList = list
+        if let list { _ = pour_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list) }
+        _ = pour_easy_setopt_write(easy, CURLOPT_WRITEFUNCTION, { buffer, size, count, context in
+            guard let buffer, let context else { return 0 }
+            let transfer = Unmanaged<ActiveTransfer>.fromOpaque(context).takeUnretainedValue()
+            return transfer.engine?.receiveBody(transfer, buffer, size * count) ?? 0
+        })
+        _ = pour_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, context)
+        _ = pour_easy_setopt_write(easy, CURLOPT_HEADERFUNCTION, { buffer, size, count, context in
+            guard let buffer, let context else { return 0 }
+            let transfer = Unmanaged<ActiveTransfer>.fromOpaque(context).takeUnretainedValue()
+            transfer.receiveHeaderLine(buffer, size * count)
+            return size * count
+        })
+        _ = pour_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, context)
+        transfer.engine = self
+        return easy
+    }
+
+    /// The write callback (I/O thread): hand bytes to the sink queue or pause for backpressure.
+    fileprivate func receiveBody(_ transfer: ActiveTransfer, _ buffer: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
+        guard let easy = transfer.easy else { return 0 }
+        if transfer.abortReason != nil { return 0 }
+        if !transfer.responseSeen {
+            transfer.responseSeen = true
+            var code = 0
+            _ = pour_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
+            transfer.status = code
+            if code >= 400 {
+                transfer.discardingErrorBody = true
+            } else {
+                var length: curl_off_t = -1
+                _ = pour_easy_getinfo_off(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
+                let response = TransferResponse(status: code, isPartialContent: code == 206,
+                                                contentLength: length >= 0 ? Int64(length) : nil,
+                                                effectiveURL: transfer.effectiveURL())
+                transfer.queue.async { transfer.onResponse(response) }
+            }
+        }
+        if transfer.discardingErrorBody {
+            // Error pages are read (so the connection can be reused) but never reach the sink.
+            transfer.bodyBytes += Int64(count)
+            return transfer.bodyBytes > 1 << 20 ? 0 : count
+        }
+        let mustPause = transfer.shared.withLock { state -> Bool in
+            if state.pendingBytes >= TransferEngine.highWaterBytes {
+                state.paused = true
+                return true
+            }
+            state.pendingBytes += count
+            return false
+        }
+        if mustPause { return pour_writefunc_pause() }
+        transfer.bodyBytes += Int64(count)
+        if let limit = transfer.request.maxBodyBytes, transfer.bodyBytes > limit {
+            transfer.abortReason = .tooLarge(url: transfer.request.url, limit: limit)
+            return 0
+        }
+        let chunk = Data(bytes: buffer, count: count)
+        transfer.queue.async { [weak self] in
+            transfer.onData(chunk)
+            let resume = transfer.shared.withLock { state -> Bool in
+                state.pendingBytes -= count
+                if state.paused && state.pendingBytes <= TransferEngine.lowWaterBytes {
+                    state.paused = false
+                    return true
+                }
+                return false
+            }
+            if resume { self?.resume(transfer) }
+        }
+        return count
+    }
+
+    private func drainFinished() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                  let transfer = active[easy] else { continue }
+            let code = pour_curlmsg_result(message)
+            finish(transfer, easy: easy, outcome: outcome(of: transfer, easy: easy, code: code))
+        }
+    }
+
+    private func outcome(of transfer: ActiveTransfer, easy: UnsafeMutableRawPointer, code: CURLcode) -> Result<TransferSummary, TransferError> {
+        if let reason = transfer.abortReason { return .failure(reason) }
+        var status = 0
+        _ = pour_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        let url = transfer.effectiveURL()
+        if code != CURLE_OK {
+            let detail = String(cString: transfer.errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            return .failure(.network(code: Int(code.rawValue), message: message, url: url))
+        }
+        if status >= 400 {
+            return .failure(.httpStatus(code: status, url: url, retryAfter: transfer.retryAfter))
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - transfer.startTime.uptimeNanoseconds) / 1e9
+        return .success(TransferSummary(status: status, bodyBytes: transfer.bodyBytes, effectiveURL: url, seconds: seconds))
+    }
+
+    /// The single exit of an admitted transfer: releases curl resources, gives the slot back and
+    /// queues the completion behind every chunk already handed to the sink.
+    private func finish(_ transfer: ActiveTransfer, easy: UnsafeMutableRawPointer?, outcome: Result<TransferSummary, TransferError>) {
+        if let easy {
+            active[easy] = nil
+            curl_multi_remove_handle(multi, easy)
+            curl_easy_cleanup(easy)
+        }
+        transfer.easy = nil
+        transfer.releaseCurlResources()
+        slots.signal()
+        transfer.deliverCompletion(outcome)
+    }
+}
+
+/// A caller's grip on one transfer: cancel it from any thread.
+public struct TransferHandle: Sendable {
+    fileprivate weak var engine: TransferEngine?
+    fileprivate let transfer: ActiveTransfer
+
+    /// Cancels the transfer; its completion reports `reason` (default `.cancelled`). Idempotent.
+    public func cancel(reason: TransferError = .cancelled) {
+        engine?.cancel(transfer, reason: reason)
+    }
+}
+
+/// One transfer's state.
+///
+/// Confinement: `easy`, `headerList`, `errorBuffer`, `responseSeen`, `status`, `retryAfter`,
+/// `bodyBytes`, `abortReason`, `discardingErrorBody`, `startTime` and `engine` belong to the I/O
+/// thread; `shared` is a `Locked` box read by the admission queue, the I/O thread and the sink
+/// queue; the callbacks run on `queue`. Hence `@unchecked Sendable`.
+final class ActiveTransfer: @unchecked Sendable {
+    struct Shared {
+        /// Set once by `cancel`; checked at admission and when the I/O thread adds the handle.
+        var cancelReason: TransferError?
+        var pendingBytes = 0
+        var paused = false
+        var completed = false
+    }
+
+    let request: TransferRequest
+    let queue: DispatchQueue
+    let onResponse: @Sendable (TransferResponse) -> Void
+    let onData: @Sendable (Data) -> Void
+    private let completion: @Sendable (Result<TransferSummary, TransferError>) -> Void
+    let shared = Locked(Shared())
+
+    weak var engine: TransferEngine?
+    var easy: UnsafeMutableRawPointer?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    let errorBuffer: UnsafeMutablePointer<CChar>
+    var responseSeen = false
+    var discardingErrorBody = false
+    var status = 0
+    var retryAfter: Double?
+    var bodyBytes: Int64 = 0
+    var abortReason: TransferError?
+    var startTime = DispatchTime.now()
+
+    init(request: TransferRequest, queue: DispatchQueue,
+         onResponse: @escaping @Sendable (TransferResponse) -> Void,
+         onData: @escaping @Sendable (Data) -> Void,
+         completion: @escaping @Sendable (Result<TransferSummary, TransferError>) -> Void) {
+        self.request = request
+        self.queue = queue
+        self.onResponse = onResponse
+        self.onData = onData
+        self.completion = completion
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit { errorBuffer.deallocate() }
+
+    func releaseCurlResources() {
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+    }
+
+    /// Delivers the completion exactly once, after every chunk already queued.
+    func deliverCompletion(_ outcome: Result<TransferSummary, TransferError>) {
+        let first = shared.withLock { state -> Bool in
+            defer { state.completed = true }
+            return !state.completed
+        }
+        guard first else { return }
+        queue.async { self.completion(outcome) }
+    }
+
+    func effectiveURL() -> String {
+        guard let easy else { return request.url }
+        var pointer: UnsafeMutablePointer<CChar>?
+        _ = pour_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &pointer)
+        return pointer.map { String(cString: $0) } ?? request.url
+    }
+
+    /// Header callback (I/O thread): remembers `Retry-After` of the latest response.
+    func receiveHeaderLine(_ buffer: UnsafeMutablePointer<CChar>, _ count: Int) {
+        let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: count), as: UTF8.self)
+        if line.hasPrefix("HTTP/") {
+            retryAfter = nil
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        guard name == "retry-after" else { return }
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        retryAfter = RetryAfter.seconds(from: value)
+    }
+}

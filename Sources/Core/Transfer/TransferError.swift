@@ -1,0 +1,65 @@
+import CCurl
+
+/// Everything that can go wrong while moving bytes, as a value a caller can act on.
+///
+/// `isRetryable` encodes pour's retry policy: transient network and server failures are retried
+/// with backoff; client errors (4xx), TLS verification failures and checksum mismatches are not
+/// (a mismatch gets exactly one fresh re-download, decided by the download, not here).
+public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The server answered with an HTTP error status. `retryAfter` is the parsed `Retry-After`.
+    case httpStatus(code: Int, url: String, retryAfter: Double?)
+    /// libcurl reported a transport failure (connect, reset, timeout, TLS…).
+    case network(code: Int, message: String, url: String)
+    /// The downloaded bytes do not hash to the published SHA-256.
+    case checksumMismatch(package: String, expected: String, actual: String, url: String)
+    /// A response body went past the size pour accepts for it.
+    case tooLarge(url: String, limit: Int64)
+    /// Writing the download to disk failed.
+    case fileSystem(path: String, message: String)
+    /// A URL pour refuses or cannot parse.
+    case invalidURL(String)
+    /// The transfer was cancelled (Ctrl-C or an embedder's `cancel()`).
+    case cancelled
+
+    public var isRetryable: Bool {
+        switch self {
+        case .httpStatus(let code, _, _):
+            return code == 408 || code == 425 || code == 429 || (500...599).contains(code)
+        case .network(let code, _, _):
+            return TransferError.retryableCurlCodes.contains(code)
+        case .checksumMismatch, .tooLarge, .fileSystem, .invalidURL, .cancelled:
+            return false
+        }
+    }
+
+    /// curl codes that describe a transient condition worth another attempt.
+    static let retryableCurlCodes: Set<Int> = [
+        Int(CURLE_COULDNT_RESOLVE_HOST.rawValue), Int(CURLE_COULDNT_CONNECT.rawValue),
+        Int(CURLE_OPERATION_TIMEDOUT.rawValue), Int(CURLE_PARTIAL_FILE.rawValue),
+        Int(CURLE_GOT_NOTHING.rawValue), Int(CURLE_SEND_ERROR.rawValue), Int(CURLE_RECV_ERROR.rawValue),
+        Int(CURLE_HTTP2.rawValue), Int(CURLE_HTTP2_STREAM.rawValue), Int(CURLE_SSL_CONNECT_ERROR.rawValue),
+        Int(CURLE_WEIRD_SERVER_REPLY.rawValue),
+    ]
+
+    public var description: String {
+        switch self {
+        case .httpStatus(let code, let url, _):
+            let hint = (400...499).contains(code) && code != 429
+                ? "check the formula name, mirror settings (HOMEBREW_BOTTLE_DOMAIN / HOMEBREW_ARTIFACT_DOMAIN) and credentials"
+                : "the server is failing; try again later"
+            return "HTTP \(code) from \(url): \(hint)"
+        case .network(_, let message, let url):
+            return "\(message) (\(url)): check the network connection or proxy settings and try again"
+        case .checksumMismatch(let package, let expected, let actual, let url):
+            return "\(package): SHA-256 mismatch for \(url): expected \(expected), got \(actual); the download was deleted — the mirror may be corrupt, try again or use another mirror"
+        case .tooLarge(let url, let limit):
+            return "\(url) sent more than \(limit) bytes; refusing it"
+        case .fileSystem(let path, let message):
+            return "cannot write \(path): \(message); check free space and permissions"
+        case .invalidURL(let url):
+            return "invalid URL \(url)"
+        case .cancelled:
+            return "cancelled"
+        }
+    }
+}
