@@ -184,15 +184,17 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
             self.tags = tags
         }
 
+        /// Never throws: an unreadable entry keeps its slot with an empty `name` (skipped when
+        /// specialising) so that `uses_from_macos_bounds`, a parallel array, stays aligned.
         public init(from decoder: Decoder) throws {
             if let single = try? decoder.singleValueContainer(), let plain = try? single.decode(String.self) {
                 self.init(name: plain)
                 return
             }
-            let container = try decoder.container(keyedBy: AnyKey.self)
-            guard let key = container.allKeys.first else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                        debugDescription: "empty uses_from_macos entry"))
+            guard let container = try? decoder.container(keyedBy: AnyKey.self),
+                  let key = container.allKeys.first else {
+                self.init(name: "")
+                return
             }
             var tags: [String] = []
             if let one = container.lenient(String.self, key) {
