@@ -111,6 +111,7 @@ final class DependencyResolverTests: XCTestCase {
         XCTAssertEqual(closure.map(\.name), ["base", "left", "right"], "no bottle needed for a receipt's closure")
         XCTAssertEqual(try resolver(formulae).runtimeClosure(of: "base").map(\.name), [])
         XCTAssertThrowsError(try resolver(formulae).runtimeClosure(of: "nope"))
+        XCTAssertEqual(try resolver(formulae).runtimeClosure(of: formulae[1]).map(\.name), ["base"])
     }
 
     func testLookupClosureInitialiser() throws {

@@ -97,5 +97,9 @@ final class FormulaCatalogTests: XCTestCase {
         print("decoded \(catalog.count) formulae (\(data.count / 1_000_000) MB) in \(String(format: "%.2f", seconds)) s")
         XCTAssertEqual(catalog.count, 8_300)
         XCTAssertEqual(catalog.formula(named: "f8299")?.bottle?.rebuild, 1)
+
+        let suggestStart = Date()
+        XCTAssertEqual(catalog.closeMatches(for: "f829x").count, 5)
+        print("closeMatches over \(catalog.count) names in \(String(format: "%.3f", Date().timeIntervalSince(suggestStart))) s")
     }
 }

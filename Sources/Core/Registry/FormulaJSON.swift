@@ -53,6 +53,7 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     public var presentFields: Set<Field>
 
     /// `userInfo` key (value: a tag's raw string) restricting which `variations` entry is decoded.
+    // The initialiser is failable only in its signature; a constant non-empty key cannot fail.
     public static let onlyVariationKey = CodingUserInfoKey(rawValue: "pour.formula.onlyVariation")!
 
     public enum Field: String, CodingKey, Hashable, Sendable, CaseIterable {
@@ -339,8 +340,9 @@ extension FormulaJSON {
 
 // MARK: - Lenient decoding helpers
 
-/// A coding key for objects whose keys are data (bottle tags, dependency names).
-struct AnyKey: CodingKey, Hashable {
+/// A coding key for objects whose keys are data (bottle tags, dependency names). File-private,
+/// like the helpers below, so other layers' decoding helpers cannot clash with these names.
+private struct AnyKey: CodingKey, Hashable {
     let stringValue: String
     var intValue: Int? { nil }
     init(_ string: String) { stringValue = string }
@@ -353,7 +355,7 @@ private struct SkippedValue: Decodable {
     init(from decoder: Decoder) throws {}
 }
 
-extension KeyedDecodingContainer {
+fileprivate extension KeyedDecodingContainer {
     /// The value, or nil when absent, null or of another type.
     func lenient<T: Decodable>(_ type: T.Type, _ key: Key) -> T? {
         (try? decodeIfPresent(type, forKey: key)) ?? nil

@@ -76,7 +76,12 @@ public struct DependencyResolver: Sendable {
         guard let root = lookup(name) else {
             throw .unknownFormula(name: name, suggestions: suggestions(name))
         }
-        return try walk(from: [root], requireBottles: false).map(\.formula).filter { $0.name != root.name }
+        return try runtimeClosure(of: root)
+    }
+
+    /// As `runtimeClosure(of:)` for a formula already in hand (its dependencies are looked up).
+    public func runtimeClosure(of formula: Formula) throws(ResolveError) -> [Formula] {
+        try walk(from: [formula], requireBottles: false).map(\.formula).filter { $0.name != formula.name }
     }
 
     // MARK: Walk
