@@ -92,6 +92,11 @@ public enum BottleExtractor {
         archive_read_support_format_tar(reader)
         archive_write_disk_set_options(writer, diskFlags)
         if archive_read_open_filename(reader, path, readBlockSize) != ARCHIVE_OK {
+            // Opening already reads the first block to detect the format: a readable file that
+            // fails here is damaged or not a bottle, which the user fixes differently.
+            if access(path, R_OK) == 0 {
+                throw .corruptArchive(package: package, entry: nil, reason: errorText(reader))
+            }
             throw .cannotOpenBottle(package: package, path: path, reason: errorText(reader))
         }
 
@@ -130,9 +135,16 @@ public enum BottleExtractor {
                 guard let target = String(validatingCString: hardC) else {
                     throw .unsafeHardlink(package: package, entry: raw, target: "(not UTF-8)")
                 }
-                guard case .inKeg(let targetRel) = try KegEntryPath.locate(
-                    target, name: name, pkgVersion: pkgVersion, package: package, maxLength: limits.maxPathLength),
-                    !targetRel.isEmpty, let targetKind = kinds[targetRel], targetKind == .file || targetKind == .hardlink
+                // The target gets the same layout checks as a pathname, reported as a link error.
+                let targetLocation: KegEntryPath.Location
+                do {
+                    targetLocation = try KegEntryPath.locate(target, name: name, pkgVersion: pkgVersion,
+                                                             package: package, maxLength: limits.maxPathLength)
+                } catch {
+                    throw .unsafeHardlink(package: package, entry: raw, target: target)
+                }
+                guard case .inKeg(let targetRel) = targetLocation, !targetRel.isEmpty,
+                      let targetKind = kinds[targetRel], targetKind == .file || targetKind == .hardlink
                 else { throw .unsafeHardlink(package: package, entry: raw, target: target) }
                 archive_entry_copy_hardlink(entry, kegPath + "/" + targetRel)
                 kind = .hardlink
