@@ -1,0 +1,271 @@
+import CArchive
+import Foundation
+
+/// Extracts one bottle (a gzip/zstd/xz/bzip2-compressed tar of `<name>/<pkg_version>/…`) into a
+/// staging directory, refusing anything that could write outside the keg.
+///
+/// Stateless: every call owns its own libarchive read and write handles and touches only
+/// `<staging>/<name>/<pkg_version>`, so calls for different bottles may run concurrently on
+/// pour's extraction queue. It never changes the working directory: each entry path (and hard
+/// link target) is validated and then prefixed with the realpath of the staging directory.
+public enum BottleExtractor {
+    /// Read block size handed to libarchive: large blocks cut per-read overhead on big bottles.
+    static let readBlockSize = 1 << 20
+
+    /// Extracts `bottleAt` into `<stagingDirectory>/<name>/<pkgVersion>`.
+    ///
+    /// The keg directory must not exist yet. On any error everything this call created is removed
+    /// (the keg, and `<name>/` if this call made it and it is empty), so the caller finds no leftovers.
+    /// Written files are not fsynced: the committer syncs once before its rename.
+    public static func extract(bottleAt path: String, name: String, pkgVersion: String,
+                               into stagingDirectory: String, limits: ExtractionLimits = .default,
+                               cancellation: CancellationFlag? = nil) throws(UnpackError) -> ExtractedKeg {
+        let package = "\(name) \(pkgVersion)"
+        guard KegEntryPath.isSafeComponent(name), KegEntryPath.isSafeComponent(pkgVersion) else {
+            throw .invalidKegName(package: package)
+        }
+        if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+
+        // SECURE_SYMLINKS refuses paths reached through any symlink, including ones above the
+        // staging directory (e.g. /tmp -> /private/tmp on macOS), so resolve it first.
+        guard let resolved = realpath(stagingDirectory, nil) else {
+            throw .stagingUnavailable(package: package, path: stagingDirectory, reason: errnoText())
+        }
+        let staging = String(cString: resolved)
+        free(resolved)
+
+        let nameDir = staging + "/" + name
+        let kegPath = nameDir + "/" + pkgVersion
+        var createdNameDir = false
+        if mkdir(nameDir, 0o755) == 0 {
+            createdNameDir = true
+        } else if errno != EEXIST {
+            throw .stagingUnavailable(package: package, path: nameDir, reason: errnoText())
+        }
+        var info = stat()
+        guard lstat(nameDir, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .stagingUnavailable(package: package, path: nameDir, reason: "not a directory")
+        }
+        if mkdir(kegPath, 0o755) != 0 {
+            let code = errno
+            if createdNameDir { rmdir(nameDir) }
+            if code == EEXIST { throw .kegAlreadyStaged(package: package, path: kegPath) }
+            throw .stagingUnavailable(package: package, path: kegPath, reason: String(cString: strerror(code)))
+        }
+
+        do {
+            return try stream(bottleAt: path, name: name, pkgVersion: pkgVersion, package: package,
+                              kegPath: kegPath, limits: limits, cancellation: cancellation)
+        } catch {
+            TreeRemoval.remove(kegPath)
+            if createdNameDir { rmdir(nameDir) }
+            throw error
+        }
+    }
+
+    // MARK: - Streaming
+
+    /// Flags for `archive_write_disk`. No SECURE_NOABSOLUTEPATHS: our prefixed paths are absolute
+    /// (absolute and `..` entries are refused by KegEntryPath before prefixing). No OWNER: kegs
+    /// belong to the installing user. No ACL/XATTR/FFLAGS: bottles must not carry them.
+    private static let diskFlags = Int32(ARCHIVE_EXTRACT_TIME) | Int32(ARCHIVE_EXTRACT_PERM)
+        | Int32(ARCHIVE_EXTRACT_SECURE_NODOTDOT) | Int32(ARCHIVE_EXTRACT_SECURE_SYMLINKS)
+
+    // archive_entry.h defines AE_IF* through a cast macro Swift does not import.
+    private static let typeMask: mode_t = 0o170000
+    private static let typeRegular: mode_t = 0o100000
+    private static let typeDirectory: mode_t = 0o040000
+    private static let typeSymlink: mode_t = 0o120000
+
+    private static func stream(bottleAt path: String, name: String, pkgVersion: String, package: String,
+                               kegPath: String, limits: ExtractionLimits,
+                               cancellation: CancellationFlag?) throws(UnpackError) -> ExtractedKeg {
+        guard let reader = archive_read_new(), let writer = archive_write_disk_new() else {
+            throw .cannotOpenBottle(package: package, path: path, reason: "libarchive could not allocate a handle")
+        }
+        // archive_write_free closes the writer, which applies deferred directory modes and times.
+        defer {
+            archive_read_free(reader)
+            archive_write_free(writer)
+        }
+        archive_read_support_filter_all(reader)
+        archive_read_support_format_tar(reader)
+        archive_write_disk_set_options(writer, diskFlags)
+        if archive_read_open_filename(reader, path, readBlockSize) != ARCHIVE_OK {
+            // Opening already reads the first block to detect the format: a readable file that
+            // fails here is damaged or not a bottle, which the user fixes differently.
+            if access(path, R_OK) == 0 {
+                throw .corruptArchive(package: package, entry: nil, reason: errorText(reader))
+            }
+            throw .cannotOpenBottle(package: package, path: path, reason: errorText(reader))
+        }
+
+        var entries: [ExtractedKeg.Entry] = []
+        // Kind of the latest entry at each keg-relative path: hard links may only target files
+        // this archive already wrote, never something that existed or was replaced by a link.
+        var kinds: [String: ExtractedKeg.Entry.Kind] = ["": .directory]
+        var totalBytes: Int64 = 0
+        var entryCount = 0
+        var fileCount = 0
+        var lastEntry: String?
+
+        while true {
+            if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+            var header: OpaquePointer?
+            let status = archive_read_next_header(reader, &header)
+            if status == ARCHIVE_EOF { break }
+            guard status >= ARCHIVE_WARN, let entry = header else {
+                throw .corruptArchive(package: package, entry: lastEntry, reason: errorText(reader))
+            }
+            entryCount += 1
+            if entryCount > limits.maxEntries {
+                throw .entryCountLimitExceeded(package: package, limit: limits.maxEntries)
+            }
+            guard let rawC = archive_entry_pathname(entry), let raw = String(validatingCString: rawC) else {
+                throw .unsafePath(package: package, entry: lastEntry.map { "after \($0)" } ?? "(first entry)",
+                                  reason: "pathname is missing or not UTF-8")
+            }
+            lastEntry = raw
+            let location = try KegEntryPath.locate(raw, name: name, pkgVersion: pkgVersion, package: package,
+                                                    maxLength: limits.maxPathLength)
+
+            let kind: ExtractedKeg.Entry.Kind
+            var linkTarget: String?
+            if let hardC = archive_entry_hardlink(entry) {
+                guard let target = String(validatingCString: hardC) else {
+                    throw .unsafeHardlink(package: package, entry: raw, target: "(not UTF-8)")
+                }
+                // The target gets the same layout checks as a pathname, reported as a link error.
+                let targetLocation: KegEntryPath.Location
+                do {
+                    targetLocation = try KegEntryPath.locate(target, name: name, pkgVersion: pkgVersion,
+                                                             package: package, maxLength: limits.maxPathLength)
+                } catch {
+                    throw .unsafeHardlink(package: package, entry: raw, target: target)
+                }
+                guard case .inKeg(let targetRel) = targetLocation, !targetRel.isEmpty,
+                      let targetKind = kinds[targetRel], targetKind == .file || targetKind == .hardlink
+                else { throw .unsafeHardlink(package: package, entry: raw, target: target) }
+                archive_entry_copy_hardlink(entry, kegPath + "/" + targetRel)
+                kind = .hardlink
+                linkTarget = targetRel
+            } else {
+                let type = archive_entry_filetype(entry) & typeMask
+                switch type {
+                case typeRegular: kind = .file
+                case typeDirectory: kind = .directory
+                case typeSymlink:
+                    guard let targetC = archive_entry_symlink(entry), let target = String(validatingCString: targetC)
+                    else { throw .unsafeSymlink(package: package, entry: raw, target: "(missing or not UTF-8)") }
+                    kind = .symlink
+                    linkTarget = target
+                default:
+                    throw .unsupportedEntryType(package: package, entry: raw, type: typeName(type))
+                }
+            }
+
+            let relative: String
+            switch location {
+            case .kegParent:
+                // `<name>/` itself: harmless as a directory, and never written (it is shared).
+                if kind == .directory { continue }
+                throw .unsafePath(package: package, entry: raw, reason: "only a directory may stand at \(name)/")
+            case .inKeg(let rel):
+                if rel.isEmpty && kind != .directory {
+                    throw .unsafePath(package: package, entry: raw, reason: "the keg root must be a directory")
+                }
+                relative = rel
+            }
+            if kind == .symlink, let target = linkTarget,
+               !KegEntryPath.symlinkStaysInKeg(linkPath: relative, target: target) {
+                throw .unsafeSymlink(package: package, entry: raw, target: target)
+            }
+
+            // setuid/setgid/sticky have no business in a bottle: neutralise them rather than fail.
+            archive_entry_set_perm(entry, archive_entry_perm(entry) & 0o777)
+            // A declared size past the cap fails before a byte is inflated (bomb fast path).
+            if archive_entry_size_is_set(entry) != 0, totalBytes + archive_entry_size(entry) > limits.maxTotalBytes {
+                throw .sizeLimitExceeded(package: package, entry: raw, limitBytes: limits.maxTotalBytes)
+            }
+            archive_entry_copy_pathname(entry, relative.isEmpty ? kegPath : kegPath + "/" + relative)
+
+            if archive_write_header(writer, entry) < ARCHIVE_WARN {
+                throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
+            }
+            var written: Int64 = 0
+            if kind == .file || kind == .hardlink {
+                written = try copyData(from: reader, to: writer, entry: raw, package: package, limits: limits,
+                                       totalBytes: &totalBytes, cancellation: cancellation)
+                fileCount += 1
+            }
+            if archive_write_finish_entry(writer) < ARCHIVE_WARN {
+                throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
+            }
+            kinds[relative] = kind
+            if !relative.isEmpty {
+                entries.append(.init(path: relative, kind: kind, size: written, linkTarget: linkTarget))
+            }
+        }
+        if archive_write_close(writer) < ARCHIVE_WARN {
+            throw .writeFailed(package: package, entry: lastEntry ?? kegPath, reason: errorText(writer))
+        }
+
+        let receiptKind = kinds["INSTALL_RECEIPT.json"]
+        let hasReceipt = receiptKind == .file || receiptKind == .hardlink
+        return ExtractedKeg(kegPath: kegPath, name: name, pkgVersion: pkgVersion, entries: entries,
+                            fileCount: fileCount, totalBytes: totalBytes, hasReceipt: hasReceipt,
+                            receiptChangedFiles: hasReceipt
+                                ? ReceiptChangedFiles.read(receiptAt: kegPath + "/INSTALL_RECEIPT.json") : nil)
+    }
+
+    /// Copies one entry's data block by block (sparse holes kept), charging the expanded size to
+    /// `totalBytes` as it goes so a bomb stops as soon as the cap is passed. Returns the entry size.
+    private static func copyData(from reader: OpaquePointer, to writer: OpaquePointer, entry: String, package: String,
+                                 limits: ExtractionLimits, totalBytes: inout Int64,
+                                 cancellation: CancellationFlag?) throws(UnpackError) -> Int64 {
+        var highWater: Int64 = 0
+        var nextCancelCheck = limits.cancellationCheckInterval
+        var block: UnsafeRawPointer?
+        var size = 0
+        var offset: la_int64_t = 0
+        while true {
+            let status = archive_read_data_block(reader, &block, &size, &offset)
+            if status == ARCHIVE_EOF { return highWater }
+            guard status >= ARCHIVE_WARN else {
+                throw .corruptArchive(package: package, entry: entry, reason: errorText(reader))
+            }
+            let end = Int64(offset) + Int64(size)
+            if end > highWater {
+                totalBytes += end - highWater
+                highWater = end
+            }
+            if totalBytes > limits.maxTotalBytes {
+                throw .sizeLimitExceeded(package: package, entry: entry, limitBytes: limits.maxTotalBytes)
+            }
+            if size > 0, let block, archive_write_data_block(writer, block, size, offset) < la_ssize_t(ARCHIVE_WARN) {
+                throw .writeFailed(package: package, entry: entry, reason: errorText(writer))
+            }
+            if highWater >= nextCancelCheck {
+                nextCancelCheck = highWater + limits.cancellationCheckInterval
+                if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+            }
+        }
+    }
+
+    private static func typeName(_ type: mode_t) -> String {
+        switch type {
+        case 0o010000: return "FIFO"
+        case 0o020000: return "character device"
+        case 0o060000: return "block device"
+        case 0o140000: return "socket"
+        default: return "unknown-type (mode \(String(type, radix: 8)))"
+        }
+    }
+
+    private static func errorText(_ handle: OpaquePointer) -> String {
+        archive_error_string(handle).map { String(cString: $0) } ?? "unknown libarchive error"
+    }
+}
+
+/// The current `errno` as text, for error messages.
+func errnoText() -> String { String(cString: strerror(errno)) }

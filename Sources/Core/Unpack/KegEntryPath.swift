@@ -1,0 +1,65 @@
+/// Validation of archive entry paths and link targets against the keg layout `<name>/<pkg_version>/…`.
+///
+/// Pure functions on strings, no state; safe from any queue. This is the first line of defence:
+/// libarchive's own `SECURE_*` checks run after it, on the already prefixed path.
+enum KegEntryPath {
+    /// Where an archive entry lands.
+    enum Location: Equatable {
+        /// The `<name>/` directory above the keg: tolerated for directories, never written.
+        case kegParent
+        /// The keg root (`relative == ""`) or something below it.
+        case inKeg(relative: String)
+    }
+
+    /// Splits a path into components, dropping empty and `.` components (so `./a//b/` is `a`,`b`).
+    static func components(_ path: Substring) -> [Substring] {
+        path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+    }
+
+    /// Classifies an archive pathname (or hardlink target), rejecting absolute paths, `..`
+    /// components, over-long paths and anything outside `<name>/<pkg_version>`.
+    static func locate(_ raw: String, name: String, pkgVersion: String, package: String,
+                       maxLength: Int) throws(UnpackError) -> Location {
+        if raw.utf8.count > maxLength { throw .pathTooLong(package: package, entry: raw, limit: maxLength) }
+        if raw.hasPrefix("/") { throw .unsafePath(package: package, entry: raw, reason: "absolute path") }
+        let parts = components(Substring(raw))
+        if parts.contains("..") { throw .unsafePath(package: package, entry: raw, reason: "contains a '..' component") }
+        // NAME_MAX on Linux and macOS; checked here so the error names the entry, not errno.
+        if parts.contains(where: { $0.utf8.count > 255 }) {
+            throw .pathTooLong(package: package, entry: raw, limit: 255)
+        }
+        guard let first = parts.first, first == name else {
+            throw .unsafePath(package: package, entry: raw, reason: "outside \(name)/\(pkgVersion)/")
+        }
+        if parts.count == 1 { return .kegParent }
+        guard parts[1] == pkgVersion else {
+            throw .unsafePath(package: package, entry: raw, reason: "outside \(name)/\(pkgVersion)/")
+        }
+        return .inKeg(relative: parts.dropFirst(2).joined(separator: "/"))
+    }
+
+    /// True when a symlink stored at keg-relative `linkPath` with `target` resolves (lexically)
+    /// to the keg root or below. Placeholder targets (`@@HOMEBREW_…`) are allowed as-is: relocation
+    /// turns them into prefix paths later. Absolute and empty targets are refused.
+    static func symlinkStaysInKeg(linkPath: String, target: String) -> Bool {
+        if target.hasPrefix("@@HOMEBREW_") { return true }
+        if target.isEmpty || target.hasPrefix("/") { return false }
+        // Start from the link's directory: every component of linkPath except the last.
+        var stack = components(Substring(linkPath)).dropLast().map(String.init)
+        for part in components(Substring(target)) {
+            if part == ".." {
+                if stack.isEmpty { return false }
+                stack.removeLast()
+            } else {
+                stack.append(String(part))
+            }
+        }
+        return true
+    }
+
+    /// True when `name` is usable as one directory name (formula name or pkg_version).
+    static func isSafeComponent(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.utf8.contains(0)
+            && name.utf8.count <= 255
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+
+/// Replaces Homebrew placeholders in the text files of a keg (normally still in staging).
+///
+/// Stateless: each call keeps its state (visited inodes, results) in locals, so kegs may be
+/// relocated concurrently. Binary files are never touched here: a replacement changes the file's
+/// length, which only text tolerates (Mach-O/ELF relocation is a separate step).
+public enum TextRelocator {
+    /// Bytes examined to decide text vs binary before reading a whole file.
+    static let sniffLength = 8192
+
+    /// Rewrites placeholders in `kegAt` and returns the keg-relative paths of the files changed,
+    /// sorted: the receipt's `changed_files`.
+    ///
+    /// With `changedFiles` (the bottle receipt's list) only those paths are considered; missing,
+    /// non-regular or unsafe entries (absolute, `..`, reached through a symlink) are skipped.
+    /// Without it every regular file is scanned. Either way a file is rewritten only when it holds
+    /// no NUL byte and contains a known placeholder. Symlinks are skipped. A file with several hard
+    /// links is rewritten once, in place, so the links keep sharing one inode; its mode is kept.
+    public static func relocate(kegAt kegPath: String, placeholders: Placeholders, changedFiles: [String]? = nil,
+                                cancellation: CancellationFlag? = nil) throws(UnpackError) -> [String] {
+        let package = packageLabel(kegPath)
+        guard let resolved = realpath(kegPath, nil) else {
+            throw .relocationFailed(package: package, file: kegPath, reason: errnoText())
+        }
+        let kegReal = String(cString: resolved)
+        free(resolved)
+
+        var run = Run(kegReal: kegReal, package: package, table: PlaceholderReplacement.Table(placeholders),
+                      cancellation: cancellation)
+        if let changedFiles {
+            for relative in Set(changedFiles) {
+                guard let safe = run.safeRelative(relative) else { continue }
+                try run.relocateFile(relative: safe)
+            }
+        } else {
+            try run.walk(relativeDirectory: "")
+        }
+        return run.changed.sorted()
+    }
+
+    /// `<name> <pkg_version>` from `…/<name>/<pkg_version>`, for error messages.
+    static func packageLabel(_ kegPath: String) -> String {
+        kegPath.split(separator: "/").suffix(2).joined(separator: " ")
+    }
+
+    /// One relocation pass. Confined to the calling thread for the duration of `relocate`.
+    private struct Run {
+        struct Inode: Hashable { let device: UInt64; let number: UInt64 }
+
+        let kegReal: String
+        let package: String
+        let table: PlaceholderReplacement.Table
+        let cancellation: CancellationFlag?
+        var changed: [String] = []
+        var seenInodes: Set<Inode> = []
+
+        /// Normalises a receipt path and checks that it names the file itself, inside the keg,
+        /// not reached through any symlink (realpath must land exactly where the text says).
+        func safeRelative(_ relative: String) -> String? {
+            if relative.hasPrefix("/") { return nil }
+            let parts = KegEntryPath.components(Substring(relative))
+            guard !parts.isEmpty, !parts.contains("..") else { return nil }
+            let normalised = parts.joined(separator: "/")
+            guard let resolved = realpath(kegReal + "/" + normalised, nil) else { return nil }
+            defer { free(resolved) }
+            return String(cString: resolved) == kegReal + "/" + normalised ? normalised : nil
+        }
+
+        /// Depth-first over the keg in sorted order; symlinks are neither followed nor rewritten.
+        mutating func walk(relativeDirectory: String) throws(UnpackError) {
+            let directory = relativeDirectory.isEmpty ? kegReal : kegReal + "/" + relativeDirectory
+            guard let handle = opendir(directory) else {
+                throw .relocationFailed(package: package, file: relativeDirectory.isEmpty ? "." : relativeDirectory,
+                                        reason: errnoText())
+            }
+            var children: [(name: String, type: UInt8)] = []
+            while let entry = readdir(handle) {
+                let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                }
+                if name != "." && name != ".." { children.append((name, entry.pointee.d_type)) }
+            }
+            closedir(handle)
+            children.sort { $0.name < $1.name }
+            for child in children {
+                let relative = relativeDirectory.isEmpty ? child.name : relativeDirectory + "/" + child.name
+                var type = child.type
+                if type == UInt8(DT_UNKNOWN) {
+                    var info = stat()
+                    guard lstat(kegReal + "/" + relative, &info) == 0 else { continue }
+                    switch info.st_mode & S_IFMT {
+                    case S_IFDIR: type = UInt8(DT_DIR)
+                    case S_IFREG: type = UInt8(DT_REG)
+                    default: continue
+                    }
+                }
+                if type == UInt8(DT_DIR) {
+                    try walk(relativeDirectory: relative)
+                } else if type == UInt8(DT_REG) {
+                    try relocateFile(relative: relative)
+                }
+            }
+        }
+
+        /// Reads one file, and rewrites it in place when it is text holding a placeholder.
+        mutating func relocateFile(relative: String) throws(UnpackError) {
+            if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+            let path = kegReal + "/" + relative
+            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ELOOP || errno == ENOENT { return }  // a symlink, or gone: nothing to do
+                throw .relocationFailed(package: package, file: relative, reason: errnoText())
+            }
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else {
+                throw .relocationFailed(package: package, file: relative, reason: errnoText())
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return }
+            if info.st_nlink > 1 {
+                let inode = Inode(device: UInt64(info.st_dev), number: UInt64(info.st_ino))
+                if !seenInodes.insert(inode).inserted { return }
+            }
+
+            guard let content = try readIfText(fd: fd, size: Int(info.st_size), relative: relative) else { return }
+            let replaced = content.withUnsafeBufferPointer { bytes in
+                PlaceholderReplacement.containsMarker(bytes, table: table)
+                    ? PlaceholderReplacement.replace(in: bytes, table: table) : nil
+            }
+            guard let replaced else { return }
+            try writeInPlace(path: path, relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
+            changed.append(relative)
+        }
+
+        /// The whole file, or nil when it holds a NUL byte (binary). The first `sniffLength` bytes
+        /// are checked before the rest is read, so large binaries cost one small read.
+        private func readIfText(fd: Int32, size: Int, relative: String) throws(UnpackError) -> [UInt8]? {
+            var buffer = [UInt8](repeating: 0, count: size)
+            var filled = 0
+            var sniffed = false
+            while filled < size {
+                let want = sniffed ? size - filled : min(sniffLength, size) - filled
+                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, want, off_t(filled)) }
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    throw .relocationFailed(package: package, file: relative, reason: errnoText())
+                }
+                if got == 0 { buffer.removeLast(size - filled); break }  // shrank underneath us
+                let start = filled
+                filled += got
+                let hasNUL = buffer.withUnsafeBytes { memchr($0.baseAddress! + start, 0, got) != nil }
+                if hasNUL { return nil }
+                if filled >= min(sniffLength, size) { sniffed = true }
+            }
+            return buffer
+        }
+
+        /// Truncates and rewrites the same inode (hard links stay shared, mode is unchanged). A
+        /// read-only file is made owner-writable for the write and given its mode back afterwards.
+        private func writeInPlace(path: String, relative: String, bytes: [UInt8], mode: mode_t) throws(UnpackError) {
+            var fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+            var restoreMode = false
+            if fd < 0 && errno == EACCES && chmod(path, mode | 0o200) == 0 {
+                restoreMode = true
+                fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+            }
+            guard fd >= 0 else {
+                let reason = errnoText()
+                if restoreMode { chmod(path, mode) }
+                throw .relocationFailed(package: package, file: relative, reason: reason)
+            }
+            defer {
+                if restoreMode { fchmod(fd, mode) }
+                close(fd)
+            }
+            var done = 0
+            while done < bytes.count {
+                let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+                if wrote < 0 {
+                    if errno == EINTR { continue }
+                    throw .relocationFailed(package: package, file: relative, reason: errnoText())
+                }
+                done += wrote
+            }
+        }
+    }
+}
