@@ -62,6 +62,38 @@ enum PosixFS {
         return names
     }
 
+    /// Entries of a directory with their kinds, from `readdir`'s `d_type` (an `lstat` only when the
+    /// filesystem does not report it); sorted by name so linking is deterministic.
+    static func entries(_ path: String) -> [(name: String, kind: Kind)]? {
+        guard let dir = opendir(path) else { return nil }
+        defer { closedir(dir) }
+        var result: [(name: String, kind: Kind)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            let kind: Kind
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_UNKNOWN): kind = Self.kind(path + "/" + name)
+            default: kind = .other
+            }
+            result.append((name, kind))
+        }
+        result.sort { $0.name < $1.name }
+        return result
+    }
+
+    /// `realpath(3)`, or nil when the path does not resolve.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// `mkdir -p`; returns the directories it actually created, outermost first, so a caller can
     /// remove exactly those when rolling back.
     @discardableResult
