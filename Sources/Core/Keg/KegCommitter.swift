@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Moves a fully prepared keg from staging into the Cellar with one `rename(2)`, so the Cellar
+/// never holds a half-extracted keg: either the old state or the complete new keg is visible.
+///
+/// Staging (`<prefix>/var/homebrew/tmp/.pour-staging`) is on the Cellar's filesystem, which is
+/// what makes the rename atomic. Stateless value; safe to use from any queue, but two commits of
+/// the same keg must be serialised by the caller (the prefix lock does that).
+public struct KegCommitter: Sendable {
+    public let layout: PrefixLayout
+    /// Root of the staging area; staged kegs live at `<stagingRoot>/<name>/<pkgVersion>`.
+    public let stagingRoot: String
+
+    public init(layout: PrefixLayout, stagingRoot: String? = nil) {
+        self.layout = layout
+        self.stagingRoot = stagingRoot ?? layout.staging
+    }
+
+    /// Where the extractor must build the keg for `commit` to find it.
+    public func stagedKegPath(name: String, pkgVersion: String) -> String {
+        "\(stagingRoot)/\(name)/\(pkgVersion)"
+    }
+
+    /// Commits the staged keg of `name` `pkgVersion` into the Cellar and returns the keg path.
+    ///
+    /// An existing keg at the destination (a forced reinstall) is first renamed aside into the
+    /// staging area, the new keg renamed in, and only then the old one deleted; if the second
+    /// rename fails the old keg is put back. Nothing is left in staging on success.
+    @discardableResult
+    public func commit(name: String, pkgVersion: String) throws(KegError) -> String {
+        let staged = stagedKegPath(name: name, pkgVersion: pkgVersion)
+        let rack = layout.cellar + "/" + name
+        let keg = rack + "/" + pkgVersion
+        guard PosixFS.kind(staged) == .directory else {
+            throw KegError.stagedKegMissing(package: name, path: staged)
+        }
+        let createdDirs: [String]
+        do { createdDirs = try PosixFS.makeDirectories(rack) } catch {
+            throw KegError.commitFailed(package: name, from: staged, to: keg, errno: Self.code(of: error))
+        }
+
+        var aside: String?
+        if PosixFS.kind(keg) != .missing {
+            let path = "\(stagingRoot)/.replaced-\(name)-\(pkgVersion)-\(getpid())"
+            PosixFS.removeTree(path)  // a leftover from a crashed earlier run
+            guard rename(keg, path) == 0 else {
+                throw KegError.commitFailed(package: name, from: keg, to: path, errno: errno)
+            }
+            aside = path
+        }
+
+        guard rename(staged, keg) == 0 else {
+            let code = errno
+            if let aside { _ = rename(aside, keg) }
+            for dir in createdDirs.reversed() { rmdir(dir) }
+            throw KegError.commitFailed(package: name, from: staged, to: keg, errno: code)
+        }
+
+        // Make the rename durable before anything (receipt, links) refers to the new keg.
+        PosixFS.syncPath(keg)
+        PosixFS.syncPath(rack)
+        if !createdDirs.isEmpty { PosixFS.syncPath(layout.cellar) }
+
+        if let aside { PosixFS.removeTree(aside) }
+        rmdir(stagingRoot + "/" + name)  // only succeeds when empty, which is what we want
+        return keg
+    }
+
+    private static func code(of error: KegError) -> Int32 {
+        switch error {
+        case let .filesystem(_, _, _, code): return code
+        case .permissionDenied: return EACCES
+        default: return EIO
+        }
+    }
+}

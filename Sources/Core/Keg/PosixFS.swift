@@ -1,0 +1,173 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Thin wrappers over the POSIX calls the keg code runs in hot loops (lstat, readdir, symlink,
+/// readlink, rename, fsync). FileManager allocates URLs and dictionaries per call; linking a keg
+/// of thousands of files touches each entry several times, so we talk to the kernel directly.
+///
+/// Stateless; every function is safe to call from any thread.
+enum PosixFS {
+    /// What `lstat` says a path is, without following a final symlink.
+    enum Kind: Equatable {
+        case missing, file, directory, symlink, other
+    }
+
+    static func kind(_ path: String) -> Kind {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .missing }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        default: return .other
+        }
+    }
+
+    /// True when `path` (following symlinks) is a directory.
+    static func isDirectoryFollowingLinks(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// True when `path` exists after following symlinks (a broken link answers false).
+    static func existsFollowingLinks(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// The raw target of a symlink, or nil when `path` is not one.
+    static func readLink(_ path: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBufferPointer { raw in
+            raw.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count - 1) }
+        }
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[..<count], as: UTF8.self)
+    }
+
+    /// Names in a directory, without `.` and `..`; nil when it cannot be opened.
+    static func children(_ path: String) -> [String]? {
+        guard let dir = opendir(path) else { return nil }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Entries of a directory with their kinds, from `readdir`'s `d_type` (an `lstat` only when the
+    /// filesystem does not report it); sorted by name so linking is deterministic.
+    static func entries(_ path: String) -> [(name: String, kind: Kind)]? {
+        guard let dir = opendir(path) else { return nil }
+        defer { closedir(dir) }
+        var result: [(name: String, kind: Kind)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            let kind: Kind
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_UNKNOWN): kind = Self.kind(path + "/" + name)
+            default: kind = .other
+            }
+            result.append((name, kind))
+        }
+        result.sort { $0.name < $1.name }
+        return result
+    }
+
+    /// `realpath(3)`, or nil when the path does not resolve.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// `mkdir -p`; returns the directories it actually created, outermost first, so a caller can
+    /// remove exactly those when rolling back.
+    @discardableResult
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(KegError) -> [String] {
+        var missing: [String] = []
+        var current = path
+        while !current.isEmpty && current != "/" && kind(current) == .missing {
+            missing.append(current)
+            current = parent(current)
+        }
+        var created: [String] = []
+        for dir in missing.reversed() {
+            if mkdir(dir, mode) != 0 && errno != EEXIST {
+                throw KegError.system("create directory", dir, package: nil, errno: errno)
+            }
+            created.append(dir)
+        }
+        return created
+    }
+
+    /// `rm -rf` without following symlinks.
+    static func removeTree(_ path: String) {
+        if kind(path) == .directory {
+            for name in children(path) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// fsync on a directory (or file) so a rename or create in it survives a crash.
+    static func syncPath(_ path: String) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// Resolves `.` and `..` textually (no disk access), as Homebrew's `resolved_path` does for
+    /// one level of symlink.
+    static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Where the symlink at `path` points, made absolute and normalised (one level only).
+    static func resolvedLink(_ path: String) -> String? {
+        guard let target = readLink(path) else { return nil }
+        return normalize(target.hasPrefix("/") ? target : parent(path) + "/" + target)
+    }
+
+    /// The relative path from directory `fromDir` to `to` (both absolute and normalised).
+    static func relative(from fromDir: String, to: String) -> String {
+        let a = fromDir.split(separator: "/"), b = to.split(separator: "/")
+        var common = 0
+        while common < a.count && common < b.count && a[common] == b[common] { common += 1 }
+        let ups = Array(repeating: "..", count: a.count - common)
+        let rest = b[common...].map(String.init)
+        let joined = (ups + rest).joined(separator: "/")
+        return joined.isEmpty ? "." : joined
+    }
+}

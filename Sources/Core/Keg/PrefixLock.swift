@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The exclusive lock that serialises pour runs on one prefix: `flock(2)` on `layout.lockFile`.
+///
+/// flock is used (not a pid file) because the kernel drops it when the holder dies, however it
+/// dies, so a killed pour never leaves a stale lock behind. The holder's pid is written into the
+/// file purely so a waiting process can say whom it is waiting for.
+///
+/// Confinement: the descriptor lives in a `Locked` box, so `release()` and `deinit` may race
+/// from different queues without double-closing it.
+public final class PrefixLock: Sendable {
+    public let path: String
+    private let descriptor: Locked<Int32>
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.descriptor = Locked(fd)
+    }
+
+    deinit { release() }
+
+    /// Takes the lock on `layout.lockFile`, creating its directory as needed.
+    ///
+    /// - Parameters:
+    ///   - wait: when the lock is busy, block until it is free (true) or throw `prefixLocked` (false).
+    ///   - onContention: called once, before blocking, with a message naming the holder's pid.
+    public static func acquire(layout: PrefixLayout, wait: Bool,
+                               onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
+        try acquire(path: layout.lockFile, wait: wait, onContention: onContention)
+    }
+
+    /// As `acquire(layout:…)`, for an explicit lock-file path.
+    public static func acquire(path: String, wait: Bool,
+                               onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
+        try PosixFS.makeDirectories(PosixFS.parent(path))
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw KegError.system("open lock file", path, package: nil, errno: errno) }
+
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            guard code == EWOULDBLOCK || code == EINTR else {
+                close(fd)
+                throw KegError.system("lock", path, package: nil, errno: code)
+            }
+            let holder = readPid(fd)
+            guard wait else {
+                close(fd)
+                throw KegError.prefixLocked(path: path, pid: holder)
+            }
+            let who = holder.map { "another pour process (pid \($0))" } ?? "another pour process"
+            onContention("waiting for \(who) to release \(path)")
+            while flock(fd, LOCK_EX) != 0 {
+                if errno == EINTR { continue }
+                let failure = errno
+                close(fd)
+                throw KegError.system("lock", path, package: nil, errno: failure)
+            }
+        }
+
+        // We hold the lock: record our pid for anyone who has to wait.
+        let text = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return PrefixLock(path: path, fd: fd)
+    }
+
+    /// True until `release()`.
+    public var isHeld: Bool { descriptor.current >= 0 }
+
+    /// Releases the lock. Idempotent.
+    public func release() {
+        descriptor.withLock { fd in
+            guard fd >= 0 else { return }
+            _ = ftruncate(fd, 0)  // the pid is no longer true
+            _ = flock(fd, LOCK_UN)
+            close(fd)
+            fd = -1
+        }
+    }
+
+    private static func readPid(_ fd: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[..<count], as: UTF8.self)
+        return Int32(text.filter { $0.isASCII && $0.isNumber })
+    }
+}
