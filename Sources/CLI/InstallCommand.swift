@@ -39,7 +39,7 @@ struct InstallCommand: ParsableCommand {
         var configuration = prefixOptions.configuration()
         if let jobs { configuration.jobs = jobs }
         configuration.waitForLock = !noWait
-        let renderer = ProgressRendering.make(json: json, quiet: quiet)
+        let renderer = ProgressRenderers.make(json: json, quiet: quiet)
         let installer = Installer(configuration: configuration)
         let done = DispatchSemaphore(value: 0)
         let outcome = Locked<Result<InstallReport, InstallError>?>(nil)

@@ -12,7 +12,7 @@ protocol ProgressRendering: AnyObject, Sendable {
 }
 
 
-extension ProgressRendering {
+enum ProgressRenderers {
     /// Picks NDJSON, live bars (stderr is a terminal) or plain lines.
     static func make(json: Bool, quiet: Bool) -> any ProgressRendering {
         if json { return JSONProgress() }
@@ -26,9 +26,9 @@ extension ProgressRendering {
 enum ProgressText {
     static func bytes(_ count: Int64) -> String {
         let value = Double(count)
-        if value >= 1 << 30 { return String(format: "%.2f GB", value / Double(1 << 30)) }
-        if value >= 1 << 20 { return String(format: "%.1f MB", value / Double(1 << 20)) }
-        if value >= 1 << 10 { return String(format: "%.0f KB", value / Double(1 << 10)) }
+        if value >= 1_073_741_824 { return String(format: "%.2f GB", value / 1_073_741_824) }
+        if value >= 1_048_576 { return String(format: "%.1f MB", value / 1_048_576) }
+        if value >= 1024 { return String(format: "%.0f KB", value / 1024) }
         return "\(count) B"
     }
 

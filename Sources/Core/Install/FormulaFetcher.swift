@@ -21,7 +21,7 @@ final class FormulaFetcher: @unchecked Sendable {
     private var failure: InstallError?
     private var fetches: [MemoryFetch] = []
     private var cancelled = false
-    private var completion: ((Result<FormulaCatalog, InstallError>) -> Void)?
+    private var completion: (@Sendable (Result<FormulaCatalog, InstallError>) -> Void)?
 
     init(engine: TransferEngine, configuration: InstallConfiguration, queue: DispatchQueue) {
         self.engine = engine
@@ -31,7 +31,7 @@ final class FormulaFetcher: @unchecked Sendable {
     }
 
     /// Fetches the closure of `names`; `completion` runs on `queue`.
-    func fetchClosure(of names: [String], completion: @escaping (Result<FormulaCatalog, InstallError>) -> Void) {
+    func fetchClosure(of names: [String], completion: @escaping @Sendable (Result<FormulaCatalog, InstallError>) -> Void) {
         queue.async { [self] in
             self.completion = completion
             for name in names { request(FormulaFetcher.canonicalRequestName(name)) }
@@ -96,7 +96,7 @@ final class FormulaFetcher: @unchecked Sendable {
     /// Adds one formula object and requests its runtime dependencies. Returns false when the data
     /// does not decode (the caller then tries the network or reports the error).
     private func add(_ data: Data, source: String) -> Bool {
-        do {
+        do throws(RegistryError) {
             catalog = try catalog.adding(formulaObject: data, source: source)
         } catch {
             if failure == nil { failure = .registry(error) }
@@ -118,9 +118,8 @@ final class FormulaFetcher: @unchecked Sendable {
             return completion(.failure(failure))
         }
         if !unknown.isEmpty {
-            let names = unknown
             unknown = []
-            return loadFullCatalogue(thenRequest: names)
+            return loadFullCatalogue()
         }
         self.completion = nil
         completion(.success(catalog))
@@ -128,10 +127,10 @@ final class FormulaFetcher: @unchecked Sendable {
 
     /// Loads `formula.json` (cached like the per-formula files) and merges it under what was
     /// already fetched, so aliases, old names and suggestions work.
-    private func loadFullCatalogue(thenRequest names: [String]) {
+    private func loadFullCatalogue() {
         let path = "\(configuration.layout.api)/formula.json"
-        let merge: (Data, String) -> Void = { [self] data, source in
-            do {
+        let merge: @Sendable (Data, String) -> Void = { [self] data, source in
+            do throws(RegistryError) {
                 let full = try FormulaCatalog(tag: configuration.bottleTag, formulaArray: data, source: source)
                 let fetchedNames = Set(catalog.names)
                 catalog = FormulaCatalog(tag: configuration.bottleTag,
@@ -158,15 +157,14 @@ final class FormulaFetcher: @unchecked Sendable {
                 if let stale = FileManager.default.contents(atPath: path) {
                     merge(stale, path)
                 } else {
-                    // Without the catalogue the unknown names simply stay unknown.
-                    _ = error
+                    // Without the catalogue the unknown names stay unknown; the resolver names them.
+                    if case .cancelled = error { cancelled = true }
                     finishIfDone()
                 }
             }
         }
         fetches.append(fetch)
         fetch.start()
-        _ = names
     }
 
     static let emptyReport = InstallReport(packages: [], networkBytes: 0, seconds: 0, cancelled: true)

@@ -8,14 +8,15 @@ enum KegActivation {
         -> Result<(kegPath: String, links: Int), PackageFailure> {
         let committer = KegCommitter(layout: layout, stagingRoot: stagingRoot)
         let kegPath: String
-        do {
+        do throws(KegError) {
             kegPath = try committer.commit(name: formula.name, pkgVersion: formula.pkgVersion)
         } catch {
             return .failure(.keg(error))
         }
-        do {
-            let linker = KegLinker(layout: layout)
-            let report = try linker.link(formula: formula, kegPath: kegPath, optLinkOnly: formula.kegOnly || !link)
+        do throws(KegError) {
+            let report = try KegLinker(layout: layout).link(
+                name: formula.name, pkgVersion: formula.pkgVersion, kegOnly: formula.kegOnly || !link,
+                aliases: formula.aliases, linkOverwrite: formula.linkOverwrite)
             return .success((kegPath, report.linksCreated))
         } catch {
             try? FileManager.default.removeItem(atPath: kegPath)

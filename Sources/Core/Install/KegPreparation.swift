@@ -26,7 +26,7 @@ struct KegPreparation: Sendable {
 
     private func prepare() -> Result<ExtractedKeg, PackageFailure> {
         let keg: ExtractedKeg
-        do {
+        do throws(UnpackError) {
             keg = try BottleExtractor.extract(bottleAt: bottlePath, name: formula.name, pkgVersion: formula.pkgVersion,
                                               into: stagingRoot, limits: configuration.extractionLimits,
                                               cancellation: cancellation)
@@ -34,7 +34,7 @@ struct KegPreparation: Sendable {
             return .failure(.unpack(error))
         }
         let changedFiles: [String]
-        do {
+        do throws(UnpackError) {
             let placeholders = Placeholders(layout: configuration.layout,
                                             runtimeDependencies: runtimeClosure.map(\.name))
             changedFiles = try TextRelocator.relocate(kegAt: keg.kegPath, placeholders: placeholders,
@@ -42,14 +42,14 @@ struct KegPreparation: Sendable {
         } catch {
             return .failure(.unpack(error))
         }
-        if cancellation.isCancelled { return .failure(.unpack(.cancelled)) }
+        if cancellation.isCancelled { return .failure(.unpack(.cancelled(package: formula.name))) }
         let directDependencies = Set(formula.dependencies)
-        let receipt = InstallReceipt.forPouredBottle(
-            formula: formula, bottle: bottle, installedOnRequest: requested,
-            runtimeDependencies: runtimeClosure.map { ($0, directDependencies.contains($0.name)) },
-            changedFiles: changedFiles)
-        do {
-            try receipt.write(toKeg: keg.kegPath)
+        let receipt = InstallReceipt.poured(
+            formula: formula, installedOnRequest: requested,
+            runtimeDependencies: runtimeClosure.map { .init($0, declaredDirectly: directDependencies.contains($0.name)) },
+            changedFiles: changedFiles, layout: configuration.layout)
+        do throws(KegError) {
+            try receipt.write(kegPath: keg.kegPath, package: formula.name)
         } catch {
             return .failure(.keg(error))
         }

@@ -1,8 +1,8 @@
 /// One package of an install run and where it is in the pipeline.
 ///
-/// Confinement: owned by `InstallRun`'s run queue; never touched elsewhere (work items receive
-/// copies of the immutable parts).
-final class PackageJob {
+/// Confinement: mutable properties are read and written only on `InstallRun`'s run queue; other
+/// queues merely carry the reference back to it, hence `@unchecked Sendable`.
+final class PackageJob: @unchecked Sendable {
     enum Phase {
         /// Waiting for its download to be admitted or finish.
         case downloading
