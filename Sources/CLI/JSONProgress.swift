@@ -15,6 +15,6 @@ final class JSONProgress: ProgressRendering, @unchecked Sendable {
 
     private func emit(_ object: [String: Any]) {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        writeStandardOutput(data + Data("\n".utf8))
     }
 }

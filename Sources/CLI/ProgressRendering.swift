@@ -78,12 +78,20 @@ enum ProgressText {
 }
 
 /// Writes to stderr in one call (so concurrent writers never interleave within a line).
-func writeStderr(_ text: String) {
-    var bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
-        if n <= 0 { break }
-        offset += n
+func writeStderr(_ text: String) { writeAll(STDERR_FILENO, Data(text.utf8)) }
+
+/// Writes to stdout; a closed pipe (`pour --json | head`) is ignored rather than fatal.
+func writeStandardOutput(_ data: Data) { writeAll(STDOUT_FILENO, data) }
+
+private func writeAll(_ descriptor: Int32, _ data: Data) {
+    data.withUnsafeBytes { raw in
+        guard let base = raw.baseAddress else { return }
+        var offset = 0
+        while offset < raw.count {
+            let n = write(descriptor, base + offset, raw.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
     }
 }

@@ -301,6 +301,10 @@ public final class TransferEngine: @unchecked Sendable {
         var status = 0
         _ = pour_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         let url = transfer.effectiveURL()
+        if code == CURLE_FILE_COULDNT_READ_FILE {
+            // A missing file under a file:// root means what a 404 means over HTTP.
+            return .failure(.httpStatus(code: 404, url: url, retryAfter: nil))
+        }
         if code != CURLE_OK {
             let detail = String(cString: transfer.errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
