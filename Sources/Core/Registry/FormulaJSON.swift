@@ -255,10 +255,17 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
         bottle = container.lenient(BottleSection.self, .bottle)
         kegOnly = container.lenient(Bool.self, .kegOnly)
         kegOnlyReason = container.lenient(KegOnlyReason.self, .kegOnlyReason)
-        if let entries = container.lenientArray(UsesFromMacOS.self, .dependencies) {
-            dependencies = entries.filter { $0.tags.isEmpty && !$0.name.isEmpty }.map(\.name)
-            let tagged = entries.filter { !$0.tags.isEmpty }
-            taggedDependencies = tagged.isEmpty ? nil : tagged
+        // Fast path: the public API lists plain strings; only a list with other elements pays
+        // for decoding every element as a possibly tagged entry.
+        if let plain = container.lenientArray(String.self, .dependencies) {
+            let total = (try? container.nestedUnkeyedContainer(forKey: .dependencies))?.count
+            if plain.count == total {
+                dependencies = plain
+            } else if let entries = container.lenientArray(UsesFromMacOS.self, .dependencies) {
+                dependencies = entries.filter { $0.tags.isEmpty && !$0.name.isEmpty }.map(\.name)
+                let tagged = entries.filter { !$0.tags.isEmpty }
+                taggedDependencies = tagged.isEmpty ? nil : tagged
+            }
         }
         buildDependencies = container.lenientArray(String.self, .buildDependencies)
         testDependencies = container.lenientArray(String.self, .testDependencies)
