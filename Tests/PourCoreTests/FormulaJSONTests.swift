@@ -55,6 +55,21 @@ final class FormulaJSONTests: XCTestCase {
         XCTAssertEqual(formula.buildDependencies, ["bzip2"])
     }
 
+    func testTaggedDependencyObjectsAreRouted() throws {
+        let text = """
+        {"name": "ponyc", "versions": {"stable": "0.58.1"},
+         "dependencies": ["foo", {"bar": "build"}, {"baz": ["build", "test"]}, "foo"],
+         "uses_from_macos": [], "uses_from_macos_bounds": []}
+        """
+        let json = try FormulaFixtures.object(text)
+        XCTAssertEqual(json.dependencies, ["foo", "foo"])
+        XCTAssertEqual(json.taggedDependencies?.map(\.name), ["bar", "baz"])
+        let formula = try FormulaSpecializer.formula(from: json, tag: BottleTag("x86_64_linux"))
+        XCTAssertEqual(formula.dependencies, ["foo"])
+        XCTAssertEqual(formula.buildDependencies, ["bar", "baz"])
+        XCTAssertEqual(formula.testDependencies, ["baz"])
+    }
+
     func testOnlyVariationKeyKeepsOneTag() throws {
         let objects = try FormulaJSON.decodeArray(Data("[\(FormulaFixtures.curl)]".utf8), source: "test",
                                                   tag: BottleTag("arm64_linux"))

@@ -28,7 +28,11 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     public var bottle: BottleSection?
     public var kegOnly: Bool?
     public var kegOnlyReason: KegOnlyReason?
+    /// Plain runtime dependency names, in declaration order.
     public var dependencies: [String]?
+    /// `dependencies` elements written as `{"name": "build"}` / `{"name": ["build", "test"]}`
+    /// objects (the shape Homebrew's per-tag internal API uses); routed by tag when specialising.
+    public var taggedDependencies: [UsesFromMacOS]?
     public var buildDependencies: [String]?
     public var testDependencies: [String]?
     public var recommendedDependencies: [String]?
@@ -174,7 +178,8 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
         }
     }
 
-    /// One `uses_from_macos` entry: `"zlib"`, `{"gperf": "build"}` or `{"llvm": ["build", "test"]}`.
+    /// One `uses_from_macos` entry: `"zlib"`, `{"gperf": "build"}` or `{"llvm": ["build", "test"]}`
+    /// (also the shape of a tagged `dependencies` element).
     public struct UsesFromMacOS: Decodable, Hashable, Sendable {
         public var name: String
         /// Dependency tags without a leading colon (`build`, `test`); empty for a runtime use.
@@ -197,11 +202,14 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
                 self.init(name: "")
                 return
             }
-            var tags: [String] = []
+            let tags: [String]
             if let one = container.lenient(String.self, key) {
                 tags = [one]
             } else if let many = container.lenientArray(String.self, key) {
                 tags = many
+            } else {
+                self.init(name: "")  // `{"x": 1}`: not a dependency we can read
+                return
             }
             self.init(name: key.stringValue, tags: tags.map { $0.hasPrefix(":") ? String($0.dropFirst()) : $0 })
         }
@@ -247,7 +255,18 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
         bottle = container.lenient(BottleSection.self, .bottle)
         kegOnly = container.lenient(Bool.self, .kegOnly)
         kegOnlyReason = container.lenient(KegOnlyReason.self, .kegOnlyReason)
-        dependencies = container.lenientArray(String.self, .dependencies)
+        // Fast path: the public API lists plain strings; only a list with other elements pays
+        // for decoding every element as a possibly tagged entry.
+        if let plain = container.lenientArray(String.self, .dependencies) {
+            let total = (try? container.nestedUnkeyedContainer(forKey: .dependencies))?.count
+            if plain.count == total {
+                dependencies = plain
+            } else if let entries = container.lenientArray(UsesFromMacOS.self, .dependencies) {
+                dependencies = entries.filter { $0.tags.isEmpty && !$0.name.isEmpty }.map(\.name)
+                let tagged = entries.filter { !$0.tags.isEmpty }
+                taggedDependencies = tagged.isEmpty ? nil : tagged
+            }
+        }
         buildDependencies = container.lenientArray(String.self, .buildDependencies)
         testDependencies = container.lenientArray(String.self, .testDependencies)
         recommendedDependencies = container.lenientArray(String.self, .recommendedDependencies)

@@ -84,19 +84,14 @@ public enum FormulaSpecializer {
         lists.recommended = (json.recommendedDependencies ?? []).filter(keep)
         lists.optional = (json.optionalDependencies ?? []).filter(keep)
 
+        for entry in json.taggedDependencies ?? [] where keep(entry.name) {
+            route(entry, into: &lists)
+        }
         let bounds = json.usesFromMacOSBounds ?? []
         for (index, use) in uses.enumerated() where !use.name.isEmpty {
             let since = index < bounds.count ? bounds[index].since : nil
             guard usesFromMacOSApplies(tag: tag, since: since) else { continue }
-            let tags = Set(use.tags)
-            if tags.isEmpty || !(tags.contains("build") || tags.contains("test") || tags.contains("optional")
-                || tags.contains("recommended")) {
-                lists.runtime.append(use.name)
-            }
-            if tags.contains("build") { lists.build.append(use.name) }
-            if tags.contains("test") { lists.test.append(use.name) }
-            if tags.contains("recommended") { lists.recommended.append(use.name) }
-            if tags.contains("optional") { lists.optional.append(use.name) }
+            route(use, into: &lists)
         }
 
         lists.runtime = unique(lists.runtime)
@@ -105,6 +100,17 @@ public enum FormulaSpecializer {
         lists.recommended = unique(lists.recommended)
         lists.optional = unique(lists.optional)
         return lists
+    }
+
+    /// Files a dependency under each of its tags; untagged (or tagged only with something pour
+    /// does not know, which Homebrew would still install) means runtime.
+    static func route(_ entry: FormulaJSON.UsesFromMacOS, into lists: inout DependencyLists) {
+        let tags = Set(entry.tags)
+        if tags.isDisjoint(with: ["build", "test", "recommended", "optional"]) { lists.runtime.append(entry.name) }
+        if tags.contains("build") { lists.build.append(entry.name) }
+        if tags.contains("test") { lists.test.append(entry.name) }
+        if tags.contains("recommended") { lists.recommended.append(entry.name) }
+        if tags.contains("optional") { lists.optional.append(entry.name) }
     }
 
     /// On Linux every `uses_from_macos` entry is a real dependency; on macOS only when the
@@ -205,6 +211,7 @@ extension FormulaJSON {
         take(.kegOnly, \.kegOnly)
         take(.kegOnlyReason, \.kegOnlyReason)
         take(.dependencies, \.dependencies)
+        take(.dependencies, \.taggedDependencies)
         take(.buildDependencies, \.buildDependencies)
         take(.testDependencies, \.testDependencies)
         take(.recommendedDependencies, \.recommendedDependencies)
