@@ -1,0 +1,4 @@
+import ArgumentParser
+struct Serve: ParsableCommand {
+    func run() throws {}
+}
