@@ -16,7 +16,8 @@ enum FormulaJSON {
             ]
         }
         let usesFromMacos: [Any] = spec.usesFromMacos.map { use in
-            use.tag.map { [use.name: $0] as [String: Any] } ?? use.name
+            if let tag = use.tag { return [use.name: tag] as [String: Any] }
+            return use.name
         }
         let bounds: [Any] = spec.usesFromMacos.map { $0.bounds }
         let kegOnlyReason: Any = spec.kegOnly || spec.kegOnlyReason != nil
