@@ -8,9 +8,12 @@ let package = Package(
     products: [
         .library(name: "PourCore", targets: ["PourCore"]),
         .executable(name: "pour", targets: ["pour"]),
+        .library(name: "PourTestSupport", targets: ["PourTestSupport"]),
+        .executable(name: "pour-registry", targets: ["pour-registry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
     ],
     targets: [
         // System libraries: one module map + shim header each, installed from apt.
@@ -31,6 +34,20 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
+        // The local registry (generator + HTTP server) used by tests, the demo and benchmarks.
+        .target(name: "PourTestSupport",
+                dependencies: ["PourCore", "CArchive", "CCrypto",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio")],
+                path: "Sources/TestSupport"),
+        .executableTarget(name: "pour-registry",
+                          dependencies: ["PourTestSupport",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/RegistryTool"),
+
+        .testTarget(name: "PourTestSupportTests", dependencies: ["PourTestSupport"],
+                    path: "Tests/PourTestSupportTests"),
         .testTarget(name: "PourCoreTests", dependencies: ["PourCore"], path: "Tests/PourCoreTests"),
     ],
     swiftLanguageModes: [.v6]

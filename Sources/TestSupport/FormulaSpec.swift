@@ -1,0 +1,95 @@
+import PourCore
+
+/// The description of one formula the generator turns into API JSON and a bottle. Tests build
+/// any dependency graph by listing specs.
+///
+/// Immutable value; safe to share across queues.
+public struct FormulaSpec: Hashable, Sendable {
+    /// Which compiled ELF pair (a shared library and a program linked against it) the bottle holds.
+    public enum ELFVariant: String, Hashable, Sendable, Codable {
+        /// RUNPATH `$ORIGIN/../lib`, system interpreter: runs from wherever it is extracted.
+        case relocatable
+        /// RUNPATH `@@HOMEBREW_PREFIX@@/lib`, interpreter `@@HOMEBREW_PREFIX@@/lib/ld.so`: runs only
+        /// after relocation. Pair it with the `:any` cellar.
+        case placeholder
+    }
+
+    /// One `uses_from_macos` entry: a bare name, or a name restricted to build/test use.
+    public struct UsesFromMacos: Hashable, Sendable {
+        public var name: String
+        /// nil for a runtime use; "build" or "test" otherwise.
+        public var tag: String?
+        /// `uses_from_macos_bounds` entry, e.g. `["since": "sonoma"]`; empty for none.
+        public var bounds: [String: String]
+
+        public init(_ name: String, tag: String? = nil, bounds: [String: String] = [:]) {
+            self.name = name
+            self.tag = tag
+            self.bounds = bounds
+        }
+    }
+
+    public var name: String
+    public var version: String
+    public var revision: Int
+    public var dependencies: [String]
+    public var buildDependencies: [String]
+    public var usesFromMacos: [UsesFromMacos]
+    public var kegOnly: Bool
+    /// `keg_only_reason.reason`, e.g. `:versioned_formula` or `:provided_by_macos`.
+    public var kegOnlyReason: String?
+    public var aliases: [String]
+    public var oldnames: [String]
+    /// Overlay per bottle tag, merged by clients onto the top level (`variations` in the API).
+    /// Values must be JSON-serialisable (String, Int, Bool, arrays and dictionaries of those).
+    public var variations: [String: [String: JSONValue]]
+    public var cellar: CellarKind
+    /// Approximate size of the compressed bottle in bytes; payload files are added until the
+    /// gzip stream reaches it.
+    public var targetCompressedSize: Int
+    public var elf: ELFVariant?
+    /// Bottle tags published for this formula.
+    public var tags: [String]
+    public var caveats: String?
+    public var desc: String?
+    public var linkOverwrite: [String]
+    public var conflictsWith: [String]
+
+    /// `version` plus `_N` when `revision` N > 0.
+    public var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }
+
+    /// The ghcr image name: `@` becomes `/` and `+` becomes `x`.
+    public var image: String {
+        name.replacingOccurrences(of: "@", with: "/").replacingOccurrences(of: "+", with: "x")
+    }
+
+    public init(name: String, version: String = "1.0.0", revision: Int = 0,
+                dependencies: [String] = [], buildDependencies: [String] = [],
+                usesFromMacos: [UsesFromMacos] = [], kegOnly: Bool = false,
+                kegOnlyReason: String? = nil, aliases: [String] = [], oldnames: [String] = [],
+                variations: [String: [String: JSONValue]] = [:],
+                cellar: CellarKind = .anySkipRelocation, targetCompressedSize: Int = 64 * 1024,
+                elf: ELFVariant? = nil, tags: [String] = ["x86_64_linux", "arm64_linux"],
+                caveats: String? = nil, desc: String? = nil, linkOverwrite: [String] = [],
+                conflictsWith: [String] = []) {
+        self.name = name
+        self.version = version
+        self.revision = revision
+        self.dependencies = dependencies
+        self.buildDependencies = buildDependencies
+        self.usesFromMacos = usesFromMacos
+        self.kegOnly = kegOnly
+        self.kegOnlyReason = kegOnlyReason
+        self.aliases = aliases
+        self.oldnames = oldnames
+        self.variations = variations
+        self.cellar = cellar
+        self.targetCompressedSize = targetCompressedSize
+        self.elf = elf
+        self.tags = tags
+        self.caveats = caveats
+        self.desc = desc
+        self.linkOverwrite = linkOverwrite
+        self.conflictsWith = conflictsWith
+    }
+}
