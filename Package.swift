@@ -49,6 +49,9 @@ let package = Package(
         .testTarget(name: "PourTestSupportTests", dependencies: ["PourTestSupport"],
                     path: "Tests/PourTestSupportTests"),
         .testTarget(name: "PourCoreTests", dependencies: ["PourCore"], path: "Tests/PourCoreTests"),
+        // Installs against a real registry server on 127.0.0.1; also drives the real `pour` binary.
+        .testTarget(name: "PourIntegrationTests", dependencies: ["PourCore", "PourTestSupport", "pour"],
+                    path: "Tests/PourIntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,64 @@
+import Foundation
+import PourCore
+import XCTest
+
+/// The real `pour` executable, started as a child process with `--json` so a test can watch its
+/// events and signal it at a chosen moment.
+final class PourProcess {
+    let process = Process()
+    private let lines = Locked<[String]>([])
+    private let sawLine = DispatchSemaphore(value: 0)
+
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pour")
+    }
+
+    init(arguments: [String], environment: [String: String]) throws {
+        process.executableURL = PourProcess.executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        let handle = stdout.fileHandleForReading
+        let lines = self.lines
+        let sawLine = self.sawLine
+        Thread.detachNewThread {
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    lines.withLock { $0.append(line) }
+                    sawLine.signal()
+                }
+            }
+            sawLine.signal()
+        }
+        try process.run()
+    }
+
+    /// Waits until an output line satisfies `predicate` (or the process ends / 60 s pass).
+    @discardableResult
+    func waitForLine(_ predicate: (String) -> Bool) -> Bool {
+        let deadline = DispatchTime.now() + 60
+        while DispatchTime.now() < deadline {
+            if lines.current.contains(where: predicate) { return true }
+            if !process.isRunning && sawLine.wait(timeout: .now() + 0.2) == .timedOut { return lines.current.contains(where: predicate) }
+            _ = sawLine.wait(timeout: .now() + 0.2)
+        }
+        return false
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    var output: [String] { lines.current }
+}
