@@ -401,3 +401,25 @@ final class UnpackBottleExtractorTests: XCTestCase {
         XCTAssertFalse(error.description.contains("\n"))
     }
 }
+
+final class UnpackOverwriteTests: XCTestCase {
+    /// A later file entry at the path of an earlier in-keg symlink must replace the link or be
+    /// refused, never write through it into the link's target.
+    func testFileEntryOverAnEarlierSymlinkNeverWritesThroughIt() throws {
+        let box = try UnpackSandbox()
+        try TestArchive.build(box.bottle(), entries: [
+            .file("foo/1.0/real.txt", "original"),
+            TestArchive.Entry("foo/1.0/alias", .symlink("real.txt")),
+            .file("foo/1.0/alias", "replacement"),
+        ])
+        do {
+            let keg = try BottleExtractor.extract(bottleAt: box.bottle(), name: "foo", pkgVersion: "1.0", into: box.staging)
+            XCTAssertEqual(try String(contentsOfFile: keg.kegPath + "/real.txt", encoding: .utf8), "original")
+            XCTAssertEqual(try String(contentsOfFile: keg.kegPath + "/alias", encoding: .utf8), "replacement")
+            XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: keg.kegPath + "/alias"))
+        } catch {
+            guard case .writeFailed = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(box.stagingContents(), [])
+        }
+    }
+}

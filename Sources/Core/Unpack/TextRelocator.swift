@@ -124,36 +124,44 @@ public enum TextRelocator {
             }
 
             guard let content = try readIfText(fd: fd, size: Int(info.st_size), relative: relative) else { return }
-            let replaced = content.withUnsafeBufferPointer { bytes in
-                PlaceholderReplacement.containsMarker(bytes, table: table)
-                    ? PlaceholderReplacement.replace(in: bytes, table: table) : nil
-            }
+            let replaced = content.withUnsafeBufferPointer { PlaceholderReplacement.replace(in: $0, table: table) }
             guard let replaced else { return }
             try writeInPlace(path: path, relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
             changed.append(relative)
         }
 
         /// The whole file, or nil when it holds a NUL byte (binary). The first `sniffLength` bytes
-        /// are checked before the rest is read, so large binaries cost one small read.
+        /// are read and checked before a buffer for the rest is even allocated, so a large binary
+        /// costs one small read.
         private func readIfText(fd: Int32, size: Int, relative: String) throws(UnpackError) -> [UInt8]? {
-            var buffer = [UInt8](repeating: 0, count: size)
-            var filled = 0
-            var sniffed = false
-            while filled < size {
-                let want = sniffed ? size - filled : min(sniffLength, size) - filled
+            let sniffCount = min(sniffLength, size)
+            var buffer = [UInt8](repeating: 0, count: sniffCount)
+            var filled = try fill(&buffer, from: 0, fd: fd, relative: relative)
+            if filled < sniffCount { buffer.removeLast(sniffCount - filled) }  // shrank underneath us
+            if buffer.isEmpty { return nil }
+            if buffer.withUnsafeBytes({ memchr($0.baseAddress!, 0, $0.count) != nil }) { return nil }
+            guard filled == sniffCount, size > sniffCount else { return buffer }
+            buffer.append(contentsOf: repeatElement(0, count: size - sniffCount))
+            filled = try fill(&buffer, from: sniffCount, fd: fd, relative: relative)
+            if filled < size { buffer.removeLast(size - filled) }
+            let restHasNUL = buffer.withUnsafeBytes { memchr($0.baseAddress! + sniffCount, 0, $0.count - sniffCount) != nil }
+            return restHasNUL ? nil : buffer
+        }
+
+        /// Reads into `buffer[start...]` until it is full or the file ends; returns the bytes filled.
+        private func fill(_ buffer: inout [UInt8], from start: Int, fd: Int32, relative: String) throws(UnpackError) -> Int {
+            var filled = start
+            while filled < buffer.count {
+                let want = buffer.count - filled
                 let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, want, off_t(filled)) }
                 if got < 0 {
                     if errno == EINTR { continue }
                     throw .relocationFailed(package: package, file: relative, reason: errnoText())
                 }
-                if got == 0 { buffer.removeLast(size - filled); break }  // shrank underneath us
-                let start = filled
+                if got == 0 { break }
                 filled += got
-                let hasNUL = buffer.withUnsafeBytes { memchr($0.baseAddress! + start, 0, got) != nil }
-                if hasNUL { return nil }
-                if filled >= min(sniffLength, size) { sniffed = true }
             }
-            return buffer
+            return filled
         }
 
         /// Truncates and rewrites the same inode (hard links stay shared, mode is unchanged). A
