@@ -155,6 +155,12 @@ final class UnpackBottleExtractorTests: XCTestCase {
         }
     }
 
+    func testPlaceholderSymlinkMayNotClimbWithDotDot() throws {
+        try assertRejected([E("foo/1.2_1/up", .symlink("@@HOMEBREW_PREFIX@@/../../etc"))]) {
+            if case .unsafeSymlink = $0 { return true } else { return false }
+        }
+    }
+
     func testWritingThroughAnInKegSymlinkIsRefusedByLibarchive() throws {
         // The link itself is harmless, but SECURE_SYMLINKS must still stop writes through it.
         try assertRejected([

@@ -266,6 +266,3 @@ public enum BottleExtractor {
         archive_error_string(handle).map { String(cString: $0) } ?? "unknown libarchive error"
     }
 }
-
-/// The current `errno` as text, for error messages.
-func errnoText() -> String { String(cString: strerror(errno)) }

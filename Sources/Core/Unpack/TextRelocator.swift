@@ -119,7 +119,7 @@ public enum TextRelocator {
             }
             guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return }
             if info.st_nlink > 1 {
-                let inode = Inode(device: UInt64(info.st_dev), number: UInt64(info.st_ino))
+                let inode = Inode(device: UInt64(bitPattern: Int64(info.st_dev)), number: UInt64(info.st_ino))
                 if !seenInodes.insert(inode).inserted { return }
             }
 
