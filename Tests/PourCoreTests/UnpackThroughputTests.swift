@@ -5,6 +5,31 @@ import XCTest
 /// Opt-in throughput measurement: set POUR_UNPACK_BENCH_DIR (ideally a tmpfs such as /dev/shm) to
 /// run it. Builds a ~100 MB mixed tar.gz/tar.zst, extracts it and scans it for placeholders.
 final class UnpackThroughputTests: XCTestCase {
+    /// POUR_UNPACK_BENCH_BOTTLES: colon-separated existing `big/1.0/…` bottles to time instead.
+    func testExistingBottleThroughput() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let dir = environment["POUR_UNPACK_BENCH_DIR"], let list = environment["POUR_UNPACK_BENCH_BOTTLES"] else {
+            throw XCTSkip("set POUR_UNPACK_BENCH_DIR and POUR_UNPACK_BENCH_BOTTLES to time existing bottles")
+        }
+        for bottle in list.split(separator: ":").map(String.init) {
+            for run in 0..<3 {
+                let staging = dir + "/pour-unpack-bench-" + UUID().uuidString
+                try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: staging) }
+                let started = Date()
+                let keg = try BottleExtractor.extract(bottleAt: bottle, name: "big", pkgVersion: "1.0", into: staging)
+                let seconds = Date().timeIntervalSince(started)
+                let megabytes = Double(keg.totalBytes) / 1e6
+                print("extract \(bottle) run \(run): \(keg.fileCount) files, \(Int(megabytes)) MB in \(String(format: "%.2f", seconds)) s = \(Int(megabytes / seconds)) MB/s")
+                let relocStart = Date()
+                let changed = try TextRelocator.relocate(
+                    kegAt: keg.kegPath,
+                    placeholders: Placeholders(layout: PrefixLayout(prefix: "/home/linuxbrew/.linuxbrew", cache: "/c")))
+                print("relocate scan: \(changed.count) changed in \(String(format: "%.2f", Date().timeIntervalSince(relocStart))) s")
+            }
+        }
+    }
+
     func testExtractionThroughput() throws {
         guard let dir = ProcessInfo.processInfo.environment["POUR_UNPACK_BENCH_DIR"] else {
             throw XCTSkip("set POUR_UNPACK_BENCH_DIR to measure extraction throughput")

@@ -131,37 +131,50 @@ public enum TextRelocator {
         }
 
         /// The whole file, or nil when it holds a NUL byte (binary). The first `sniffLength` bytes
-        /// are read and checked before a buffer for the rest is even allocated, so a large binary
-        /// costs one small read.
+        /// are read and checked before a buffer for the whole file is allocated, so a large binary
+        /// costs one small read. Buffers are filled by `pread` directly (never zero-filled first).
         private func readIfText(fd: Int32, size: Int, relative: String) throws(UnpackError) -> [UInt8]? {
             let sniffCount = min(sniffLength, size)
-            var buffer = [UInt8](repeating: 0, count: sniffCount)
-            var filled = try fill(&buffer, from: 0, fd: fd, relative: relative)
-            if filled < sniffCount { buffer.removeLast(sniffCount - filled) }  // shrank underneath us
-            if buffer.isEmpty { return nil }
-            if buffer.withUnsafeBytes({ memchr($0.baseAddress!, 0, $0.count) != nil }) { return nil }
-            guard filled == sniffCount, size > sniffCount else { return buffer }
-            buffer.append(contentsOf: repeatElement(0, count: size - sniffCount))
-            filled = try fill(&buffer, from: sniffCount, fd: fd, relative: relative)
-            if filled < size { buffer.removeLast(size - filled) }
-            let restHasNUL = buffer.withUnsafeBytes { memchr($0.baseAddress! + sniffCount, 0, $0.count - sniffCount) != nil }
-            return restHasNUL ? nil : buffer
+            let head = try readUninitialized(count: sniffCount, at: 0, fd: fd, relative: relative)
+            if head.isEmpty || Self.hasNUL(head) { return nil }
+            guard head.count == sniffCount, size > sniffCount else { return head }
+            let tail = try readUninitialized(count: size - sniffCount, at: sniffCount, fd: fd, relative: relative)
+            if Self.hasNUL(tail) { return nil }
+            // One copy of the (small) head in front of the tail, not a byte-wise append.
+            return [UInt8](unsafeUninitializedCapacity: head.count + tail.count) { output, initialized in
+                guard let target = output.baseAddress else { return }
+                head.withUnsafeBytes { memcpy(target, $0.baseAddress!, $0.count) }
+                tail.withUnsafeBytes { if let source = $0.baseAddress { memcpy(target + head.count, source, $0.count) } }
+                initialized = head.count + tail.count
+            }
         }
 
-        /// Reads into `buffer[start...]` until it is full or the file ends; returns the bytes filled.
-        private func fill(_ buffer: inout [UInt8], from start: Int, fd: Int32, relative: String) throws(UnpackError) -> Int {
-            var filled = start
-            while filled < buffer.count {
-                let want = buffer.count - filled
-                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, want, off_t(filled)) }
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    throw .relocationFailed(package: package, file: relative, reason: errnoText())
+        private static func hasNUL(_ bytes: [UInt8]) -> Bool {
+            bytes.withUnsafeBytes { raw in raw.baseAddress.map { memchr($0, 0, raw.count) != nil } ?? false }
+        }
+
+        /// Up to `count` bytes from `offset`, fewer if the file ends early.
+        private func readUninitialized(count: Int, at offset: Int, fd: Int32,
+                                       relative: String) throws(UnpackError) -> [UInt8] {
+            var failure: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                var filled = 0
+                while filled < count, let base = buffer.baseAddress {
+                    let got = pread(fd, base + filled, count - filled, off_t(offset + filled))
+                    if got < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        break
+                    }
+                    if got == 0 { break }
+                    filled += got
                 }
-                if got == 0 { break }
-                filled += got
+                initialized = filled
             }
-            return filled
+            if failure != 0 {
+                throw .relocationFailed(package: package, file: relative, reason: String(cString: strerror(failure)))
+            }
+            return bytes
         }
 
         /// Truncates and rewrites the same inode (hard links stay shared, mode is unchanged). A
