@@ -29,9 +29,10 @@ public enum TextRelocator {
         var run = Run(kegReal: kegReal, package: package, table: PlaceholderReplacement.Table(placeholders),
                       cancellation: cancellation)
         if let changedFiles {
-            for relative in Set(changedFiles) {
-                guard let safe = run.safeRelative(relative) else { continue }
-                try run.relocateFile(relative: safe)
+            // Deduplicate after normalising: `./a` and `a` name one file.
+            let safePaths = Set(changedFiles.compactMap { run.safeRelative($0) })
+            for relative in safePaths {
+                try run.relocateFile(relative: relative)
             }
         } else {
             try run.walk(relativeDirectory: "")
