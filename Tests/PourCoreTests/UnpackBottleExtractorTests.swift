@@ -155,6 +155,12 @@ final class UnpackBottleExtractorTests: XCTestCase {
         }
     }
 
+    func testPlaceholderSymlinkMayNotClimbWithDotDot() throws {
+        try assertRejected([E("foo/1.2_1/up", .symlink("@@HOMEBREW_PREFIX@@/../../etc"))]) {
+            if case .unsafeSymlink = $0 { return true } else { return false }
+        }
+    }
+
     func testWritingThroughAnInKegSymlinkIsRefusedByLibarchive() throws {
         // The link itself is harmless, but SECURE_SYMLINKS must still stop writes through it.
         try assertRejected([
@@ -399,5 +405,27 @@ final class UnpackBottleExtractorTests: XCTestCase {
         XCTAssertTrue(error.description.contains("foo 1.0"))
         XCTAssertTrue(error.description.contains("foo/1.0/x"))
         XCTAssertFalse(error.description.contains("\n"))
+    }
+}
+
+final class UnpackOverwriteTests: XCTestCase {
+    /// A later file entry at the path of an earlier in-keg symlink must replace the link or be
+    /// refused, never write through it into the link's target.
+    func testFileEntryOverAnEarlierSymlinkNeverWritesThroughIt() throws {
+        let box = try UnpackSandbox()
+        try TestArchive.build(box.bottle(), entries: [
+            .file("foo/1.0/real.txt", "original"),
+            TestArchive.Entry("foo/1.0/alias", .symlink("real.txt")),
+            .file("foo/1.0/alias", "replacement"),
+        ])
+        do {
+            let keg = try BottleExtractor.extract(bottleAt: box.bottle(), name: "foo", pkgVersion: "1.0", into: box.staging)
+            XCTAssertEqual(try String(contentsOfFile: keg.kegPath + "/real.txt", encoding: .utf8), "original")
+            XCTAssertEqual(try String(contentsOfFile: keg.kegPath + "/alias", encoding: .utf8), "replacement")
+            XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: keg.kegPath + "/alias"))
+        } catch {
+            guard case .writeFailed = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(box.stagingContents(), [])
+        }
     }
 }

@@ -160,7 +160,12 @@ final class UnpackSandbox: Sendable {
         func visit(_ path: String, _ relative: String) {
             var info = stat()
             guard lstat(path, &info) == 0 else { return }
-            result.append("\(relative) \(info.st_mode) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+            #if os(Linux)
+                let modified = info.st_mtim
+            #else
+                let modified = info.st_mtimespec
+            #endif
+            result.append("\(relative) \(info.st_mode) \(info.st_size) \(modified.tv_sec).\(modified.tv_nsec)")
             if (info.st_mode & S_IFMT) == S_IFDIR,
                let children = try? FileManager.default.contentsOfDirectory(atPath: path) {
                 for child in children.sorted()

@@ -80,14 +80,15 @@ public enum BottleExtractor {
     private static func stream(bottleAt path: String, name: String, pkgVersion: String, package: String,
                                kegPath: String, limits: ExtractionLimits,
                                cancellation: CancellationFlag?) throws(UnpackError) -> ExtractedKeg {
-        guard let reader = archive_read_new(), let writer = archive_write_disk_new() else {
-            throw .cannotOpenBottle(package: package, path: path, reason: "libarchive could not allocate a handle")
+        guard let reader = archive_read_new() else {
+            throw .cannotOpenBottle(package: package, path: path, reason: "libarchive could not allocate a reader")
+        }
+        defer { archive_read_free(reader) }
+        guard let writer = archive_write_disk_new() else {
+            throw .cannotOpenBottle(package: package, path: path, reason: "libarchive could not allocate a writer")
         }
         // archive_write_free closes the writer, which applies deferred directory modes and times.
-        defer {
-            archive_read_free(reader)
-            archive_write_free(writer)
-        }
+        defer { archive_write_free(writer) }
         archive_read_support_filter_all(reader)
         archive_read_support_format_tar(reader)
         archive_write_disk_set_options(writer, diskFlags)
@@ -266,6 +267,3 @@ public enum BottleExtractor {
         archive_error_string(handle).map { String(cString: $0) } ?? "unknown libarchive error"
     }
 }
-
-/// The current `errno` as text, for error messages.
-func errnoText() -> String { String(cString: strerror(errno)) }

@@ -39,10 +39,11 @@ enum KegEntryPath {
     }
 
     /// True when a symlink stored at keg-relative `linkPath` with `target` resolves (lexically)
-    /// to the keg root or below. Placeholder targets (`@@HOMEBREW_…`) are allowed as-is: relocation
-    /// turns them into prefix paths later. Absolute and empty targets are refused.
+    /// to the keg root or below. Placeholder targets (`@@HOMEBREW_…`) are allowed as-is, since
+    /// relocation turns them into prefix paths later, but without `..` so they cannot climb out
+    /// of the prefix once substituted. Absolute and empty targets are refused.
     static func symlinkStaysInKeg(linkPath: String, target: String) -> Bool {
-        if target.hasPrefix("@@HOMEBREW_") { return true }
+        if target.hasPrefix(Placeholders.marker) { return !components(Substring(target)).contains("..") }
         if target.isEmpty || target.hasPrefix("/") { return false }
         // Start from the link's directory: every component of linkPath except the last.
         var stack = components(Substring(linkPath)).dropLast().map(String.init)

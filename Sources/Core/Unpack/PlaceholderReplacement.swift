@@ -19,12 +19,6 @@ enum PlaceholderReplacement {
         }
     }
 
-    /// True when `bytes` holds the placeholder marker at all.
-    static func containsMarker(_ bytes: UnsafeBufferPointer<UInt8>, table: Table) -> Bool {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
-        return find(table.marker, in: UnsafeRawPointer(base), count: bytes.count, from: 0) != nil
-    }
-
     /// Offset of the first occurrence of `needle` at or after `from`, or nil.
     static func find(_ needle: [UInt8], in base: UnsafeRawPointer, count: Int, from: Int) -> Int? {
         guard let first = needle.first else { return from }
@@ -49,30 +43,51 @@ enum PlaceholderReplacement {
     }
 
     /// The buffer with every known placeholder replaced, or nil when nothing matched.
+    ///
+    /// Two passes: find the matches, then fill an exactly sized buffer with `memcpy`, so large
+    /// files cost a scan and a copy (no per-byte appends, no regrowth).
     static func replace(in bytes: UnsafeBufferPointer<UInt8>, table: Table) -> [UInt8]? {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
-        var output: [UInt8] = []
-        var copiedUpTo = 0
+        let raw = UnsafeRawPointer(base)
+        var hits: [(position: Int, pair: Int)] = []
+        var outputCount = bytes.count
         var searchFrom = 0
-        do {
-            while let position = find(table.marker, in: UnsafeRawPointer(base), count: bytes.count, from: searchFrom) {
-                guard let pair = table.pairs.first(where: { pair in
-                    position + pair.key.count <= bytes.count
-                        && matches(pair.key, at: UnsafeRawPointer(base + position))
-                }) else {
-                    // An unknown `@@HOMEBREW_…` token: leave it, keep scanning after its first byte.
-                    searchFrom = position + 1
-                    continue
-                }
-                if output.isEmpty { output.reserveCapacity(bytes.count + 512) }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copiedUpTo..<position]))
-                output.append(contentsOf: pair.value)
-                copiedUpTo = position + pair.key.count
-                searchFrom = copiedUpTo
+        while let position = find(table.marker, in: raw, count: bytes.count, from: searchFrom) {
+            var matched: Int?
+            for index in table.pairs.indices
+            where position + table.pairs[index].key.count <= bytes.count && matches(table.pairs[index].key, at: raw + position) {
+                matched = index
+                break
             }
+            guard let matched else {
+                // An unknown `@@HOMEBREW_…` token: leave it, keep scanning after its first byte.
+                searchFrom = position + 1
+                continue
+            }
+            let pair = table.pairs[matched]
+            hits.append((position, matched))
+            outputCount += pair.value.count - pair.key.count
+            searchFrom = position + pair.key.count
         }
-        guard copiedUpTo > 0 else { return nil }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copiedUpTo...]))
-        return output
+        guard !hits.isEmpty else { return nil }
+        guard outputCount > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: outputCount) { output, initialized in
+            guard let target = output.baseAddress else { return }
+            var source = 0
+            var written = 0
+            for hit in hits {
+                let pair = table.pairs[hit.pair]
+                let gap = hit.position - source
+                if gap > 0 { memcpy(target + written, raw + source, gap) }
+                written += gap
+                pair.value.withUnsafeBytes { value in
+                    if let valueBase = value.baseAddress { memcpy(target + written, valueBase, value.count) }
+                }
+                written += pair.value.count
+                source = hit.position + pair.key.count
+            }
+            if bytes.count > source { memcpy(target + written, raw + source, bytes.count - source) }
+            initialized = outputCount
+        }
     }
 }

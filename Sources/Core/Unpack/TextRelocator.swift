@@ -29,9 +29,10 @@ public enum TextRelocator {
         var run = Run(kegReal: kegReal, package: package, table: PlaceholderReplacement.Table(placeholders),
                       cancellation: cancellation)
         if let changedFiles {
-            for relative in Set(changedFiles) {
-                guard let safe = run.safeRelative(relative) else { continue }
-                try run.relocateFile(relative: safe)
+            // Deduplicate after normalising: `./a` and `a` name one file.
+            let safePaths = Set(changedFiles.compactMap { run.safeRelative($0) })
+            for relative in safePaths {
+                try run.relocateFile(relative: relative)
             }
         } else {
             try run.walk(relativeDirectory: "")
@@ -119,41 +120,62 @@ public enum TextRelocator {
             }
             guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return }
             if info.st_nlink > 1 {
-                let inode = Inode(device: UInt64(info.st_dev), number: UInt64(info.st_ino))
+                let inode = Inode(device: UInt64(bitPattern: Int64(info.st_dev)), number: UInt64(info.st_ino))
                 if !seenInodes.insert(inode).inserted { return }
             }
 
             guard let content = try readIfText(fd: fd, size: Int(info.st_size), relative: relative) else { return }
-            let replaced = content.withUnsafeBufferPointer { bytes in
-                PlaceholderReplacement.containsMarker(bytes, table: table)
-                    ? PlaceholderReplacement.replace(in: bytes, table: table) : nil
-            }
+            let replaced = content.withUnsafeBufferPointer { PlaceholderReplacement.replace(in: $0, table: table) }
             guard let replaced else { return }
             try writeInPlace(path: path, relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
             changed.append(relative)
         }
 
         /// The whole file, or nil when it holds a NUL byte (binary). The first `sniffLength` bytes
-        /// are checked before the rest is read, so large binaries cost one small read.
+        /// are read and checked before a buffer for the whole file is allocated, so a large binary
+        /// costs one small read. Buffers are filled by `pread` directly (never zero-filled first).
         private func readIfText(fd: Int32, size: Int, relative: String) throws(UnpackError) -> [UInt8]? {
-            var buffer = [UInt8](repeating: 0, count: size)
-            var filled = 0
-            var sniffed = false
-            while filled < size {
-                let want = sniffed ? size - filled : min(sniffLength, size) - filled
-                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, want, off_t(filled)) }
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    throw .relocationFailed(package: package, file: relative, reason: errnoText())
-                }
-                if got == 0 { buffer.removeLast(size - filled); break }  // shrank underneath us
-                let start = filled
-                filled += got
-                let hasNUL = buffer.withUnsafeBytes { memchr($0.baseAddress! + start, 0, got) != nil }
-                if hasNUL { return nil }
-                if filled >= min(sniffLength, size) { sniffed = true }
+            let sniffCount = min(sniffLength, size)
+            let head = try readUninitialized(count: sniffCount, at: 0, fd: fd, relative: relative)
+            if head.isEmpty || Self.hasNUL(head) { return nil }
+            guard head.count == sniffCount, size > sniffCount else { return head }
+            let tail = try readUninitialized(count: size - sniffCount, at: sniffCount, fd: fd, relative: relative)
+            if Self.hasNUL(tail) { return nil }
+            // One copy of the (small) head in front of the tail, not a byte-wise append.
+            return [UInt8](unsafeUninitializedCapacity: head.count + tail.count) { output, initialized in
+                guard let target = output.baseAddress else { return }
+                head.withUnsafeBytes { memcpy(target, $0.baseAddress!, $0.count) }
+                tail.withUnsafeBytes { if let source = $0.baseAddress { memcpy(target + head.count, source, $0.count) } }
+                initialized = head.count + tail.count
             }
-            return buffer
+        }
+
+        private static func hasNUL(_ bytes: [UInt8]) -> Bool {
+            bytes.withUnsafeBytes { raw in raw.baseAddress.map { memchr($0, 0, raw.count) != nil } ?? false }
+        }
+
+        /// Up to `count` bytes from `offset`, fewer if the file ends early.
+        private func readUninitialized(count: Int, at offset: Int, fd: Int32,
+                                       relative: String) throws(UnpackError) -> [UInt8] {
+            var failure: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                var filled = 0
+                while filled < count, let base = buffer.baseAddress {
+                    let got = pread(fd, base + filled, count - filled, off_t(offset + filled))
+                    if got < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        break
+                    }
+                    if got == 0 { break }
+                    filled += got
+                }
+                initialized = filled
+            }
+            if failure != 0 {
+                throw .relocationFailed(package: package, file: relative, reason: String(cString: strerror(failure)))
+            }
+            return bytes
         }
 
         /// Truncates and rewrites the same inode (hard links stay shared, mode is unchanged). A
