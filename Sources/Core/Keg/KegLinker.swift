@@ -308,7 +308,7 @@ final class LinkOperation {
                 if kind == .symlink { try journal.removeLink(dst, package: package) }
                 else { try journal.moveAside(dst, package: package) }
             } else {
-                throw KegError.linkConflict(package: package, path: dst, existing: describe(dst, kind: kind))
+                throw KegError.linkConflict(package: package, path: dst, existing: describe(dst, kind: kind), source: src)
             }
             report.replaced.append(dst)
         }
@@ -325,7 +325,8 @@ final class LinkOperation {
         if mkdir(path, 0o755) != 0 {
             let code = errno
             if code == EEXIST {
-                throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: PosixFS.kind(path)))
+                throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: PosixFS.kind(path)),
+                                            source: source(of: path))
             }
             throw KegError.system("create directory", path, package: package, errno: code)
         }
@@ -339,12 +340,19 @@ final class LinkOperation {
         let kind = PosixFS.kind(path)
         if kind == .directory || (kind == .symlink && PosixFS.isDirectoryFollowingLinks(path)) { return }
         if kind != .missing {
-            throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: kind))
+            throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: kind),
+                                        source: source(of: path))
         }
         for dir in try PosixFS.makeDirectories(path) {
             journal.record(.createdDirectory(dir))
             report.directories.append(dir)
         }
+    }
+
+    /// The keg path that a prefix path mirrors, for error messages.
+    private func source(of path: String) -> String {
+        guard path.hasPrefix(layout.prefix + "/") else { return keg }
+        return keg + path.dropFirst(layout.prefix.count)
     }
 
     /// Whether `dst` matches one of the formula's `link_overwrite` entries (prefix-relative:
