@@ -64,10 +64,12 @@ final class LockTests: XCTestCase {
                            "echo $PPID > '\(box.layout.lockFile)'; echo $$ > '\(sleeperPidFile)'; exec sleep 60"]
         try child.run()
         defer {
+            // The sleeper never holds the lock (flock -o); stop it so the test does not wait on it.
             if let text = try? String(contentsOfFile: sleeperPidFile, encoding: .utf8),
                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
                 kill(pid, SIGKILL)
             }
+            child.waitUntilExit()
         }
         let deadline = Date().addingTimeInterval(10)
         var reportedPid: Int32?
@@ -80,7 +82,6 @@ final class LockTests: XCTestCase {
         XCTAssertEqual(reportedPid, child.processIdentifier, "the child holds the lock and is named")
 
         kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
         let lockFileHolderGone = Date().addingTimeInterval(10)
         var lock: PrefixLock?
         while lock == nil && Date() < lockFileHolderGone {

@@ -85,7 +85,7 @@ public struct KegLinker: Sendable {
                 let dst = layout.prefix + "/" + childRelative
                 let dstKind = PosixFS.kind(dst)
                 if dstKind == .symlink, PosixFS.resolvedLink(dst) == kegNormal + "/" + childRelative {
-                    guard Glibc_unlink(dst) == 0 else {
+                    guard posixUnlink(dst) == 0 else {
                         throw KegError.system("remove link", dst, package: name, errno: errno)
                     }
                     report.removedLinks.append(dst)
@@ -106,7 +106,7 @@ public struct KegLinker: Sendable {
             records += names.map { layout.opt + "/" + $0 }
         }
         for record in records where PosixFS.resolvedLink(record) == kegNormal {
-            guard Glibc_unlink(record) == 0 else {
+            guard posixUnlink(record) == 0 else {
                 throw KegError.system("remove link", record, package: name, errno: errno)
             }
             report.removedLinks.append(record)
@@ -122,7 +122,7 @@ public struct KegLinker: Sendable {
 
 /// `unlink(2)`, named apart from `KegLinker.unlink`.
 @inline(__always)
-func Glibc_unlink(_ path: String) -> Int32 {
+func posixUnlink(_ path: String) -> Int32 {
     #if canImport(Glibc)
         return Glibc.unlink(path)
     #else
