@@ -234,7 +234,7 @@ final class LinkerTests: XCTestCase {
         let keg = try box.keg("big", "1", [:])
         for (dir, count) in [("share/man/man3", 3000), ("bin", 1000), ("lib/python3.12/site-packages/pkg", 1000)] {
             try box.mkdir(keg + "/" + dir)
-            for i in 0..<count { FileManager.default.createFile(atPath: "\(keg)/\(dir)/f\(i)", contents: nil) }
+            for i in 0..<count { _ = FileManager.default.createFile(atPath: "\(keg)/\(dir)/f\(i)", contents: nil) }
         }
         let start = Date()
         let report = try linker.link(name: "big", pkgVersion: "1")

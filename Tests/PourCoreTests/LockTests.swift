@@ -24,7 +24,7 @@ final class LockTests: XCTestCase {
         let messages = Locked<[String]>([])
         let acquired = expectation(description: "second acquirer got the lock")
         let layout = box.layout
-        DispatchQueue.global().async {
+        Thread {
             do {
                 let lock = try PrefixLock.acquire(layout: layout, wait: true) { message in
                     messages.withLock { $0.append(message) }
@@ -34,7 +34,7 @@ final class LockTests: XCTestCase {
             } catch {
                 XCTFail("\(error)")
             }
-        }
+        }.start()
         // Wait until the second acquirer reports contention, then let it through.
         let deadline = Date().addingTimeInterval(10)
         while messages.current.isEmpty && Date() < deadline { usleep(10_000) }

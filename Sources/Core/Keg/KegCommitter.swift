@@ -20,7 +20,7 @@ public struct KegCommitter: Sendable {
         self.stagingRoot = stagingRoot ?? layout.staging
     }
 
-    /// Where the extractor must build the keg for `commit` to find it.
+    /// Where extraction must build the keg for `commit` to find it.
     public func stagedKegPath(name: String, pkgVersion: String) -> String {
         "\(stagingRoot)/\(name)/\(pkgVersion)"
     }
