@@ -59,4 +59,22 @@ final class KegCommitterTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: committer.stagedKegPath(name: "bar", pkgVersion: "1.0")))
     }
+
+    func testFailureAfterMovingTheOldKegAsideRestoresIt() throws {
+        let calls = Locked(0)
+        let committer = KegCommitter(layout: box.layout, stagingRoot: nil) { from, to in
+            let call = calls.withLock { count -> Int in count += 1; return count }
+            if call == 2 { errno = ENOSPC; return -1 }  // the new keg's rename fails
+            return rename(from, to)
+        }
+        try box.keg("foo", "1.0", ["bin/foo": "old"])
+        try stage(committer, "foo", "1.0", marker: "new")
+        XCTAssertThrowsError(try committer.commit(name: "foo", pkgVersion: "1.0")) { error in
+            XCTAssertEqual(error as? KegError, .commitFailed(
+                package: "foo", from: committer.stagedKegPath(name: "foo", pkgVersion: "1.0"),
+                to: box.layout.keg("foo", "1.0"), errno: ENOSPC))
+        }
+        XCTAssertEqual(try String(contentsOfFile: box.layout.keg("foo", "1.0") + "/bin/foo", encoding: .utf8), "old")
+        XCTAssertEqual(calls.current, 3, "old keg moved aside, new rename failed, old keg moved back")
+    }
 }

@@ -387,7 +387,7 @@ final class LinkOperation {
             let target = PosixFS.resolvedLink(path) ?? "?"
             if let owner = kegContaining(target) {
                 let parts = owner.keg.split(separator: "/").suffix(2)
-                return "a link into \(parts.joined(separator: " ")): \(target); run `pour unlink \(parts.first ?? "")`"
+                return "a link into \(parts.joined(separator: " ")): \(target)"
             }
             return "a link to \(target) not owned by any keg"
         case .directory: return "a directory"
