@@ -90,6 +90,21 @@ final class ReceiptTests: XCTestCase {
         XCTAssertEqual(receipt.source.tapGitHead, "9b1d1e4c")
         XCTAssertEqual(receipt.builtOn?.os, "Linux")
         XCTAssertEqual(Cellar(layout: box.layout).isInstalled(name: "zstd", pkgVersion: "1.5.6"), true)
+
+        // Rewriting it (e.g. to mark it requested) keeps every field brew wrote.
+        var updated = receipt
+        updated.installedOnRequest = false
+        try updated.write(kegPath: keg)
+        let original = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary)
+        let rewritten = try XCTUnwrap(JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: keg + "/INSTALL_RECEIPT.json"))) as? NSDictionary)
+        let expected = try XCTUnwrap(original.mutableCopy() as? NSMutableDictionary)
+        expected["installed_on_request"] = false
+        expected["stdlib"] = NSNull()  // pour writes the null brew leaves out; brew reads both
+        XCTAssertEqual(rewritten, expected)
+        XCTAssertEqual(try InstallReceipt.read(kegPath: keg)?.extra, [:])
+        XCTAssertEqual(receipt.builtOn?.extra["glibc_version"], .string("2.35"))
+        XCTAssertEqual(receipt.runtimeDependencies?.last?.extra["uses_from_macos"], .bool(true))
     }
 
     func testReadsOldBrewReceiptWithoutInstalledOnRequestAndWithNulls() throws {
