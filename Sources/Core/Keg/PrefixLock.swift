@@ -37,6 +37,7 @@ public final class PrefixLock: Sendable {
     public static func acquire(path: String, wait: Bool,
                                onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
         try PosixFS.makeDirectories(PosixFS.parent(path))
+        // O_CLOEXEC: processes pour spawns must not inherit (and so prolong) the lock.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw KegError.system("open lock file", path, package: nil, errno: errno) }
 
