@@ -37,6 +37,9 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     public var source: Source
     public var arch: String?
     public var builtOn: BuiltOn?
+    /// Fields of a brew-written receipt pour does not model, written back unchanged. Always empty
+    /// for receipts pour builds: pour adds nothing of its own.
+    public var extra: [String: ReceiptJSONValue] = [:]
 
     /// One `runtime_dependencies` entry.
     public struct RuntimeDependency: Codable, Hashable, Sendable {
@@ -45,6 +48,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         public var revision: Int
         public var pkgVersion: String?
         public var declaredDirectly: Bool
+        /// Unmodelled fields (brew's `bottle_rebuild`, `uses_from_macos`), kept verbatim.
+        public var extra: [String: ReceiptJSONValue] = [:]
 
         public init(fullName: String, version: String?, revision: Int, pkgVersion: String?, declaredDirectly: Bool) {
             self.fullName = fullName
@@ -66,6 +71,17 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             revision = (try? c.decodeIfPresent(Int.self, forKey: .revision)) ?? 0
             pkgVersion = try c.decodeIfPresent(String.self, forKey: .pkgVersion)
             declaredDirectly = (try? c.decodeIfPresent(Bool.self, forKey: .declaredDirectly)) ?? false
+            extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(fullName, forKey: .fullName)
+            try c.encode(version, forKey: .version)
+            try c.encode(revision, forKey: .revision)
+            try c.encode(pkgVersion, forKey: .pkgVersion)
+            try c.encode(declaredDirectly, forKey: .declaredDirectly)
+            try ReceiptExtraFields.write(extra, to: encoder)
         }
     }
 
@@ -76,6 +92,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         public var tapGitHead: String?
         public var spec: String
         public var versions: Versions
+        /// Unmodelled fields, kept verbatim.
+        public var extra: [String: ReceiptJSONValue] = [:]
 
         public init(path: String?, tap: String?, tapGitHead: String?, spec: String = "stable", versions: Versions) {
             self.path = path
@@ -96,6 +114,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             tapGitHead = try? c.decodeIfPresent(String.self, forKey: .tapGitHead)
             spec = (try? c.decodeIfPresent(String.self, forKey: .spec)) ?? "stable"
             versions = (try? c.decodeIfPresent(Versions.self, forKey: .versions)) ?? Versions(stable: nil)
+            extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -105,6 +124,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             try c.encode(tapGitHead, forKey: .tapGitHead)
             try c.encode(spec, forKey: .spec)
             try c.encode(versions, forKey: .versions)
+            try ReceiptExtraFields.write(extra, to: encoder)
         }
     }
 
@@ -113,6 +133,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         public var stable: String?
         public var head: String?
         public var versionScheme: Int
+        /// Unmodelled fields (brew's `compatibility_version`), kept verbatim.
+        public var extra: [String: ReceiptJSONValue] = [:]
 
         public init(stable: String?, head: String? = nil, versionScheme: Int = 0) {
             self.stable = stable
@@ -128,6 +150,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             stable = (try? c.decodeIfPresent(String.self, forKey: .stable)).flatMap { $0?.isEmpty == false ? $0 : nil }
             head = (try? c.decodeIfPresent(String.self, forKey: .head)).flatMap { $0?.isEmpty == false ? $0 : nil }
             versionScheme = (try? c.decodeIfPresent(Int.self, forKey: .versionScheme)) ?? 0
+            extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -135,6 +158,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             try c.encode(stable, forKey: .stable)
             try c.encode(head, forKey: .head)
             try c.encode(versionScheme, forKey: .versionScheme)
+            try ReceiptExtraFields.write(extra, to: encoder)
         }
     }
 
@@ -144,6 +168,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         public var os: String?
         public var osVersion: String?
         public var cpuFamily: String?
+        /// Unmodelled fields (brew's `xcode`, `clt`, `glibc_version`…), kept verbatim.
+        public var extra: [String: ReceiptJSONValue] = [:]
 
         public init(os: String?, osVersion: String?, cpuFamily: String?) {
             self.os = os
@@ -158,6 +184,15 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             os = try? c.decodeIfPresent(String.self, forKey: .os)
             osVersion = try? c.decodeIfPresent(String.self, forKey: .osVersion)
             cpuFamily = try? c.decodeIfPresent(String.self, forKey: .cpuFamily)
+            extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(os, forKey: .os)
+            try c.encode(osVersion, forKey: .osVersion)
+            try c.encode(cpuFamily, forKey: .cpuFamily)
+            try ReceiptExtraFields.write(extra, to: encoder)
         }
 
         /// The running host, as brew's `DevelopmentTools.build_system_info` roughly reports it.
@@ -241,6 +276,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             ?? Source(path: nil, tap: nil, tapGitHead: nil, versions: Versions(stable: nil))
         arch = value(String.self, .arch)
         builtOn = value(BuiltOn.self, .builtOn)
+        extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -264,6 +300,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         try c.encode(source, forKey: .source)
         try c.encode(arch, forKey: .arch)
         try c.encode(builtOn, forKey: .builtOn)
+        try ReceiptExtraFields.write(extra, to: encoder)
     }
 
     // MARK: Building
@@ -273,6 +310,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         public var formula: Formula
         /// True when the formula being installed names it itself (not only transitively).
         public var declaredDirectly: Bool
+        /// Unmodelled fields (brew's `bottle_rebuild`, `uses_from_macos`), kept verbatim.
+        public var extra: [String: ReceiptJSONValue] = [:]
 
         public init(_ formula: Formula, declaredDirectly: Bool) {
             self.formula = formula

@@ -15,12 +15,20 @@ public struct KegCommitter: Sendable {
     /// Root of the staging area; staged kegs live at `<stagingRoot>/<name>/<pkgVersion>`.
     public let stagingRoot: String
 
+    /// `rename(2)`; replaceable only so tests can make the second rename fail.
+    let move: @Sendable (String, String) -> Int32
+
     public init(layout: PrefixLayout, stagingRoot: String? = nil) {
-        self.layout = layout
-        self.stagingRoot = stagingRoot ?? layout.staging
+        self.init(layout: layout, stagingRoot: stagingRoot, move: { rename($0, $1) })
     }
 
-    /// Where the extractor must build the keg for `commit` to find it.
+    init(layout: PrefixLayout, stagingRoot: String?, move: @escaping @Sendable (String, String) -> Int32) {
+        self.layout = layout
+        self.stagingRoot = stagingRoot ?? layout.staging
+        self.move = move
+    }
+
+    /// Where extraction must build the keg for `commit` to find it.
     public func stagedKegPath(name: String, pkgVersion: String) -> String {
         "\(stagingRoot)/\(name)/\(pkgVersion)"
     }
@@ -47,15 +55,15 @@ public struct KegCommitter: Sendable {
         if PosixFS.kind(keg) != .missing {
             let path = "\(stagingRoot)/.replaced-\(name)-\(pkgVersion)-\(getpid())"
             PosixFS.removeTree(path)  // a leftover from a crashed earlier run
-            guard rename(keg, path) == 0 else {
+            guard move(keg, path) == 0 else {
                 throw KegError.commitFailed(package: name, from: keg, to: path, errno: errno)
             }
             aside = path
         }
 
-        guard rename(staged, keg) == 0 else {
+        guard move(staged, keg) == 0 else {
             let code = errno
-            if let aside { _ = rename(aside, keg) }
+            if let aside { _ = move(aside, keg) }
             for dir in createdDirs.reversed() { rmdir(dir) }
             throw KegError.commitFailed(package: name, from: staged, to: keg, errno: code)
         }

@@ -9,9 +9,9 @@
 /// Each case carries what a user needs to fix the problem themselves: the package, the paths
 /// involved and (through `description`) the next step to take.
 public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// `path` in the prefix is in the way of `package`'s link; `existing` says what is there
-    /// (a plain file, or the target of a link into another keg).
-    case linkConflict(package: String, path: String, existing: String)
+    /// `path` in the prefix is in the way of `package`'s link to `source` (in its keg); `existing`
+    /// says what is there (a plain file, or the target of a link into another keg).
+    case linkConflict(package: String, path: String, existing: String, source: String)
     /// Another keg of the same formula is linked (`linkedKeg`); it must be unlinked first.
     case alreadyLinked(package: String, linkedKeg: String)
     /// The keg to link or unlink does not exist in the Cellar.
@@ -33,9 +33,9 @@ public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .linkConflict(package, path, existing):
-            return "cannot link \(package): \(path) already exists (\(existing)); remove it, unlink its owner, "
-                + "or relink with --overwrite"
+        case let .linkConflict(package, path, existing, source):
+            return "cannot link \(package) \(source) to \(path): it already exists (\(existing)); "
+                + "remove it or unlink its owner, or link with --overwrite"
         case let .alreadyLinked(package, linkedKeg):
             return "cannot link \(package): another version is linked (\(linkedKeg)); unlink it first"
         case let .kegNotFound(package, path):

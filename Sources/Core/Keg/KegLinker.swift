@@ -85,7 +85,7 @@ public struct KegLinker: Sendable {
                 let dst = layout.prefix + "/" + childRelative
                 let dstKind = PosixFS.kind(dst)
                 if dstKind == .symlink, PosixFS.resolvedLink(dst) == kegNormal + "/" + childRelative {
-                    guard Glibc_unlink(dst) == 0 else {
+                    guard posixUnlink(dst) == 0 else {
                         throw KegError.system("remove link", dst, package: name, errno: errno)
                     }
                     report.removedLinks.append(dst)
@@ -106,7 +106,7 @@ public struct KegLinker: Sendable {
             records += names.map { layout.opt + "/" + $0 }
         }
         for record in records where PosixFS.resolvedLink(record) == kegNormal {
-            guard Glibc_unlink(record) == 0 else {
+            guard posixUnlink(record) == 0 else {
                 throw KegError.system("remove link", record, package: name, errno: errno)
             }
             report.removedLinks.append(record)
@@ -122,7 +122,7 @@ public struct KegLinker: Sendable {
 
 /// `unlink(2)`, named apart from `KegLinker.unlink`.
 @inline(__always)
-func Glibc_unlink(_ path: String) -> Int32 {
+func posixUnlink(_ path: String) -> Int32 {
     #if canImport(Glibc)
         return Glibc.unlink(path)
     #else
@@ -308,7 +308,7 @@ final class LinkOperation {
                 if kind == .symlink { try journal.removeLink(dst, package: package) }
                 else { try journal.moveAside(dst, package: package) }
             } else {
-                throw KegError.linkConflict(package: package, path: dst, existing: describe(dst, kind: kind))
+                throw KegError.linkConflict(package: package, path: dst, existing: describe(dst, kind: kind), source: src)
             }
             report.replaced.append(dst)
         }
@@ -325,7 +325,8 @@ final class LinkOperation {
         if mkdir(path, 0o755) != 0 {
             let code = errno
             if code == EEXIST {
-                throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: PosixFS.kind(path)))
+                throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: PosixFS.kind(path)),
+                                            source: source(of: path))
             }
             throw KegError.system("create directory", path, package: package, errno: code)
         }
@@ -339,12 +340,19 @@ final class LinkOperation {
         let kind = PosixFS.kind(path)
         if kind == .directory || (kind == .symlink && PosixFS.isDirectoryFollowingLinks(path)) { return }
         if kind != .missing {
-            throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: kind))
+            throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: kind),
+                                        source: source(of: path))
         }
         for dir in try PosixFS.makeDirectories(path) {
             journal.record(.createdDirectory(dir))
             report.directories.append(dir)
         }
+    }
+
+    /// The keg path that a prefix path mirrors, for error messages.
+    private func source(of path: String) -> String {
+        guard path.hasPrefix(layout.prefix + "/") else { return keg }
+        return keg + path.dropFirst(layout.prefix.count)
     }
 
     /// Whether `dst` matches one of the formula's `link_overwrite` entries (prefix-relative:
@@ -379,7 +387,7 @@ final class LinkOperation {
             let target = PosixFS.resolvedLink(path) ?? "?"
             if let owner = kegContaining(target) {
                 let parts = owner.keg.split(separator: "/").suffix(2)
-                return "a link into \(parts.joined(separator: " ")): \(target); run `pour unlink \(parts.first ?? "")`"
+                return "a link into \(parts.joined(separator: " ")): \(target)"
             }
             return "a link to \(target) not owned by any keg"
         case .directory: return "a directory"

@@ -126,9 +126,7 @@ enum LinkRules {
 
     /// `[^/]*\.framework(/Versions)?$`
     static func isFrameworkOrVersions(_ path: String) -> Bool {
-        if path.hasSuffix(".framework") { return true }
-        guard path.hasSuffix(".framework/Versions") else { return false }
-        return true
+        path.hasSuffix(".framework") || path.hasSuffix(".framework/Versions")
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }

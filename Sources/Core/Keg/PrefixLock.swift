@@ -37,12 +37,15 @@ public final class PrefixLock: Sendable {
     public static func acquire(path: String, wait: Bool,
                                onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
         try PosixFS.makeDirectories(PosixFS.parent(path))
+        // O_CLOEXEC: processes pour spawns must not inherit (and so prolong) the lock.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw KegError.system("open lock file", path, package: nil, errno: errno) }
 
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        var result = flock(fd, LOCK_EX | LOCK_NB)
+        while result != 0 && errno == EINTR { result = flock(fd, LOCK_EX | LOCK_NB) }
+        if result != 0 {
             let code = errno
-            guard code == EWOULDBLOCK || code == EINTR else {
+            guard code == EWOULDBLOCK else {
                 close(fd)
                 throw KegError.system("lock", path, package: nil, errno: code)
             }
