@@ -31,6 +31,10 @@ struct InstallCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per event (NDJSON) instead of progress.")
     var json = false
 
+    @Flag(name: .customLong("no-overlap"),
+          help: ArgumentHelp("Benchmark baseline: extract only after every download has ended.", visibility: .hidden))
+    var noOverlap = false
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
@@ -43,7 +47,7 @@ struct InstallCommand: ParsableCommand {
         let installer = Installer(configuration: configuration)
         let done = DispatchSemaphore(value: 0)
         let outcome = Locked<Result<InstallReport, InstallError>?>(nil)
-        let handle = installer.install(names, options: InstallOptions(force: force, link: !noLink),
+        let handle = installer.install(names, options: InstallOptions(force: force, link: !noLink, overlapExtraction: !noOverlap),
                                        callbackQueue: renderer.queue,
                                        events: { event in renderer.render(event) },
                                        completion: { result in

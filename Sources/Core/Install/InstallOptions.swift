@@ -5,9 +5,14 @@ public struct InstallOptions: Sendable, Equatable {
     /// Link kegs into the prefix (`false` = `--no-link`: only the `opt/<name>` link is made, as for
     /// keg-only formulae, so dependents still find them).
     public var link: Bool
+    /// Extract each bottle as soon as it is verified, while other downloads continue (the
+    /// default). `false` (the hidden `--no-overlap` flag, a benchmark baseline) defers every
+    /// extraction until all downloads have ended.
+    public var overlapExtraction: Bool
 
-    public init(force: Bool = false, link: Bool = true) {
+    public init(force: Bool = false, link: Bool = true, overlapExtraction: Bool = true) {
         self.force = force
         self.link = link
+        self.overlapExtraction = overlapExtraction
     }
 }

@@ -235,9 +235,25 @@ final class InstallRun: @unchecked Sendable {
             networkBytes += outcome.networkBytes
             emit(.downloadFinished(name: job.name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
             if cancelled { return finish(job, .skipped(reason: "cancelled")) }
-            startPreparation(job, bottlePath: outcome.path)
+            if options.overlapExtraction {
+                startPreparation(job, bottlePath: outcome.path)
+            } else {
+                job.deferredBottlePath = outcome.path
+            }
         }
+        if !options.overlapExtraction { startDeferredPreparations() }
         finishIfDone()
+    }
+
+    /// Without overlap: once no download is left, extracts every verified bottle.
+    private func startDeferredPreparations() {
+        let unfinished = order.compactMap { jobs[$0] }.filter { !$0.isFinished }
+        guard !cancelled, unfinished.allSatisfy({ $0.deferredBottlePath != nil }) else { return }
+        for job in unfinished {
+            guard let path = job.deferredBottlePath else { continue }
+            job.deferredBottlePath = nil
+            startPreparation(job, bottlePath: path)
+        }
     }
 
     // MARK: - Extract, relocate, receipt (extraction queue)

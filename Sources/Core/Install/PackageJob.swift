@@ -23,6 +23,8 @@ final class PackageJob: @unchecked Sendable {
     let runtimeClosure: [Formula]
     var phase: Phase = .downloading
     var download: VerifiedDownload?
+    /// Verified bottle waiting for extraction when `overlapExtraction` is off.
+    var deferredBottlePath: String?
     var changedFiles: [String] = []
 
     init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: [Formula]) {
