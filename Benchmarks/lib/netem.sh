@@ -33,7 +33,7 @@ up() {
   [ -c /dev/net/tun ] || { echo "netem: /dev/net/tun missing" >&2; return 1; }
   ip netns add "$CLI" && ip netns add "$SRV" || { echo "netem: cannot create network namespaces" >&2; return 1; }
   rm -f "$state/tundelay.ready"
-  python3 "$here/tundelay.py" "$TC" "$TS" "$delay" "$state/tundelay.ready" 2>"$state/tundelay.log" &
+  python3 "$here/tundelay.py" "$TC" "$TS" "$delay" "$state/tundelay.ready" </dev/null >/dev/null 2>"$state/tundelay.log" &
   echo $! >"$state/tundelay.pid"
   for _ in $(seq 1 50); do [ -f "$state/tundelay.ready" ] && break; sleep 0.1; done
   [ -f "$state/tundelay.ready" ] || { echo "netem: tundelay did not start: $(cat "$state/tundelay.log")" >&2; down "$state"; return 1; }
