@@ -16,7 +16,7 @@ aria2c -j 8 -x 1 -i "$input" -d "$cache" --header="Authorization: Bearer $POUR_B
   --file-allocation=none --allow-overwrite=true --auto-file-renaming=false \
   --console-log-level=error --summary-interval=0 --download-result=hide --quiet=true
 split -n "l/$cores" "$sums" "$cache/sums."
-for part in "$cache"/sums.*; do sha256sum --quiet -c "$part" & done
+for part in "$cache"/sums.*; do [ -s "$part" ] || continue; sha256sum --quiet -c "$part" & done
 wait_all() { local rc=0; for job in $(jobs -p); do wait "$job" || rc=1; done; return $rc; }
 wait_all
 cut -d' ' -f3- "$sums" | xargs -P "$cores" -n 1 bsdtar -x -C "$cellar" -f

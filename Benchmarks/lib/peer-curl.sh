@@ -16,7 +16,7 @@ done <"$POUR_BENCH_URLS"
 curl --parallel --parallel-max 8 --parallel-immediate -sS --fail -L \
   -H "Authorization: Bearer $POUR_BENCH_TOKEN" -K "$config"
 split -n "l/$cores" "$sums" "$cache/sums."
-for part in "$cache"/sums.*; do sha256sum --quiet -c "$part" & done
+for part in "$cache"/sums.*; do [ -s "$part" ] || continue; sha256sum --quiet -c "$part" & done
 wait_all() { local rc=0; for job in $(jobs -p); do wait "$job" || rc=1; done; return $rc; }
 wait_all
 cut -d' ' -f3- "$sums" | xargs -P "$cores" -n 1 bsdtar -x -C "$cellar" -f
