@@ -58,3 +58,18 @@ final class TransferBehaviourTests: XCTestCase {
         XCTAssertGreaterThan(run.report?.networkBytes ?? 0, 0)
     }
 }
+
+/// `HOMEBREW_BOTTLE_DOMAIN=file://…` (a flat mirror directory) and a file:// API domain: no server.
+final class FileMirrorTests: XCTestCase {
+    func testInstallsFromAFileRootWithoutTheNetwork() throws {
+        let fixture = try RegistryFixture(recipe: .sample())
+        var environment = [String: String]()
+        environment["HOMEBREW_API_DOMAIN"] = "file://" + fixture.registry.path + "/api"
+        environment["HOMEBREW_BOTTLE_DOMAIN"] = "file://" + fixture.registry.path + "/bottles"
+        let configuration = InstallConfiguration(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache),
+                                                 endpoints: .fromEnvironment(environment))
+        let run = install(["libidn2"], configuration: configuration)
+        XCTAssertEqual(run.report?.installed.count, 3, "\(run.result)")
+        XCTAssertEqual(fixture.server.log.requestCount, 0)
+    }
+}
