@@ -11,6 +11,8 @@ struct KegPreparation: Sendable {
     let bottle: Bottle
     let requested: Bool
     let runtimeClosure: [Formula]
+    /// `changed_files` from the registry manifest's tab, used when the bottle has no receipt.
+    let manifestChangedFiles: [String]?
     let bottlePath: String
     let stagingRoot: String
     let cancellation: CancellationFlag
@@ -38,7 +40,8 @@ struct KegPreparation: Sendable {
             let placeholders = Placeholders(layout: configuration.layout,
                                             runtimeDependencies: runtimeClosure.map(\.name))
             changedFiles = try TextRelocator.relocate(kegAt: keg.kegPath, placeholders: placeholders,
-                                                      changedFiles: keg.receiptChangedFiles, cancellation: cancellation)
+                                                      changedFiles: keg.receiptChangedFiles ?? manifestChangedFiles,
+                                                      cancellation: cancellation)
         } catch {
             return .failure(.unpack(error))
         }
