@@ -14,7 +14,14 @@ final class BinaryRelocatorTests: XCTestCase {
         let keg = try ElfSandbox.makeKeg(prefix: prefix, program: built.program, library: built.library)
         let layout = PrefixLayout(prefix: prefix, cache: prefix + "/cache")
 
+        let sizeBefore = ElfSandbox.bytes(keg + "/bin/hello")?.count
         let changed = try BinaryRelocator.relocate(kegAt: keg, layout: layout)
+        let sizeAfter = ElfSandbox.bytes(keg + "/bin/hello")?.count
+        if length <= Placeholders.prefixKey.utf8.count {
+            XCTAssertEqual(sizeAfter, sizeBefore, "a prefix no longer than the placeholder patches in place", file: file, line: line)
+        } else {
+            XCTAssertGreaterThan(sizeAfter ?? 0, sizeBefore ?? 0, "a longer prefix grows the file", file: file, line: line)
+        }
         XCTAssertEqual(changed, libRunpath ? ["bin/hello", "lib/libhello.so"] : ["bin/hello"], file: file, line: line)
         let again = try BinaryRelocator.relocate(kegAt: keg, layout: layout)
         XCTAssertEqual(again, [], "a second pass must find nothing to change", file: file, line: line)
