@@ -7,9 +7,11 @@ import XCTest
 final class BinaryRelocatorTests: XCTestCase {
     /// Builds, lays out, relocates and runs the hello program for a prefix of `length` bytes.
     private func relocateAndRun(prefixLength length: Int, pie: Bool = true, libRunpath: Bool = false,
+                                bigBss: Bool = false, extraFlags: [String] = [],
                                 file: StaticString = #filePath, line: UInt = #line) throws {
         let box = try ElfSandbox()
-        let built = try box.buildHello(libRunpath: libRunpath ? "@@HOMEBREW_PREFIX@@/lib" : nil, pie: pie)
+        let built = try box.buildHello(libRunpath: libRunpath ? "@@HOMEBREW_PREFIX@@/lib" : nil, pie: pie,
+                                       bigBss: bigBss, extraFlags: extraFlags)
         let prefix = try box.prefix(length: length)
         let keg = try ElfSandbox.makeKeg(prefix: prefix, program: built.program, library: built.library)
         let layout = PrefixLayout(prefix: prefix, cache: prefix + "/cache")
@@ -59,6 +61,46 @@ final class BinaryRelocatorTests: XCTestCase {
     func testSixtyBytePrefixNonPIE() throws { try relocateAndRun(prefixLength: 60, pie: false) }
     func testLongPrefixSharedLibraryWithRunpathStillLoads() throws {
         try relocateAndRun(prefixLength: 60, libRunpath: true)
+    }
+
+    /// The appended segment must start past an 8 MiB .bss (a hole in the file, not data).
+    func testLargeBssProgramGrowsPastItsBss() throws {
+        try relocateAndRun(prefixLength: 60, bigBss: true)
+        try relocateAndRun(prefixLength: 60, pie: false, bigBss: true)
+    }
+
+    /// Old-style 2 MiB segment alignment, without separate code pages.
+    func testTwoMegabyteAlignedProgram() throws {
+        try relocateAndRun(prefixLength: 60, extraFlags: ["-Wl,-z,max-page-size=0x200000", "-Wl,-z,noseparate-code"])
+    }
+
+    /// Distribution-built programs (not made by this test) keep running after their interpreter is
+    /// moved to a 60-byte `<prefix>/lib/ld.so`.
+    func testSystemProgramsRunAfterInterpreterGrowth() throws {
+        let candidates: [String] = ["/bin/ls", "/usr/bin/env", "/usr/bin/readelf"]
+        let programs = candidates.filter { access($0, X_OK) == 0 }
+        guard !programs.isEmpty else { throw XCTSkip("no system programs to copy") }
+        let box = try ElfSandbox()
+        let prefix = try box.prefix(length: 60)
+        let layout = PrefixLayout(prefix: prefix, cache: prefix + "/cache")
+        let keg = prefix + "/Cellar/sys/1.0"
+        try FileManager.default.createDirectory(atPath: keg + "/bin", withIntermediateDirectories: true)
+        for program in programs {
+            // Copy the file itself: distributions often install tools as symlinks, which are skipped.
+            let real = try XCTUnwrap(realpath(program, nil))
+            defer { free(real) }
+            try FileManager.default.copyItem(atPath: String(cString: real),
+                                             toPath: keg + "/bin/" + (program as NSString).lastPathComponent)
+        }
+        try LoaderLink.ensureLoaderLink(layout: layout)
+        let changed = try BinaryRelocator.relocate(kegAt: keg, layout: layout)
+        XCTAssertEqual(changed.count, programs.count, "\(changed)")
+        for name in changed {
+            XCTAssertEqual(try parse(keg + "/" + name).interpreter, prefix + "/lib/ld.so")
+            let output = ElfSandbox.run(keg + "/" + name, ["--version"], environment: ElfSandbox.cleanEnvironment)
+            XCTAssertEqual(output?.status, 0, "\(name): \(output?.stderr ?? "could not start")")
+            if let readelf = ElfSandbox.readelf(keg + "/" + name) { XCTAssertEqual(readelf.stderr, "", name) }
+        }
     }
 
     func testGrownFileKeepsSizeAndLayoutInvariants() throws {

@@ -73,18 +73,22 @@ final class ElfSandbox {
     }
 
     /// Writes the library and program sources into the sandbox.
-    func writeSources() throws {
+    func writeSources(bigBss: Bool = false) throws {
         try "#include <stdio.h>\nvoid hello(void) { puts(\"hello from libhello\"); }\n"
             .write(toFile: root + "/hello.c", atomically: true, encoding: .utf8)
-        try "void hello(void);\nint main(void) { hello(); return 0; }\n"
+        let main = bigBss
+            ? "void hello(void);\nstatic char big[8 << 20];\nint main(void) { big[sizeof big - 1] = 1; hello(); return big[0]; }\n"
+            : "void hello(void);\nint main(void) { hello(); return 0; }\n"
+        try main
             .write(toFile: root + "/main.c", atomically: true, encoding: .utf8)
     }
 
     /// Builds `libhello.so` (with `libRunpath` if given) and a program linked to it with `runpath`
     /// and the placeholder interpreter. Returns (program, library) paths in the sandbox.
     func buildHello(runpath: String = "@@HOMEBREW_PREFIX@@/lib", newDtags: Bool = true, libRunpath: String? = nil,
-                    pie: Bool = true, name: String = "hello") throws -> (program: String, library: String) {
-        try writeSources()
+                    pie: Bool = true, name: String = "hello", bigBss: Bool = false,
+                    extraFlags: [String] = []) throws -> (program: String, library: String) {
+        try writeSources(bigBss: bigBss)
         let library = root + "/libhello.so"
         var libArgs = ["-shared", "-fPIC", "-o", library, root + "/hello.c", "-Wl,-soname,libhello.so"]
         if let libRunpath { libArgs += ["-Wl,-rpath," + libRunpath, "-Wl,--enable-new-dtags"] }
@@ -94,7 +98,7 @@ final class ElfSandbox {
                     newDtags ? "-Wl,--enable-new-dtags" : "-Wl,--disable-new-dtags",
                     "-Wl,--dynamic-linker=@@HOMEBREW_PREFIX@@/lib/ld.so"]
         if !pie { args += ["-no-pie", "-fno-pie"] }
-        try cc(args)
+        try cc(args + extraFlags)
         return (program, library)
     }
 
