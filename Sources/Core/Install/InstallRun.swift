@@ -124,6 +124,15 @@ final class InstallRun: @unchecked Sendable {
         } catch {
             return .failure(.prefixBusy(error))
         }
+        if configuration.bottleTag.isLinux {
+            // `<prefix>/lib/ld.so`, the interpreter relocated ELF programs use (as Homebrew keeps it).
+            do throws(RelocationError) {
+                try LoaderLink.ensureLoaderLink(layout: layout)
+            } catch {
+                lock.release()
+                return .failure(.setup(path: layout.prefix + "/lib/ld.so", message: error.description))
+            }
+        }
         if let stale = try? FileManager.default.contentsOfDirectory(atPath: layout.staging) {
             for entry in stale { try? FileManager.default.removeItem(atPath: layout.staging + "/" + entry) }
         }

@@ -45,12 +45,23 @@ struct KegPreparation: Sendable {
         } catch {
             return .failure(.unpack(error))
         }
+        var binaryChanged: [String] = []
+        if bottle.cellar == .any && configuration.bottleTag.isLinux {
+            // `:any` bottles carry placeholders in ELF interpreters and RUNPATHs too.
+            do throws(RelocationError) {
+                binaryChanged = try BinaryRelocator.relocate(kegAt: keg.kegPath, layout: configuration.layout,
+                                                             cancellation: cancellation)
+            } catch {
+                if case .cancelled = error { return .failure(.unpack(.cancelled(package: formula.name))) }
+                return .failure(.relocate(error))
+            }
+        }
         if cancellation.isCancelled { return .failure(.unpack(.cancelled(package: formula.name))) }
         let directDependencies = Set(formula.dependencies)
         let receipt = InstallReceipt.poured(
             formula: formula, installedOnRequest: requested,
             runtimeDependencies: runtimeClosure.map { .init($0, declaredDirectly: directDependencies.contains($0.name)) },
-            changedFiles: changedFiles, layout: configuration.layout)
+            changedFiles: Array(Set(changedFiles + binaryChanged)).sorted(), layout: configuration.layout)
         do throws(KegError) {
             try receipt.write(kegPath: keg.kegPath, package: formula.name)
         } catch {
