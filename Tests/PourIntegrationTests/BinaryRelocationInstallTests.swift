@@ -61,3 +61,33 @@ final class BinaryRelocationInstallTests: XCTestCase {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+/// Bottles built for a fixed Cellar pour only into exactly that Cellar.
+final class PinnedCellarTests: XCTestCase {
+    func testPinnedBottleIsRefusedForAnotherCellarAndItsDependentsSkipped() throws {
+        let fixture = try RegistryFixture(recipe: .custom([
+            FormulaSpec(name: "pinned", cellar: .pinned("/home/linuxbrew/.linuxbrew/Cellar"), targetCompressedSize: 20_000),
+            FormulaSpec(name: "user", dependencies: ["pinned"], targetCompressedSize: 20_000),
+            FormulaSpec(name: "free", targetCompressedSize: 20_000),
+        ]))
+        let run = install(["user", "free"], configuration: fixture.configuration())
+        guard case .failed(.pinnedCellar(let package, let bottleCellar, _))? = run.outcome("pinned") else {
+            return XCTFail("\(run.result)")
+        }
+        XCTAssertEqual(package, "pinned")
+        XCTAssertEqual(bottleCellar, "/home/linuxbrew/.linuxbrew/Cellar")
+        XCTAssertEqual(run.outcome("user"), .skipped(reason: "dependency pinned failed"))
+        XCTAssertEqual(run.outcome("free"), .installed)
+        XCTAssertEqual(fixture.server.log.entries.filter { $0.path.contains(fixture.sha256(of: "pinned")) }.count, 0,
+                       "a refused bottle is not downloaded")
+    }
+
+    func testPinnedBottlePoursIntoItsOwnCellar() throws {
+        let prefix = "/tmp/pour-pinned-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: prefix) }
+        let fixture = try RegistryFixture(recipe: .custom([
+            FormulaSpec(name: "pinned", cellar: .pinned(prefix + "/Cellar"), targetCompressedSize: 20_000),
+        ]))
+        XCTAssertEqual(install(["pinned"], configuration: fixture.configuration(prefix: prefix)).report?.installed, ["pinned"])
+    }
+}
