@@ -63,7 +63,7 @@ struct KegPreparation: Sendable {
             runtimeDependencies: runtimeClosure.map { .init($0, declaredDirectly: directDependencies.contains($0.name)) },
             changedFiles: Array(Set(changedFiles + binaryChanged)).sorted(), layout: configuration.layout)
         do throws(KegError) {
-            try receipt.write(kegPath: keg.kegPath, package: formula.name)
+            try receipt.write(kegPath: keg.kegPath, package: formula.name, durable: false)
         } catch {
             return .failure(.keg(error))
         }
