@@ -111,13 +111,19 @@ enum BottleBuilder {
         let maxFile = min(8 << 20, max(16 << 10, spec.targetCompressedSize / 4))
         var index = 0
         var payloadDirectoryMade = false
-        while writer.compressedBytesWritten < spec.targetCompressedSize - 512 {
+        // zlib holds back tens of KB before output appears, so the compressed counter lags; an
+        // estimate from the bytes handed in (times each kind's ratio) keeps small bottles near
+        // their target too.
+        let baseline = writer.compressedBytesWritten
+        var estimatedPayload = 0.0
+        func progress() -> Int { max(writer.compressedBytesWritten, baseline + Int(estimatedPayload)) }
+        while progress() < spec.targetCompressedSize - 512 {
             if !payloadDirectoryMade {
                 try directory("share/\(name)/payload")
                 payloadDirectoryMade = true
             }
             let kind = filler.nextKind()
-            let remaining = spec.targetCompressedSize - writer.compressedBytesWritten
+            let remaining = spec.targetCompressedSize - progress()
             let estimate = Int(Double(remaining) / kind.expectedRatio)
             // Jitter the size a little so files are not all identical lengths.
             let size = max(512, min(maxFile, estimate) - random.below(256))
@@ -127,6 +133,7 @@ enum BottleBuilder {
                 filler.fill(buffer, kind: kind)
             }
             filler.record(kind, bytes: size)
+            estimatedPayload += Double(size) * kind.expectedRatio
             files.append(relative)
             installed += size
             index += 1
