@@ -116,7 +116,12 @@ enum BottleBuilder {
         // their target too.
         let baseline = writer.compressedBytesWritten
         var estimatedPayload = 0.0
-        func progress() -> Int { max(writer.compressedBytesWritten, baseline + Int(estimatedPayload)) }
+        // The estimate may only lead the real counter by what zlib and libarchive can be holding,
+        // so large bottles are sized by real output.
+        func progress() -> Int {
+            let actual = writer.compressedBytesWritten
+            return max(actual, min(baseline + Int(estimatedPayload), actual + 96 * 1024))
+        }
         while progress() < spec.targetCompressedSize - 512 {
             if !payloadDirectoryMade {
                 try directory("share/\(name)/payload")
