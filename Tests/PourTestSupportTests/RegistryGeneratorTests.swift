@@ -196,3 +196,31 @@ final class RegistryGeneratorTests: XCTestCase {
         }
     }
 }
+
+final class RegistryRecipeTests: XCTestCase {
+    func testOneHugeDefaultsToOneGigabyteAndIsConfigurable() {
+        XCTAssertEqual(RegistryRecipe.oneHuge().specs.map(\.targetCompressedSize), [1 << 30])
+        XCTAssertEqual(RegistryRecipe.oneHuge(size: 5 << 20).specs.map(\.targetCompressedSize), [5 << 20])
+    }
+
+    func testSampleRecipeCoversTheDemoCases() {
+        let specs = RegistryRecipe.sample().specs
+        XCTAssertEqual(specs.count, 11)
+        XCTAssertEqual(specs.filter(\.kegOnly).map(\.name), ["icu4c@76"])
+        XCTAssertEqual(specs.filter { $0.elf == .relocatable }.map(\.name), ["hello"])
+        XCTAssertTrue(specs.contains { !$0.aliases.isEmpty })
+        XCTAssertTrue(specs.contains { $0.revision > 0 })
+        XCTAssertTrue(specs.contains { $0.usesFromMacos.contains { $0.tag == nil } })
+        // Every dependency is in the registry, so the demo installs without a missing formula.
+        let names = Set(specs.map(\.name))
+        for spec in specs {
+            for dependency in spec.dependencies { XCTAssertTrue(names.contains(dependency), dependency) }
+        }
+    }
+
+    func testImageNameFollowsGHCRRules() {
+        XCTAssertEqual(FormulaSpec(name: "openssl@3").image, "openssl/3")
+        XCTAssertEqual(FormulaSpec(name: "libxml++").image, "libxmlxx")
+        XCTAssertEqual(FormulaSpec(name: "gettext", revision: 2).pkgVersion, "1.0.0_2")
+    }
+}
