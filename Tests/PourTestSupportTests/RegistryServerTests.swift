@@ -50,6 +50,9 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(try Curl.run("\(server.registryBaseURL)/api/formula/nope.json").status, 404)
         XCTAssertEqual(try Curl.run("\(server.registryBaseURL)/api/../manifest.json", arguments: ["--path-as-is"]).status, 400)
         XCTAssertEqual(server.log.requestCount, 5)
+        XCTAssertEqual(server.homebrewEnvironment["HOMEBREW_API_DOMAIN"], server.registryBaseURL + "/api")
+        XCTAssertEqual(server.registryBaseURL, "http://127.0.0.1:\(server.registryPort)")
+        XCTAssertNotEqual(server.registryPort, server.blobPort)
         XCTAssertEqual(server.log.entries.map(\.method), ["GET", "GET", "HEAD", "GET", "GET"])
     }
 
