@@ -40,8 +40,8 @@ public struct FormulaSpec: Hashable, Sendable {
     public var kegOnlyReason: String?
     public var aliases: [String]
     public var oldnames: [String]
-    /// Overlay per bottle tag, merged by clients onto the top level (`variations` in the API).
-    /// Values must be JSON-serialisable (String, Int, Bool, arrays and dictionaries of those).
+    /// Overlay per bottle tag, merged by clients onto the top level (`variations` in the API),
+    /// e.g. `["x86_64_linux": ["dependencies": ["zlib"]]]`.
     public var variations: [String: [String: JSONValue]]
     public var cellar: CellarKind
     /// Approximate size of the compressed bottle in bytes; payload files are added until the

@@ -117,6 +117,12 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(tail.status, 206)
         XCTAssertEqual(tail.body, whole.suffix(10))
 
+        let suffix = try Curl.run(url, arguments: ["-H", "Range: bytes=-7"])
+        XCTAssertEqual(suffix.status, 206)
+        XCTAssertEqual(suffix.body, whole.suffix(7))
+        // Multi-range requests are answered with the whole body, as many servers do.
+        XCTAssertEqual(try Curl.run(url, arguments: ["-H", "Range: bytes=0-1,5-6"]).status, 200)
+
         let clamped = try Curl.run(url, arguments: ["-H", "Range: bytes=\(size - 5)-\(size + 100)"])
         XCTAssertEqual(clamped.headers["content-range"], "bytes \(size - 5)-\(size - 1)/\(size)")
 
@@ -129,8 +135,9 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(plain.status, 200)
         XCTAssertEqual(plain.headers["accept-ranges"], "bytes")
         XCTAssertEqual(plain.body, whole)
-        XCTAssertEqual(server.log.entries.compactMap(\.range), ["bytes=100-199", "bytes=\(size - 10)-",
-                                                                 "bytes=\(size - 5)-\(size + 100)", "bytes=\(size)-"])
+        XCTAssertEqual(server.log.entries.compactMap(\.range), ["bytes=100-199", "bytes=\(size - 10)-", "bytes=-7",
+                                                                 "bytes=0-1,5-6", "bytes=\(size - 5)-\(size + 100)",
+                                                                 "bytes=\(size)-"])
     }
 
     func testKeepAliveServesSeveralRequestsOnOneConnection() throws {
