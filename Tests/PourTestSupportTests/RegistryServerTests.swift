@@ -24,6 +24,12 @@ final class RegistryServerTests: XCTestCase {
         return server
     }
 
+    /// The server's log once every request has been recorded (see `RequestLog.waitUntilIdle`).
+    private func settled(_ server: RegistryServer, file: StaticString = #filePath, line: UInt = #line) -> RequestLog {
+        XCTAssertTrue(server.log.waitUntilIdle(), "requests still in flight", file: file, line: line)
+        return server.log
+    }
+
     private func sha(_ name: String) throws -> String { try XCTUnwrap(manifest.formulae[name]?.sha256) }
 
     private func blobURL(_ server: RegistryServer, _ name: String) throws -> String {
@@ -49,11 +55,11 @@ final class RegistryServerTests: XCTestCase {
             root.appendingPathComponent("api/formula/curl.json")).count))
         XCTAssertEqual(try Curl.run("\(server.registryBaseURL)/api/formula/nope.json").status, 404)
         XCTAssertEqual(try Curl.run("\(server.registryBaseURL)/api/../manifest.json", arguments: ["--path-as-is"]).status, 400)
-        XCTAssertEqual(server.log.requestCount, 5)
+        XCTAssertEqual(settled(server).requestCount, 5)
         XCTAssertEqual(server.homebrewEnvironment["HOMEBREW_API_DOMAIN"], server.registryBaseURL + "/api")
         XCTAssertEqual(server.registryBaseURL, "http://127.0.0.1:\(server.registryPort)")
         XCTAssertNotEqual(server.registryPort, server.blobPort)
-        XCTAssertEqual(server.log.entries.map(\.method), ["GET", "GET", "HEAD", "GET", "GET"])
+        XCTAssertEqual(settled(server).entries.map(\.method), ["GET", "GET", "HEAD", "GET", "GET"])
     }
 
     func testBlobWithoutTokenIsUnauthorized() throws {
@@ -63,7 +69,7 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertTrue(result.headers["www-authenticate"]?.hasPrefix("Bearer realm=") ?? false)
         let wrong = try Curl.run(try blobURL(server, "zlib"), arguments: ["-H", "Authorization: Bearer nope"])
         XCTAssertEqual(wrong.status, 401)
-        XCTAssertTrue(server.log.entries(on: .blob).isEmpty)
+        XCTAssertTrue(settled(server).entries(on: .blob).isEmpty)
     }
 
     func testBlobRedirectsToBlobHostWithoutForwardingAuthorization() throws {
@@ -72,12 +78,12 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(noFollow.status, 307)
         XCTAssertEqual(noFollow.headers["location"], "\(server.blobBaseURL)/blobs/sha256:\(try sha("curl"))")
 
-        server.log.reset()
+        settled(server).reset()
         let result = try Curl.run(try blobURL(server, "curl"), arguments: auth + ["-L"])
         XCTAssertEqual(result.status, 200)
         XCTAssertEqual(try sha256Hex(result.body), try sha("curl"))
-        let registry = server.log.entries(on: .registry)
-        let blob = server.log.entries(on: .blob)
+        let registry = settled(server).entries(on: .registry)
+        let blob = settled(server).entries(on: .blob)
         XCTAssertEqual(registry.map(\.status), [307])
         XCTAssertEqual(registry.first?.hadAuthorization, true)
         XCTAssertEqual(blob.map(\.status), [200])
@@ -135,7 +141,7 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(plain.status, 200)
         XCTAssertEqual(plain.headers["accept-ranges"], "bytes")
         XCTAssertEqual(plain.body, whole)
-        XCTAssertEqual(server.log.entries.compactMap(\.range), ["bytes=100-199", "bytes=\(size - 10)-", "bytes=-7",
+        XCTAssertEqual(settled(server).entries.compactMap(\.range), ["bytes=100-199", "bytes=\(size - 10)-", "bytes=-7",
                                                                  "bytes=0-1,5-6", "bytes=\(size - 5)-\(size + 100)",
                                                                  "bytes=\(size)-"])
     }
@@ -153,7 +159,7 @@ final class RegistryServerTests: XCTestCase {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(output.split(separator: "\n"), ["1", "0"], "the second transfer must reuse the connection")
-        XCTAssertEqual(server.log.entries.filter(\.completed).count, 2)
+        XCTAssertEqual(settled(server).entries.filter(\.completed).count, 2)
     }
 
     // MARK: Faults
@@ -170,7 +176,7 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(third.status, 200)
         XCTAssertEqual(try sha256Hex(third.body), try sha("zlib"))
         XCTAssertTrue(server.faults.pending.isEmpty)
-        XCTAssertEqual(server.log.entries.compactMap(\.fault), ["status(503)", "status(503)"])
+        XCTAssertEqual(settled(server).entries.compactMap(\.fault), ["status(503)", "status(503)"])
 
         server.faults.add(.status(429), for: .pathSuffix("/formula.json"), times: 1)
         XCTAssertEqual(try Curl.run("\(server.registryBaseURL)/api/formula.json").status, 429)
@@ -183,7 +189,7 @@ final class RegistryServerTests: XCTestCase {
         let result = try Curl.run(try blobURL(server, "openssl@3"), arguments: auth + ["-L"])
         XCTAssertEqual(result.exitCode, 56, "curl sees a connection reset (56), not a clean short close (18)")
         XCTAssertEqual(result.body.count, 20000)
-        let entry = try XCTUnwrap(server.log.entries(on: .blob).first)
+        let entry = try XCTUnwrap(settled(server).entries(on: .blob).first)
         XCTAssertEqual(entry.bytesSent, 20000)
         XCTAssertFalse(entry.completed)
         XCTAssertEqual(entry.fault, "resetAfter(20000)")
@@ -209,7 +215,7 @@ final class RegistryServerTests: XCTestCase {
         let result = try Curl.run("\(server.blobBaseURL)/blobs/sha256:\(try sha("hello"))")
         XCTAssertNotEqual(result.exitCode, 0)
         XCTAssertEqual(result.body.count, 3000)
-        let entry = try XCTUnwrap(server.log.entries.first)
+        let entry = try XCTUnwrap(settled(server).entries.first)
         XCTAssertEqual(entry.bytesSent, 3000)
         XCTAssertGreaterThanOrEqual(entry.end.timeIntervalSince(entry.start), 0.5, "the connection stayed silent")
     }
@@ -228,8 +234,8 @@ final class RegistryServerTests: XCTestCase {
         server.faults.add(.redirectLoop, for: .sha256(try sha("zlib")), times: nil)
         let result = try Curl.run(try blobURL(server, "zlib"), arguments: auth + ["-L", "--max-redirs", "5"])
         XCTAssertEqual(result.exitCode, 47, "curl gives up: too many redirects")
-        XCTAssertEqual(server.log.entries(on: .registry).count, 6)
-        XCTAssertTrue(server.log.entries(on: .blob).isEmpty)
+        XCTAssertEqual(settled(server).entries(on: .registry).count, 6)
+        XCTAssertTrue(settled(server).entries(on: .blob).isEmpty)
     }
 
     func testRedirectToAuthHostYields401ForAWellBehavedClient() throws {
@@ -237,7 +243,7 @@ final class RegistryServerTests: XCTestCase {
         server.faults.add(.redirectToAuthHost, for: .sha256(try sha("zlib")))
         let result = try Curl.run(try blobURL(server, "zlib"), arguments: auth + ["-L"])
         XCTAssertEqual(result.status, 401)
-        let blob = try XCTUnwrap(server.log.entries(on: .blob).first)
+        let blob = try XCTUnwrap(settled(server).entries(on: .blob).first)
         XCTAssertTrue(blob.path.hasPrefix("/protected/blobs/"))
         XCTAssertFalse(blob.hadAuthorization)
         // With the token the protected path does serve the blob.
@@ -253,7 +259,7 @@ final class RegistryServerTests: XCTestCase {
         let result = try Curl.run("\(server.blobBaseURL)/blobs/sha256:\(try sha("libidn2"))")
         XCTAssertEqual(result.exitCode, 0)
         XCTAssertEqual(try sha256Hex(result.body), try sha("libidn2"))
-        let entry = try XCTUnwrap(server.log.entries.first)
+        let entry = try XCTUnwrap(settled(server).entries.first)
         XCTAssertEqual(entry.fault, "trickle(\(rate))")
         XCTAssertGreaterThanOrEqual(entry.end.timeIntervalSince(entry.start), 0.4)
     }
@@ -300,13 +306,13 @@ final class RegistryServerTests: XCTestCase {
         let transfers = try (0..<2).map { _ in try Curl.start(url) }
         let results = try transfers.map { try $0.finish() }
         XCTAssertEqual(results.map(\.body.count), [big.size, big.size])
-        let entries = server.log.entries
+        let entries = settled(server).entries
         let start = try XCTUnwrap(entries.map(\.start).min())
         let end = try XCTUnwrap(entries.map(\.end).max())
         let measured = Double(2 * big.size) / end.timeIntervalSince(start)
         XCTAssertEqual(measured, Double(rate), accuracy: Double(rate) * 0.15,
                        "measured \(measured) B/s aggregate for a configured \(rate) B/s")
-        XCTAssertEqual(server.log.peakConcurrentBlobTransfers, 2)
+        XCTAssertEqual(settled(server).peakConcurrentBlobTransfers, 2)
     }
 
     func testPeakConcurrencyIsCounted() throws {
@@ -319,22 +325,22 @@ final class RegistryServerTests: XCTestCase {
         }
         let running = try urls.map { try Curl.start($0) }
         for transfer in running { XCTAssertEqual(try transfer.finish().status, 200) }
-        XCTAssertEqual(server.log.peakConcurrentBlobTransfers, 4)
-        XCTAssertEqual(server.log.peakConcurrentRequests(on: .blob), 4)
+        XCTAssertEqual(settled(server).peakConcurrentBlobTransfers, 4)
+        XCTAssertEqual(settled(server).peakConcurrentRequests(on: .blob), 4)
 
-        server.log.reset()
-        XCTAssertEqual(server.log.peakConcurrentBlobTransfers, 0)
-        XCTAssertTrue(server.log.entries.isEmpty)
+        settled(server).reset()
+        XCTAssertEqual(settled(server).peakConcurrentBlobTransfers, 0)
+        XCTAssertTrue(settled(server).entries.isEmpty)
         _ = try Curl.run(urls[0])
         _ = try Curl.run(urls[1])
-        XCTAssertEqual(server.log.peakConcurrentBlobTransfers, 1)
-        XCTAssertEqual(server.log.requestCount, 2)
+        XCTAssertEqual(settled(server).peakConcurrentBlobTransfers, 1)
+        XCTAssertEqual(settled(server).requestCount, 2)
     }
 
     func testLatencyDelaysEveryResponseHead() throws {
         let server = try startServer(ServerConfiguration(latency: 0.3))
         _ = try Curl.run("\(server.registryBaseURL)/api/formula/zlib.json")
-        let entry = try XCTUnwrap(server.log.entries.first)
+        let entry = try XCTUnwrap(settled(server).entries.first)
         XCTAssertGreaterThanOrEqual(entry.end.timeIntervalSince(entry.start), 0.3)
     }
 }

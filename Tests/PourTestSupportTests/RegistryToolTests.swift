@@ -78,3 +78,18 @@ final class RegistryToolTests: XCTestCase {
         XCTAssertNotEqual(status, 0)
     }
 }
+
+final class LocalRegistryTests: XCTestCase {
+    func testGeneratesServesAndCleansUp() throws {
+        let registry = try LocalRegistry(recipe: .custom([
+            FormulaSpec(name: "tiny", targetCompressedSize: 4 << 10),
+        ]))
+        let entry = try XCTUnwrap(registry.manifest.formulae["tiny"])
+        let url = "\(registry.environment["HOMEBREW_ARTIFACT_DOMAIN"] ?? "")/v2/homebrew/core/tiny/blobs/sha256:\(entry.sha256)"
+        let result = try Curl.run(url, arguments: ["-L", "-H", "Authorization: Bearer QQ=="])
+        XCTAssertEqual(try sha256Hex(result.body), entry.sha256)
+        registry.shutdown()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: registry.directory.path))
+        XCTAssertNotEqual(try Curl.run(url).exitCode, 0, "server is gone after shutdown")
+    }
+}

@@ -74,6 +74,8 @@ enum Curl {
     }
 }
 
+private let fixtureRootPath = NSTemporaryDirectory() + "pour-ts-\(getpid())"
+
 /// Registries generated once per test process and shared by the tests that only read them.
 enum Fixtures {
     static let sample: Result<(URL, RegistryManifest), Error> = Result {
@@ -95,9 +97,15 @@ enum Fixtures {
         return (directory, manifest)
     }
 
+    /// Every directory the tests make lives under one per-process root, removed at exit.
+    private static let root: URL = {
+        let url = URL(fileURLWithPath: fixtureRootPath)
+        atexit { try? FileManager.default.removeItem(atPath: fixtureRootPath) }
+        return url
+    }()
+
     static func temporaryDirectory(_ label: String) -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("pour-ts-\(label)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let url = root.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
