@@ -97,6 +97,21 @@ enum BottleBuilder {
         """)
         try text("sbom.spdx.json", sbom(spec))
 
+        if !spec.etcFiles.isEmpty {
+            try directory(".bottle")
+            try directory(".bottle/etc")
+            var made: Set<String> = []
+            for (relative, contents) in spec.etcFiles.sorted(by: { $0.key < $1.key }) {
+                // Parent directories first, each once.
+                var parent = ".bottle/etc"
+                for component in relative.split(separator: "/").dropLast() {
+                    parent += "/\(component)"
+                    if made.insert(parent).inserted { try directory(parent) }
+                }
+                try text(".bottle/etc/\(relative)", contents, placeholders: contents.contains("@@HOMEBREW_"))
+            }
+        }
+
         if let elf {
             try writer.addFile("\(root)/lib/lib\(name).so", contents: elf.library, permissions: 0o755)
             try writer.addFile("\(root)/bin/\(name)-hello", contents: elf.program, permissions: 0o755)

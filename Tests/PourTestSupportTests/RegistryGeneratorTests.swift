@@ -77,6 +77,31 @@ final class RegistryGeneratorTests: XCTestCase {
         XCTAssertNil(program.range(of: Data("$ORIGIN".utf8)))
     }
 
+    func testPinnedCellarAndBottleEtcFiles() throws {
+        let (root, manifest) = try Fixtures.generate(.custom([
+            FormulaSpec(name: "pinned", cellar: .pinned("/home/linuxbrew/.linuxbrew/Cellar"),
+                        targetCompressedSize: 4 << 10,
+                        etcFiles: ["pinned/pinned.conf": "root=@@HOMEBREW_PREFIX@@\n", "pinned.rc": "x=1\n"]),
+        ]), name: "pinned")
+        let entry = try XCTUnwrap(manifest.formulae["pinned"])
+        XCTAssertEqual(entry.cellar, "/home/linuxbrew/.linuxbrew/Cellar")
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: root.appendingPathComponent("api/formula/pinned.json"))) as? [String: Any])
+        let stable = (json["bottle"] as? [String: Any])?["stable"] as? [String: Any]
+        let file = (stable?["files"] as? [String: [String: String]])?["x86_64_linux"]
+        XCTAssertEqual(file?["cellar"], "/home/linuxbrew/.linuxbrew/Cellar")
+        XCTAssertTrue(entry.files.contains(".bottle/etc/pinned/pinned.conf"))
+        XCTAssertTrue(entry.files.contains(".bottle/etc/pinned.rc"))
+        XCTAssertTrue(entry.changedFiles.contains(".bottle/etc/pinned/pinned.conf"))
+        XCTAssertFalse(entry.changedFiles.contains(".bottle/etc/pinned.rc"))
+        let destination = Fixtures.temporaryDirectory("extract-pinned")
+        let (status, _) = try runProgram("/bin/tar", ["-xzf", root.appendingPathComponent("blobs/sha256:\(entry.sha256)").path,
+                                                      "-C", destination.path])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(try String(contentsOf: destination.appendingPathComponent("pinned/1.0.0/.bottle/etc/pinned.rc"),
+                                  encoding: .utf8), "x=1\n")
+    }
+
     func testCompressionRatioIsRealistic() throws {
         let (_, manifest) = try sample()
         let openssl = try XCTUnwrap(manifest.formulae["openssl@3"])
