@@ -341,6 +341,21 @@ final class RegistryServerTests: XCTestCase {
         XCTAssertEqual(settled(server).requestCount, 2)
     }
 
+    func testClientAbortIsLoggedAndReleasesTheTransfer() throws {
+        let (largeRoot, largeManifest) = try Fixtures.large.get()
+        let server = try startServer(ServerConfiguration(perConnectionRate: 1 << 20), root: largeRoot)
+        let big = try XCTUnwrap(largeManifest.formulae["big"])
+        let result = try Curl.run("\(server.blobBaseURL)/blobs/sha256:\(big.sha256)", arguments: ["--max-time", "0.5"])
+        XCTAssertEqual(result.exitCode, 28, "curl timed out")
+        let entry = try XCTUnwrap(settled(server).entries.first)
+        XCTAssertFalse(entry.completed)
+        XCTAssertGreaterThan(entry.bytesSent, 0)
+        XCTAssertLessThan(entry.bytesSent, big.size)
+        // The server keeps serving after an abort.
+        server.faults.add(.status(404), for: .any, times: 1)
+        XCTAssertEqual(try Curl.run("\(server.registryBaseURL)/api/formula.json").status, 404)
+    }
+
     func testLatencyDelaysEveryResponseHead() throws {
         let server = try startServer(ServerConfiguration(latency: 0.3))
         _ = try Curl.run("\(server.registryBaseURL)/api/formula/zlib.json")
