@@ -247,9 +247,11 @@ final class InstallRun: @unchecked Sendable {
         let fetch = MemoryFetch(engine: engine, source: source, policy: RetryPolicy(maxAttempts: 2),
                                 timeouts: configuration.timeouts, maxBytes: 4 << 20, queue: runQueue) { [self] result in
             job.manifestFetch = nil
-            guard case .success(let data) = result, let manifest = BottleManifest.parse(indexJSON: data, sha256: sha) else { return }
-            job.manifest = manifest
-            if let size = manifest.size { job.download?.setPriority(size) }
+            if case .success(let data) = result, let manifest = BottleManifest.parse(indexJSON: data, sha256: sha) {
+                job.manifest = manifest
+                if let size = manifest.size { job.download?.setPriority(size) }
+            }
+            startAwaitedPreparation(job)
         }
         job.manifestFetch = fetch
         fetch.start()
@@ -267,12 +269,34 @@ final class InstallRun: @unchecked Sendable {
             networkBytes += outcome.networkBytes
             emit(.downloadFinished(name: job.name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
             if cancelled { return finish(job, .skipped(reason: "cancelled")) }
-            startPreparation(job, bottlePath: outcome.path)
+            if job.manifestFetch != nil {
+                // The manifest is a few KB and normally already here; wait for it a little so
+                // relocation can use its changed_files and the receipt its build facts.
+                job.bottleAwaitingManifest = outcome.path
+                runQueue.asyncAfter(deadline: .now() + InstallRun.manifestGrace) { [self] in startAwaitedPreparation(job) }
+            } else {
+                startPreparation(job, bottlePath: outcome.path)
+            }
         }
         finishIfDone()
     }
 
     // MARK: - Extract, relocate, receipt (extraction queue)
+
+    /// How long a verified bottle waits for its in-flight manifest before extraction goes ahead.
+    static let manifestGrace: DispatchTimeInterval = .seconds(2)
+
+    /// Starts the extraction that waited for the manifest, once (manifest arrived or grace over).
+    private func startAwaitedPreparation(_ job: PackageJob) {
+        guard let path = job.bottleAwaitingManifest else { return }
+        job.bottleAwaitingManifest = nil
+        guard !job.isFinished else { return finishIfDone() }
+        if cancelled {
+            finish(job, .skipped(reason: "cancelled"))
+            return finishIfDone()
+        }
+        startPreparation(job, bottlePath: path)
+    }
 
     private func startPreparation(_ job: PackageJob, bottlePath: String) {
         job.phase = .extracting
@@ -280,7 +304,7 @@ final class InstallRun: @unchecked Sendable {
         job.manifestFetch?.cancel()
         let work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
-                                  manifestChangedFiles: job.manifest?.changedFiles,
+                                  manifest: job.manifest,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
         extractions.addOperation { [self] in
             let result = work.run()
