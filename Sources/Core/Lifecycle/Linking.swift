@@ -43,8 +43,8 @@ public struct Linking: Sendable {
         }
         let keg = layout.keg(formula.name, version)
         if dryRun {
-            let optLinks = Set([formula.name] + (formula.kegs.first { $0.pkgVersion == version }?.receipt?.aliases ?? [])
-                .map { layout.opt + "/" + $0 })
+            let optNames = [formula.name] + (formula.kegs.first { $0.pkgVersion == version }?.receipt?.aliases ?? [])
+            let optLinks = Set(optNames.map { layout.opt + "/" + $0 })
             let links = LinkScan.links(into: keg, layout: layout).filter {
                 !optLinks.contains($0) && !$0.hasPrefix(PrefixInventory.pinDirectory(layout) + "/")
             }
