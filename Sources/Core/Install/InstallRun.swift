@@ -124,6 +124,15 @@ final class InstallRun: @unchecked Sendable {
         } catch {
             return .failure(.prefixBusy(error))
         }
+        if configuration.bottleTag.isLinux {
+            // `<prefix>/lib/ld.so`, the interpreter relocated ELF programs use (as Homebrew keeps it).
+            do throws(RelocationError) {
+                try LoaderLink.ensureLoaderLink(layout: layout)
+            } catch {
+                lock.release()
+                return .failure(.setup(path: layout.prefix + "/lib/ld.so", message: error.description))
+            }
+        }
         if let stale = try? FileManager.default.contentsOfDirectory(atPath: layout.staging) {
             for entry in stale { try? FileManager.default.removeItem(atPath: layout.staging + "/" + entry) }
         }
@@ -221,6 +230,24 @@ final class InstallRun: @unchecked Sendable {
         job.download = download
         emit(.downloadStarted(name: name))
         download.start()
+        fetchManifest(job, engine: engine)
+    }
+
+    /// Fetches the bottle's OCI manifest beside its blob: the size re-orders admission (largest
+    /// first, which shortens the tail when a CDN caps each connection) and the tab's
+    /// `changed_files` spares relocation a scan. Failure is harmless: the blob is all we need.
+    private func fetchManifest(_ job: PackageJob, engine: TransferEngine) {
+        guard let source = configuration.endpoints.manifestSources(for: job.formula, bottle: job.bottle).first else { return }
+        let sha = job.bottle.sha256
+        let fetch = MemoryFetch(engine: engine, source: source, policy: RetryPolicy(maxAttempts: 2),
+                                timeouts: configuration.timeouts, maxBytes: 4 << 20, queue: runQueue) { [self] result in
+            job.manifestFetch = nil
+            guard case .success(let data) = result, let manifest = BottleManifest.parse(indexJSON: data, sha256: sha) else { return }
+            job.manifest = manifest
+            if let size = manifest.size { job.download?.setPriority(size) }
+        }
+        job.manifestFetch = fetch
+        fetch.start()
     }
 
     private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
@@ -245,8 +272,10 @@ final class InstallRun: @unchecked Sendable {
     private func startPreparation(_ job: PackageJob, bottlePath: String) {
         job.phase = .extracting
         emit(.extracting(name: job.name))
+        job.manifestFetch?.cancel()
         let work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
+                                  manifestChangedFiles: job.manifest?.changedFiles,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
         extractions.addOperation { [self] in
             let result = work.run()
@@ -325,6 +354,7 @@ final class InstallRun: @unchecked Sendable {
         guard !job.isFinished else { return }
         let previous = job.phase
         job.phase = .finished(outcome)
+        job.manifestFetch?.cancel()
         if case .skipped(let reason) = outcome {
             emit(.skipped(name: job.name, reason: reason))
             if case .staged = previous { removeStaged(job) }

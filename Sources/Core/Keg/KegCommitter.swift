@@ -68,10 +68,11 @@ public struct KegCommitter: Sendable {
             throw KegError.commitFailed(package: name, from: staged, to: keg, errno: code)
         }
 
-        // Make the rename durable before anything (receipt, links) refers to the new keg.
-        PosixFS.syncPath(keg)
+        // Make the rename durable before links refer to the new keg. One fsync per package: the
+        // rack directory holding the new entry. (A new rack's own entry in the Cellar is left to
+        // writeback: if power fails first, the keg is absent, which is consistent. File contents
+        // are not fsynced one by one — see Docs/Design.md, "Durability".)
         PosixFS.syncPath(rack)
-        if !createdDirs.isEmpty { PosixFS.syncPath(layout.cellar) }
 
         if let aside { PosixFS.removeTree(aside) }
         rmdir(stagingRoot + "/" + name)  // only succeeds when empty, which is what we want
