@@ -96,6 +96,17 @@ final class BrewPrefixLifecycleTests: XCTestCase {
         XCTAssertFalse(f.exists("Cellar/jq"))
     }
 
+    func testUninstallRemovesThePin() throws {
+        let lock = try f.lock()
+        defer { lock.release() }
+        try Pins(layout: f.layout).pin(try f.inventory.resolve("git"), lock: lock)
+        let uninstaller = Uninstaller(layout: f.layout)
+        _ = try uninstaller.perform(try uninstaller.plan(["git"], inventory: f.inventory, allVersions: false,
+                                                         ignoreDependencies: false), lock: lock)
+        XCTAssertFalse(f.exists("var/homebrew/pinned/git"))
+        XCTAssertEqual(Doctor(layout: f.layout).check(), [])
+    }
+
     func testCleanupRemovesOldKegsAndCacheEntriesButKeepsPinnedAndCurrent() throws {
         let sha = String(repeating: "a", count: 64)
         let current = f.layout.downloads + "/\(sha)--jq--1.7.1.x86_64_linux.bottle.tar.gz"

@@ -150,6 +150,27 @@ final class LifecycleTests: XCTestCase {
         guard case .failure(.notInstalled("nothere")) = missing.result else { return XCTFail("\(missing.result)") }
     }
 
+    func testUpgradeSwitchesToAnInstalledButUnusedKegOfTheCurrentVersion() throws {
+        let fixture = try RegistryFixture(recipe: toolAndLib("1.0", libVersion: "1.0", elf: false))
+        var configuration = fixture.configuration()
+        configuration.apiMaxAge = 0
+        let layout = configuration.layout
+        XCTAssertEqual(install(["tool"], configuration: configuration).report?.succeeded, true)
+        try publish(fixture, toolAndLib("2.0", libVersion: "1.0", elf: false))
+        XCTAssertEqual(runUpgrader(.upgrade, [], configuration: configuration).report?.succeeded, true)
+        // Someone switches back to 1.0 by hand; 2.0 stays in the Cellar unused.
+        let linker = KegLinker(layout: layout)
+        try linker.unlink(name: "tool", pkgVersion: "2.0")
+        try linker.link(name: "tool", pkgVersion: "1.0")
+        XCTAssertEqual(try outdatedNames(configuration), ["tool"])
+
+        let run = runUpgrader(.upgrade, ["tool"], configuration: configuration)
+        XCTAssertEqual(run.install?.installed, ["tool"], "\(run.result)")
+        XCTAssertEqual(symlinkTarget(layout.opt + "/tool"), "../Cellar/tool/2.0")
+        XCTAssertEqual(symlinkTarget(layout.prefix + "/bin/tool"), "../Cellar/tool/2.0/bin/tool")
+        XCTAssertEqual(try outdatedNames(configuration), [])
+    }
+
     func testPinnedFormulaIsNotUpgradedByName() throws {
         let fixture = try RegistryFixture(recipe: toolAndLib("1.0", libVersion: "1.0", elf: false))
         var configuration = fixture.configuration()

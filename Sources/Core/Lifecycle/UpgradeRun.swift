@@ -20,6 +20,7 @@ final class UpgradeRun: @unchecked Sendable {
     private var stageHandle: InstallHandle?
     private var plan = Upgrader.Plan()
     private var flags: RequestFlags?
+    private var inventory: PrefixInventory?
 
     init(installer: Installer, mode: Upgrader.Mode, names: [String], callbackQueue: DispatchQueue,
          onPlan: @escaping @Sendable (Upgrader.Plan) -> Void, events: @escaping @Sendable (InstallEvent) -> Void,
@@ -58,6 +59,7 @@ final class UpgradeRun: @unchecked Sendable {
 
     private func fetch(_ formulae: [InstalledFormula], inventory: PrefixInventory) {
         guard !cancelled else { return finish(.success(report(install: nil))) }
+        self.inventory = inventory
         if formulae.isEmpty { return planned(Upgrader.Plan()) }
         flags = RequestFlags(inventory: inventory)
         stageHandle = installer.fetchFormulae(formulae.map(\.name), callbackQueue: queue) { [self] result in
@@ -82,7 +84,7 @@ final class UpgradeRun: @unchecked Sendable {
         // A keg of the wanted version may already sit in the Cellar unused; force re-pours it so
         // the install switches the links to it instead of reporting "already installed".
         let force = mode == .reinstall || plan.packages.contains { package in
-            Cellar(layout: layout).isInstalled(name: package.name, pkgVersion: package.currentVersion)
+            inventory?.formula(named: package.name)?.kegs.contains { $0.pkgVersion == package.currentVersion } == true
         }
         let events = self.events
         stageHandle = installer.install(plan.packages.map(\.name), options: InstallOptions(force: force),
