@@ -28,6 +28,11 @@ struct LinkCommand: ParsableCommand {
         let linking = Linking(layout: layout)
         var failed = false
         for formula in try LifecycleCLI.resolve(names, in: inventory) {
+            if let linked = formula.linkedVersion, (try? inventory.selectedKeg(of: formula))?.pkgVersion == linked {
+                LifecycleCLI.note("Warning: already linked: \(layout.keg(formula.name, linked)); "
+                    + "to relink, run `pour unlink \(formula.name) && pour link \(formula.name)`")
+                continue
+            }
             do {
                 let report = try linking.link(formula, inventory: inventory, overwrite: overwrite, dryRun: dryRun, lock: lock)
                 if dryRun {

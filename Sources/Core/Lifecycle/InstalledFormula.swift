@@ -25,8 +25,9 @@ public struct InstalledKeg: Sendable, Hashable {
     /// the `homebrew/core/` tap prefix dropped); nil when the receipt does not record them.
     public var runtimeDependencyNames: [String]? {
         guard let receipt else { return nil }
-        // brew ignores runtime_dependencies written by brew < 1.1.6 (they were wrong).
-        if let version = receipt.homebrewVersion, VersionOrder.less(version, "1.1.6") { return nil }
+        // brew ignores runtime_dependencies written by brew < 1.1.6 (they were wrong), and a
+        // receipt without homebrew_version reads as the oldest version (`Version::NULL`).
+        guard let version = receipt.homebrewVersion, !VersionOrder.less(version, "1.1.6") else { return nil }
         return receipt.runtimeDependencies.map { $0.map { InstalledKeg.shortName($0.fullName) } }
     }
 
