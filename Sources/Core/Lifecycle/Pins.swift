@@ -36,6 +36,8 @@ public struct Pins: Sendable {
     @discardableResult
     public func unpin(_ name: String, lock: PrefixLock) throws(LifecycleError) -> Bool {
         try LifecycleLock.check(lock, layout: layout)
+        // A name is one path component; anything else could reach outside the pin directory.
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { throw LifecycleError.notInstalled(name: name) }
         let path = pinPath(name)
         guard PosixFS.kind(path) == .symlink else { return false }
         guard posixUnlink(path) == 0 else {
