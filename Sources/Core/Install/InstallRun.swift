@@ -44,6 +44,10 @@ final class InstallRun: @unchecked Sendable {
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
     private var networkBytes: Int64 = 0
     private var cancelled = false
+    /// Packages ready to be committed and linked, waiting for the link queue.
+    private var activationQueue: [PackageJob] = []
+    /// True while a batch runs on the link queue.
+    private var activationInFlight = false
     /// True once `plan` has created the jobs; before that only `finishRun` can end the run.
     private var planned = false
     private var finishing = false
@@ -230,7 +234,8 @@ final class InstallRun: @unchecked Sendable {
         job.download = download
         emit(.downloadStarted(name: name))
         download.start()
-        fetchManifest(job, engine: engine)
+        // A cached bottle needs neither an admission priority nor, usually, a network round trip.
+        if !FileManager.default.fileExists(atPath: destination) { fetchManifest(job, engine: engine) }
     }
 
     /// Fetches the bottle's OCI manifest beside its blob: the size re-orders admission (largest
@@ -305,6 +310,9 @@ final class InstallRun: @unchecked Sendable {
 
     // MARK: - Commit and link (link queue), dependencies first
 
+    /// Moves every staged package whose dependencies are installed into the next activation
+    /// batch; one batch runs on the link queue at a time, and packages that become ready meanwhile
+    /// form the next one.
     private func commitReadyPackages() {
         guard !cancelled else { return }
         for name in order {
@@ -315,18 +323,32 @@ final class InstallRun: @unchecked Sendable {
             }
             guard depsReady else { continue }
             job.phase = .committing
-            let layout = configuration.layout
-            let stagingRoot = self.stagingRoot
-            let link = options.link
-            let formula = job.formula
-            linkQueue.async { [self] in
-                let result = KegActivation.commitAndLink(formula: formula, layout: layout, stagingRoot: stagingRoot, link: link)
-                runQueue.async { self.activationEnded(job, result) }
+            activationQueue.append(job)
+        }
+        startActivationBatch()
+    }
+
+    private func startActivationBatch() {
+        guard !activationInFlight, !activationQueue.isEmpty else { return }
+        let batch = activationQueue
+        activationQueue = []
+        activationInFlight = true
+        let layout = configuration.layout
+        let stagingRoot = self.stagingRoot
+        let link = options.link
+        let formulae = batch.map(\.formula)
+        linkQueue.async { [self] in
+            let outcomes = KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
+            runQueue.async { [self] in
+                activationInFlight = false
+                for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
+                commitReadyPackages()
+                finishIfDone()
             }
         }
     }
 
-    private func activationEnded(_ job: PackageJob, _ result: Result<(kegPath: String, links: Int), PackageFailure>) {
+    private func activationEnded(_ job: PackageJob, _ result: KegActivation.Outcome) {
         switch result {
         case .failure(let failure):
             fail(job, failure)
@@ -336,9 +358,7 @@ final class InstallRun: @unchecked Sendable {
             finish(job, .installed)
             emit(.installed(name: job.name, pkgVersion: job.formula.pkgVersion))
             if let caveats = job.formula.caveats, !caveats.isEmpty { emit(.caveats(name: job.name, text: caveats)) }
-            commitReadyPackages()
         }
-        finishIfDone()
     }
 
     // MARK: - Outcomes (runQueue)
