@@ -8,6 +8,7 @@ struct Pour: ParsableCommand {
         commandName: "pour",
         abstract: "A fast installer for Homebrew bottles.",
         version: PourVersion.string,
-        subcommands: [InstallCommand.self]
+        subcommands: [InstallCommand.self, UpdateCommand.self, SearchCommand.self, InfoCommand.self,
+                      DepsCommand.self, UsesCommand.self]
     )
 }

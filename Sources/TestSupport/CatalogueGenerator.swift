@@ -137,11 +137,11 @@ public struct CatalogueGenerator: Sendable {
         let buildDependencies = fixed == nil && random.below(3) == 0 ? ["pkgconf"] : []
         let aliases = fixed?.aliases ?? (random.below(40) == 0 ? ["\(name)-alias"] : [])
         let oldnames = fixed?.oldnames ?? (random.below(50) == 0 ? ["\(name)-old"] : [])
-        let kegOnlyReason = fixed?.kegOnlyReason ?? (name.contains("@") ? ":versioned_formula"
+        let kegOnlyReason = fixed.map(\.kegOnlyReason) ?? (name.contains("@") ? ":versioned_formula"
             : random.below(60) == 0 ? ":provided_by_macos" : nil)
         let uses = fixed?.usesFromMacOS ?? (random.below(5) == 0 ? ["zlib"] : [])
         let desc = fixed?.desc ?? describe(&random)
-        let caveats = fixed?.caveats ?? (random.below(16) == 0 ? "To start \(name) now and restart at login:\n  brew services start \(name)\n" : nil)
+        let caveats = fixed.map(\.caveats) ?? (random.below(16) == 0 ? "To start \(name) now and restart at login:\n  brew services start \(name)\n" : nil)
         let linuxExtra: [String: [String]] = fixed?.linuxExtra ?? (random.below(4) == 0
             ? ["x86_64_linux": ["zlib"], "arm64_linux": ["zlib"]] : [:])
 
