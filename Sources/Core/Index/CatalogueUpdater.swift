@@ -160,9 +160,11 @@ public final class CatalogueUpdater: @unchecked Sendable {
     }
 
     /// `127.0.0.0/8`, `::1` and `localhost`: a catalogue the user serves to themselves.
-    static func isLoopback(_ url: String) -> Bool {
+    public static func isLoopback(_ url: String) -> Bool {
         guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
-        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     // MARK: Local directory
