@@ -7,7 +7,16 @@ import XCTest
 /// the index tests.
 final class IndexFixture {
     /// One key for the whole test run: generating RSA keys is the slowest part of set-up.
-    nonisolated(unsafe) static var sharedKey: TestSigningKey?
+    static func sharedKey() throws -> TestSigningKey {
+        try sharedKeyBox.withLock { box in
+            if let key = box { return key }
+            let key = try TestSigningKey.generate()
+            box = key
+            return key
+        }
+    }
+
+    private static let sharedKeyBox = Locked<TestSigningKey?>(nil)
 
     let root: URL
     let api: URL
@@ -18,9 +27,7 @@ final class IndexFixture {
     init(count: Int = 300) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("pour-index-\(UUID().uuidString)")
         api = root.appendingPathComponent("registry/api")
-        let key = try IndexFixture.sharedKey ?? TestSigningKey.generate()
-        IndexFixture.sharedKey = key
-        self.key = key
+        key = try IndexFixture.sharedKey()
         try CatalogueGenerator(count: count).write(into: root.appendingPathComponent("registry"), key: key)
         server = try RegistryServer(root: root.appendingPathComponent("registry"))
         try server.start()
@@ -49,6 +56,15 @@ final class IndexFixture {
     }
 
     func index(tag: String = "x86_64_linux") throws -> FormulaIndex { try FormulaIndex(path: indexPath(tag: tag)) }
+
+    /// The server log once every started request has been recorded: the server logs a response
+    /// when its last write completes, which can be just after the client has seen it.
+    func settledEntries() -> [RequestLogEntry] {
+        for _ in 0 ..< 500 where server.log.entries.count < server.log.requestCount {
+            usleep(10_000)
+        }
+        return server.log.entries
+    }
 
     /// Replaces the served signed catalogue.
     func serveSigned(_ envelope: Data) throws {

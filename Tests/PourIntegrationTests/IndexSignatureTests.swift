@@ -11,8 +11,7 @@ final class IndexSignatureTests: XCTestCase {
     private let payload = Data(#"[{"name":"zlib","versions":{"stable":"1.3.1"}}]"#.utf8)
 
     override func setUpWithError() throws {
-        key = try IndexFixture.sharedKey ?? TestSigningKey.generate()
-        IndexFixture.sharedKey = key
+        key = try IndexFixture.sharedKey()
         verifier = JWSVerifier(publicKeyPEM: key.publicPEM, keySource: "test key")
     }
 

@@ -18,7 +18,7 @@ final class IndexUpdateTests: XCTestCase {
         fixture.server.log.reset()
 
         XCTAssertEqual(try runUpdate(fixture.configuration()).get(), .notModified(indexPath: path))
-        let requests = fixture.server.log.entries
+        let requests = fixture.settledEntries()
         XCTAssertEqual(requests.map(\.path), ["/api/formula.jws.json"])
         XCTAssertEqual(requests.first?.status, 304)
         XCTAssertEqual(requests.first?.bytesSent, 0)
@@ -30,8 +30,8 @@ final class IndexUpdateTests: XCTestCase {
         // --force ignores the validators and rebuilds (a new file, atomically renamed in).
         fixture.server.log.reset()
         guard case .success(.rebuilt) = runUpdate(fixture.configuration(), force: true) else { return XCTFail("force failed") }
-        XCTAssertEqual(fixture.server.log.entries.first?.status, 200)
-        XCTAssertNil(fixture.server.log.entries.first?.headers["if-none-match"])
+        XCTAssertEqual(fixture.settledEntries().first?.status, 200)
+        XCTAssertNil(fixture.settledEntries().first?.headers["if-none-match"])
     }
 
     func testChangedCatalogueIsFetchedAgain() throws {
