@@ -42,6 +42,12 @@ public final class FormulaIndex {
         return (try? statement.step()) == true ? statement.text(0) : nil
     }
 
+    /// True when the index was built from a catalogue under `apiDomain` (a changed
+    /// `HOMEBREW_API_DOMAIN` makes an index stale, however recent).
+    public func isBuilt(fromAPIDomain apiDomain: String) -> Bool {
+        metadata("source_url")?.hasPrefix(apiDomain + "/") == true
+    }
+
     public var count: Int {
         guard let statement = try? statement("SELECT count(*) FROM formulae"), (try? statement.step()) == true else { return 0 }
         return statement.int(0)

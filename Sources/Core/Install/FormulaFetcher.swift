@@ -56,7 +56,8 @@ final class FormulaFetcher: @unchecked Sendable {
         let settings = configuration.index
         let path = IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag)
         let exists = access(path, R_OK) == 0
-        if exists && (!settings.autoUpdate || settings.isFresh(indexPath: path)) {
+        let sameDomain = exists && (try? FormulaIndex(path: path))?.isBuilt(fromAPIDomain: configuration.endpoints.apiDomain) == true
+        if exists && (!settings.autoUpdate || (sameDomain && settings.isFresh(indexPath: path))) {
             return completeFromIndex(names, path: path)
         }
         guard settings.autoUpdate else { return false }
@@ -69,8 +70,8 @@ final class FormulaFetcher: @unchecked Sendable {
             case .success:
                 if !completeFromIndex(names, path: path) { fetchPerFormula(names) }
             case .failure:
-                // A stale index beats none; without one, the per-formula API still works.
-                if !(exists && completeFromIndex(names, path: path)) { fetchPerFormula(names) }
+                // A stale index of this domain beats none; without one, the per-formula API still works.
+                if !(sameDomain && completeFromIndex(names, path: path)) { fetchPerFormula(names) }
             }
         }
         return true
