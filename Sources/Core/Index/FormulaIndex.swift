@@ -196,17 +196,19 @@ public final class FormulaIndex {
             exact.bind([.int(id)])
             try add(exact, match: .exact)
         }
-        let escaped = query.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        // Names are matched in the narrow `names` table (canonical rows only), never by scanning
+        // the wide `formulae` rows: the prefix is a range on its NOCASE primary key.
         let prefix = try statement("""
-            SELECT \(columns) FROM formulae f WHERE f.name LIKE ? ESCAPE '\\' ORDER BY length(f.name), f.name
+            SELECT \(columns) FROM names n JOIN formulae f ON f.id = n.formula
+            WHERE n.name >= ? AND n.name < ? AND n.kind = 0 ORDER BY length(f.name), f.name
             """)
-        prefix.bind([.text(escaped + "%")])
+        prefix.bind([.text(query), .text(query + "\u{10FFFF}")])
         try add(prefix, match: .prefix)
         let substring = try statement("""
-            SELECT \(columns) FROM formulae f WHERE f.name LIKE ? ESCAPE '\\' ORDER BY length(f.name), f.name
-            """ + " ")  // a distinct SQL text, so it gets its own cached statement
-        substring.bind([.text("%" + escaped + "%")])
+            SELECT \(columns) FROM names n JOIN formulae f ON f.id = n.formula
+            WHERE n.kind = 0 AND instr(lower(n.name), lower(?)) > 0 ORDER BY length(f.name), f.name
+            """)
+        substring.bind([.text(query)])
         try add(substring, match: .substring)
         if let match = FormulaIndex.ftsQuery(query) {
             let fts = try statement("""
