@@ -5,19 +5,24 @@
 # `pour --version`, all in a release build.
 #
 # Usage: Benchmarks/index-bench.sh [runs]   (default 10; at least 5)
+#        STATIC=1 Benchmarks/index-bench.sh  links the Swift runtime statically (--static-swift-stdlib,
+#        own scratch path .build-static) to show how much of start-up is dynamic loading.
 # Uses hyperfine when installed (apt-get install hyperfine), else a date +%s%N loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}"
 [ "$runs" -lt 5 ] && runs=5
 
-swift build -c release --product pour >/dev/null
 swift build -c release --product pour-registry >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+tool="$(swift build -c release --show-bin-path)"
+flags=(-c release)
+[ "${STATIC:-0}" = 1 ] && flags+=(--static-swift-stdlib --scratch-path .build-static)
+swift build "${flags[@]}" --product pour >/dev/null
+bin="$(swift build "${flags[@]}" --show-bin-path)"
 
 work="$(mktemp -d /tmp/pour-index-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-"$bin/pour-registry" generate-catalogue --out "$work/registry" --count 8300 >/dev/null
+"$tool/pour-registry" generate-catalogue --out "$work/registry" --count 8300 >/dev/null
 
 export HOMEBREW_API_DOMAIN="file://$work/registry/api"
 export POUR_API_PUBLIC_KEY="$work/registry/api/pour-test-key.pem"
@@ -28,6 +33,7 @@ pour="$bin/pour"
 
 "$pour" update --force >/dev/null   # the index the query benchmarks read
 
+echo "build: release${STATIC:+ (static Swift runtime)}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "catalogue: $(stat -c %s "$work/registry/api/formula.jws.json") bytes (formula.jws.json), 8300 formulae; tag $POUR_BOTTLE_TAG; $(nproc) cores"
 
 names=("update --force (full verify + rebuild)" "update (unchanged: no work)" "search wget" "search 'json processor'" "info openssl" "deps --tree python" "--version")
