@@ -228,30 +228,3 @@ public final class FormulaIndex {
         return words.map { "\"\($0)\"*" }.joined(separator: " ")
     }
 }
-
-/// One search result.
-public struct SearchHit: Hashable, Sendable {
-    public enum Match: String, Sendable {
-        case exact, prefix, substring, text
-    }
-
-    public var name: String
-    public var desc: String?
-    public var version: String
-    public var match: Match
-}
-
-/// Dependency kinds a caller can ask about (`pour uses --include-build` …).
-public enum IndexDependencyKind: String, CaseIterable, Hashable, Sendable {
-    case runtime, build, test, recommended, optional
-
-    var schemaKind: IndexSchema.DependencyKind {
-        switch self {
-        case .runtime: return .runtime
-        case .build: return .build
-        case .test: return .test
-        case .recommended: return .recommended
-        case .optional: return .optional
-        }
-    }
-}
