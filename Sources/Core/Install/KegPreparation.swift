@@ -11,6 +11,8 @@ struct KegPreparation: Sendable {
     let bottle: Bottle
     let requested: Bool
     let runtimeClosure: [Formula]
+    /// `changed_files` from the registry manifest's tab, used when the bottle has no receipt.
+    let manifestChangedFiles: [String]?
     let bottlePath: String
     let stagingRoot: String
     let cancellation: CancellationFlag
@@ -38,18 +40,30 @@ struct KegPreparation: Sendable {
             let placeholders = Placeholders(layout: configuration.layout,
                                             runtimeDependencies: runtimeClosure.map(\.name))
             changedFiles = try TextRelocator.relocate(kegAt: keg.kegPath, placeholders: placeholders,
-                                                      changedFiles: keg.receiptChangedFiles, cancellation: cancellation)
+                                                      changedFiles: keg.receiptChangedFiles ?? manifestChangedFiles,
+                                                      cancellation: cancellation)
         } catch {
             return .failure(.unpack(error))
+        }
+        var binaryChanged: [String] = []
+        if bottle.cellar == .any && configuration.bottleTag.isLinux {
+            // `:any` bottles carry placeholders in ELF interpreters and RUNPATHs too.
+            do throws(RelocationError) {
+                binaryChanged = try BinaryRelocator.relocate(kegAt: keg.kegPath, layout: configuration.layout,
+                                                             cancellation: cancellation)
+            } catch {
+                if case .cancelled = error { return .failure(.unpack(.cancelled(package: formula.name))) }
+                return .failure(.relocate(error))
+            }
         }
         if cancellation.isCancelled { return .failure(.unpack(.cancelled(package: formula.name))) }
         let directDependencies = Set(formula.dependencies)
         let receipt = InstallReceipt.poured(
             formula: formula, installedOnRequest: requested,
             runtimeDependencies: runtimeClosure.map { .init($0, declaredDirectly: directDependencies.contains($0.name)) },
-            changedFiles: changedFiles, layout: configuration.layout)
+            changedFiles: Array(Set(changedFiles + binaryChanged)).sorted(), layout: configuration.layout)
         do throws(KegError) {
-            try receipt.write(kegPath: keg.kegPath, package: formula.name)
+            try receipt.write(kegPath: keg.kegPath, package: formula.name, durable: false)
         } catch {
             return .failure(.keg(error))
         }

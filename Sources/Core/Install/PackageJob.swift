@@ -23,7 +23,10 @@ final class PackageJob: @unchecked Sendable {
     let runtimeClosure: [Formula]
     var phase: Phase = .downloading
     var download: VerifiedDownload?
-    var changedFiles: [String] = []
+    /// The bottle's OCI manifest fetch, when the source is a registry; its result may arrive at
+    /// any time before extraction (it is optional information).
+    var manifestFetch: MemoryFetch?
+    var manifest: BottleManifest?
 
     init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: [Formula]) {
         self.formula = formula
