@@ -31,6 +31,8 @@ public struct IndexSettings: Sendable, Equatable {
             return v
         }
         var settings = IndexSettings()
+        // An explicit brew setting applies to the catalogue as it does in brew; pour's own wins.
+        if let age = value("HOMEBREW_API_AUTO_UPDATE_SECS").flatMap(Double.init) { settings.maxAge = age }
         if let age = value("POUR_INDEX_MAX_AGE").flatMap(Double.init) { settings.maxAge = age }
         if value("POUR_NO_AUTO_UPDATE") != nil || value("HOMEBREW_NO_AUTO_UPDATE") != nil { settings.autoUpdate = false }
         if let flag = value("POUR_ALLOW_UNSIGNED_API") { settings.allowUnsigned = flag != "0" }
@@ -47,9 +49,11 @@ public struct IndexSettings: Sendable, Equatable {
     /// while still restarting the freshness clock.
     public static func stampPath(indexPath: String) -> String { indexPath + ".checked" }
 
-    /// True when the index exists and was checked less than `maxAge` seconds ago.
-    public func isFresh(indexPath: String) -> Bool {
-        guard let built = IndexSettings.modificationTime(indexPath) else { return false }
+    /// True when the index exists and was checked less than `maxAge` seconds ago. An
+    /// `apiMaxAge` of zero (or less) asks for every API file to be revalidated, the catalogue
+    /// included; revalidating an unchanged catalogue costs one 304.
+    public func isFresh(indexPath: String, apiMaxAge: Double = .infinity) -> Bool {
+        guard apiMaxAge > 0, let built = IndexSettings.modificationTime(indexPath) else { return false }
         let checked = IndexSettings.modificationTime(IndexSettings.stampPath(indexPath: indexPath)) ?? built
         return Date().timeIntervalSince1970 - checked < maxAge
     }

@@ -57,7 +57,7 @@ final class FormulaFetcher: @unchecked Sendable {
         let path = IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag)
         let exists = access(path, R_OK) == 0
         let sameDomain = exists && (try? FormulaIndex(path: path))?.isBuilt(fromAPIDomain: configuration.endpoints.apiDomain) == true
-        if exists && (!settings.autoUpdate || (sameDomain && settings.isFresh(indexPath: path))) {
+        if exists && (!settings.autoUpdate || (sameDomain && settings.isFresh(indexPath: path, apiMaxAge: configuration.apiMaxAge))) {
             return completeFromIndex(names, path: path)
         }
         guard settings.autoUpdate else { return false }
