@@ -19,6 +19,11 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Most results to show.")
     var limit: Int = 50
 
+    func validate() throws {
+        if text.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { throw ValidationError("give a word to search for") }
+        if limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
     func run() throws {
         let index = try IndexAccess.open(prefixOptions.configuration())
         let hits: [SearchHit]
