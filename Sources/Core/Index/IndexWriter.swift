@@ -26,7 +26,11 @@ enum IndexWriter {
             // The file is only published by the rename below, so durability of every page write
             // is irrelevant until then: no journal, no syncs; one fsync before the rename.
             try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;")
-            try database.execute(IndexSchema.create)
+            do throws(IndexError) {
+                try database.execute(IndexSchema.create)
+            } catch .database(let path, let message) where message.contains("fts5") {
+                throw .database(path: path, message: "this SQLite library lacks FTS5 (\(message)); install a build with FTS5, e.g. Debian's libsqlite3-0")
+            }
             try database.execute("BEGIN")
             try insert(catalog, metadata: metadata, into: database)
             try database.execute(IndexSchema.createIndexes)
