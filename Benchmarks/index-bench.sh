@@ -42,8 +42,8 @@ cmds=("$pour update --force -q" "$pour update -q" "$pour search wget" "$pour sea
 if command -v hyperfine >/dev/null; then
   for i in "${!cmds[@]}"; do
     hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/h.json" "${cmds[$i]}" >/dev/null 2>&1
-    median=$(python3 -c "import json;print('%.1f' % (json.load(open('$work/h.json'))['results'][0]['median']*1000))")
-    printf '%-42s median %8s ms  (%d runs, hyperfine)\n' "${names[$i]}" "$median" "$runs"
+    read -r median cpu < <(python3 -c "import json;r=json.load(open('$work/h.json'))['results'][0];print('%.1f %.1f' % (r['median']*1000,(r['user']+r['system'])*1000))")
+    printf '%-42s median %8s ms wall, %7s ms CPU (user+sys mean)  (%d runs, hyperfine)\n' "${names[$i]}" "$median" "$cpu" "$runs"
   done
 else
   for i in "${!cmds[@]}"; do
