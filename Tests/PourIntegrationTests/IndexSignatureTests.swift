@@ -30,6 +30,24 @@ final class IndexSignatureTests: XCTestCase {
         XCTAssertEqual(try verifier.payload(of: envelope, url: "test"), payload)
     }
 
+    func testEscapedPayloadIsVerifiedAfterUnescaping() throws {
+        let tricky = Data("[{\"name\":\"caf\u{e9}\",\"desc\":\"quote \\\" slash \\\\ tab\\t \u{1F600} /\"}]".utf8)
+        let envelope = try CatalogueSigner.envelope(payload: tricky, key: key)
+        XCTAssertEqual(try verifier.payload(of: envelope, url: "test"), tricky)
+        // The same payload written with \u escapes (as other JSON writers do) verifies the same.
+        let rewritten = String(decoding: envelope, as: UTF8.self)
+            .replacingOccurrences(of: "\u{e9}", with: "\\u00e9")
+            .replacingOccurrences(of: "\u{1F600}", with: "\\ud83d\\ude00")
+            .replacingOccurrences(of: " /", with: " \\/")
+        XCTAssertNotEqual(Data(rewritten.utf8), envelope)
+        XCTAssertEqual(try verifier.payload(of: Data(rewritten.utf8), url: "test"), tricky)
+        // A lone surrogate or a duplicate payload key is not a document we verify.
+        let lone = String(decoding: envelope, as: UTF8.self).replacingOccurrences(of: "\u{e9}", with: "\\ud83d")
+        XCTAssertEqual(reason(Data(lone.utf8)), "not a JWS JSON document")
+        let duplicate = String(decoding: envelope, as: UTF8.self).replacingOccurrences(of: "{\"payload\":", with: "{\"payload\":\"[]\",\"payload\":")
+        XCTAssertEqual(reason(Data(duplicate.utf8)), "not a JWS JSON document")
+    }
+
     func testTamperedPayloadIsRejected() throws {
         let envelope = try CatalogueSigner.envelope(payload: payload, key: key)
         let tampered = Data(String(decoding: envelope, as: UTF8.self).replacingOccurrences(of: "1.3.1", with: "6.6.6").utf8)

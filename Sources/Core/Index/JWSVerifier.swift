@@ -32,11 +32,6 @@ public struct JWSVerifier: Sendable {
         return JWSVerifier(publicKeyPEM: pem, keySource: path)
     }
 
-    private struct Envelope: Decodable {
-        var payload: String?
-        var signatures: [Signature]?
-    }
-
     private struct Signature: Decodable {
         var protected: String?
         var signature: String?
@@ -44,17 +39,14 @@ public struct JWSVerifier: Sendable {
 
     /// The verified payload of `envelope`, or `.signature` naming why it was refused.
     public func payload(of envelope: Data, url: String) throws(IndexError) -> Data {
-        let decoded: Envelope
-        do {
-            decoded = try JSONDecoder().decode(Envelope.self, from: envelope)
-        } catch {
+        guard let parts = JWSEnvelopeScanner.scan(envelope) else {
             throw .signature(url: url, reason: "not a JWS JSON document")
         }
-        guard let payload = decoded.payload else { throw .signature(url: url, reason: "no payload") }
-        guard let signatures = decoded.signatures, !signatures.isEmpty else {
+        guard let payloadBytes = parts.payload else { throw .signature(url: url, reason: "no payload") }
+        guard let signatureData = parts.signatures,
+              let signatures = try? JSONDecoder().decode([Signature].self, from: signatureData), !signatures.isEmpty else {
             throw .signature(url: url, reason: "no signature")
         }
-        let payloadBytes = Data(payload.utf8)
         var firstReason: String?
         for entry in signatures {
             switch check(entry, payload: payloadBytes) {
