@@ -2,6 +2,7 @@
 public enum PackageFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case download(TransferError)
     case unpack(UnpackError)
+    case relocate(RelocationError)
     case keg(KegError)
     /// The bottle is built for a fixed Cellar that is not this prefix's.
     case pinnedCellar(package: String, bottleCellar: String, prefixCellar: String)
@@ -10,6 +11,7 @@ public enum PackageFailure: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .download(let error): return error.description
         case .unpack(let error): return error.description
+        case .relocate(let error): return error.description
         case .keg(let error): return error.description
         case .pinnedCellar(let package, let bottleCellar, let prefixCellar):
             return "\(package): its bottle only works in the Cellar \(bottleCellar), but this prefix's Cellar is \(prefixCellar); install into the prefix \(parentDirectory(of: bottleCellar)) or build from source with brew"

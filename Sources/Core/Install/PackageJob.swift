@@ -25,7 +25,12 @@ final class PackageJob: @unchecked Sendable {
     var download: VerifiedDownload?
     /// Verified bottle waiting for extraction when `overlapExtraction` is off.
     var deferredBottlePath: String?
-    var changedFiles: [String] = []
+    /// The bottle's OCI manifest fetch, when the source is a registry; its result may arrive at
+    /// any time before extraction (it is optional information).
+    var manifestFetch: MemoryFetch?
+    var manifest: BottleManifest?
+    /// A verified bottle waiting (briefly) for its manifest before extraction.
+    var bottleAwaitingManifest: String?
 
     init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: [Formula]) {
         self.formula = formula

@@ -92,6 +92,17 @@ public struct DownloadEndpoints: Sendable, Equatable {
         return candidates.map { DownloadSource(url: $0, headers: headers(for: $0)) }
     }
 
+    /// Where the bottle's OCI image index lives (`…/<image>/manifests/<pkg_version>[-<rebuild>]`),
+    /// for registry-shaped sources only (flat mirrors and file:// roots have none).
+    public func manifestSources(for formula: Formula, bottle: Bottle) -> [DownloadSource] {
+        let reference = formula.pkgVersion + (bottle.rebuild > 0 ? "-\(bottle.rebuild)" : "")
+        return sources(for: formula, bottle: bottle).compactMap { source in
+            guard source.url.contains("/v2/"), let range = source.url.range(of: "/blobs/sha256:") else { return nil }
+            let url = source.url[..<range.lowerBound] + "/manifests/" + reference
+            return DownloadSource(url: String(url), headers: source.headers + [BottleManifest.acceptHeader])
+        }
+    }
+
     /// OCI registries (`…/v2/…/blobs/…` or `…/manifests/…`) get the registry Authorization header;
     /// libcurl drops it if the registry redirects to another host.
     public func headers(for url: String) -> [String] {

@@ -45,7 +45,7 @@ public final class MemoryFetch: @unchecked Sendable {
         body.removeAll(keepingCapacity: true)
         let request = TransferRequest(url: source.url, headers: source.headers,
                                       maxBodyBytes: maxBytes, timeouts: timeouts, acceptCompressed: true)
-        handle = engine.start(request, queue: queue, onResponse: { _ in },
+        handle = engine.start(request, lane: .metadata, queue: queue, onResponse: { _ in },
                               onData: { [self] data in body.append(data) },
                               completion: { [self] result in ended(result) })
     }

@@ -10,10 +10,12 @@ import Foundation
 ///   queue, where the caller hashes and writes them.
 /// - Other threads talk to the I/O thread only through `inbox` (a `Locked` command list) followed
 ///   by `curl_multi_wakeup`, the one libcurl call documented as safe from any thread.
-/// - `slots` (a `DispatchSemaphore`) bounds the transfers in flight. `admissionQueue` is the only
-///   place that waits on it, so neither the I/O thread nor callers ever block on it; each admitted
+/// - Two `AdmissionLane`s bound the transfers in flight: `bulk` (bottles, `--jobs`) and `metadata`
+///   (formula JSON, manifests). Each lane's `DispatchSemaphore` is waited on only by that lane's
+///   admission queue, so neither the I/O thread nor callers ever block on it; each admitted
 ///   transfer signals it exactly once, in `finish` (success, failure or cancellation) or, when it
-///   was cancelled while waiting for admission, right after the wait.
+///   was cancelled while waiting for admission, right after the wait. Waiting transfers are
+///   admitted highest priority first (pour uses the bottle size: largest first).
 /// - Backpressure: when a transfer's sink has more than `highWaterBytes` queued, the write
 ///   callback returns `CURL_WRITEFUNC_PAUSE`; the sink queue asks for a resume once it has drained
 ///   below `lowWaterBytes`. Memory per transfer is therefore bounded by the high-water mark plus
@@ -32,8 +34,8 @@ public final class TransferEngine: @unchecked Sendable {
     static let lowWaterBytes = 1 << 20
     static let curlBufferSize = 256 << 10
 
-    private let slots: DispatchSemaphore
-    private let admissionQueue = DispatchQueue(label: "pour.transfer.admission", qos: .userInitiated)
+    private let bulk: AdmissionLane
+    private let metadata: AdmissionLane
     /// Commands for the I/O thread; any thread appends, only the I/O thread drains. `closed` is
     /// set (under the same lock) when the I/O thread has exited, so a late command cannot be lost.
     private let inbox = Locked<(commands: [Command], closed: Bool)>(([], false))
@@ -60,7 +62,8 @@ public final class TransferEngine: @unchecked Sendable {
         self.userAgent = userAgent
         self.caBundle = caBundle
         self.multi = multi
-        self.slots = DispatchSemaphore(value: self.maxConcurrentTransfers)
+        bulk = AdmissionLane(name: "bulk", width: self.maxConcurrentTransfers)
+        metadata = AdmissionLane(name: "metadata", width: max(4, self.maxConcurrentTransfers))
         // Keep idle connections for reuse (keep-alive / HTTP/2) across transfers; no pipewait so a
         // new transfer never waits to see whether it could share a connection.
         _ = pour_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, Int(self.maxConcurrentTransfers * 2))
@@ -78,21 +81,21 @@ public final class TransferEngine: @unchecked Sendable {
     /// order: `onResponse` once per response whose body follows, `onData` for each chunk, then
     /// `completion` exactly once.
     @discardableResult
-    public func start(_ request: TransferRequest, queue: DispatchQueue,
+    public func start(_ request: TransferRequest, lane: TransferLane = .bulk, priority: Int64 = 0, queue: DispatchQueue,
                       onResponse: @escaping @Sendable (TransferResponse) -> Void,
                       onData: @escaping @Sendable (Data) -> Void,
                       completion: @escaping @Sendable (Result<TransferSummary, TransferError>) -> Void) -> TransferHandle {
-        let transfer = ActiveTransfer(request: request, queue: queue, onResponse: onResponse,
-                                      onData: onData, completion: completion)
+        let admission = lane == .bulk ? bulk : metadata
+        let transfer = ActiveTransfer(request: request, lane: admission, priority: priority, queue: queue,
+                                      onResponse: onResponse, onData: onData, completion: completion)
         let handle = TransferHandle(engine: self, transfer: transfer)
-        admissionQueue.async { [self] in
-            slots.wait()
-            if let reason = transfer.shared.withLock({ $0.cancelReason }) {
-                slots.signal()
-                transfer.deliverCompletion(.failure(reason))
+        admission.enqueue(transfer) { [self] admitted in
+            if let reason = admitted.shared.withLock({ $0.cancelReason }) {
+                admitted.lane.slots.signal()
+                admitted.deliverCompletion(.failure(reason))
                 return
             }
-            send(.add(transfer))
+            send(.add(admitted))
         }
         return handle
     }
@@ -127,7 +130,7 @@ public final class TransferEngine: @unchecked Sendable {
             curl_multi_wakeup(multi)
         } else if case .add(let transfer) = command {
             // The engine has shut down: give the slot back and report the transfer as cancelled.
-            slots.signal()
+            transfer.lane.slots.signal()
             transfer.deliverCompletion(.failure(.cancelled))
         }
     }
@@ -314,7 +317,8 @@ public final class TransferEngine: @unchecked Sendable {
             return .failure(.httpStatus(code: status, url: url, retryAfter: transfer.retryAfter))
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - transfer.startTime.uptimeNanoseconds) / 1e9
-        return .success(TransferSummary(status: status, bodyBytes: transfer.bodyBytes, effectiveURL: url, seconds: seconds))
+        return .success(TransferSummary(status: status, bodyBytes: transfer.bodyBytes, effectiveURL: url, seconds: seconds,
+                                        etag: transfer.etag, lastModified: transfer.lastModified))
     }
 
     /// The single exit of an admitted transfer: releases curl resources, gives the slot back and
@@ -327,7 +331,7 @@ public final class TransferEngine: @unchecked Sendable {
         }
         transfer.easy = nil
         transfer.releaseCurlResources()
-        slots.signal()
+        transfer.lane.slots.signal()
         transfer.deliverCompletion(outcome)
     }
 }
@@ -341,6 +345,11 @@ public struct TransferHandle: Sendable {
     public func cancel(reason: TransferError = .cancelled) {
         engine?.cancel(transfer, reason: reason)
     }
+
+    /// Changes the admission priority while the transfer still waits for a slot (higher first).
+    public func setPriority(_ priority: Int64) {
+        transfer.shared.withLock { $0.priority = priority }
+    }
 }
 
 /// One transfer's state.
@@ -353,12 +362,15 @@ final class ActiveTransfer: @unchecked Sendable {
     struct Shared {
         /// Set once by `cancel`; checked at admission and when the I/O thread adds the handle.
         var cancelReason: TransferError?
+        /// Admission order among waiting transfers (higher first).
+        var priority: Int64 = 0
         var pendingBytes = 0
         var paused = false
         var completed = false
     }
 
     let request: TransferRequest
+    let lane: AdmissionLane
     let queue: DispatchQueue
     let onResponse: @Sendable (TransferResponse) -> Void
     let onData: @Sendable (Data) -> Void
@@ -373,21 +385,26 @@ final class ActiveTransfer: @unchecked Sendable {
     var discardingErrorBody = false
     var status = 0
     var retryAfter: Double?
+    /// Validators of the latest response (I/O thread), reported in the summary.
+    var etag: String?
+    var lastModified: String?
     var bodyBytes: Int64 = 0
     var abortReason: TransferError?
     var startTime = DispatchTime.now()
 
-    init(request: TransferRequest, queue: DispatchQueue,
+    init(request: TransferRequest, lane: AdmissionLane, priority: Int64, queue: DispatchQueue,
          onResponse: @escaping @Sendable (TransferResponse) -> Void,
          onData: @escaping @Sendable (Data) -> Void,
          completion: @escaping @Sendable (Result<TransferSummary, TransferError>) -> Void) {
         self.request = request
+        self.lane = lane
         self.queue = queue
         self.onResponse = onResponse
         self.onData = onData
         self.completion = completion
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        shared.withLock { $0.priority = priority }
     }
 
     deinit { errorBuffer.deallocate() }
@@ -419,12 +436,18 @@ final class ActiveTransfer: @unchecked Sendable {
         let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: count), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             retryAfter = nil
+            etag = nil
+            lastModified = nil
             return
         }
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-        guard name == "retry-after" else { return }
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        retryAfter = RetryAfter.seconds(from: value)
+        switch name {
+        case "retry-after": retryAfter = RetryAfter.seconds(from: value)
+        case "etag": etag = value
+        case "last-modified": lastModified = value
+        default: break
+        }
     }
 }

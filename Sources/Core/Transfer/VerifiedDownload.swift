@@ -52,6 +52,7 @@ public final class VerifiedDownload: @unchecked Sendable {
     private var writeError: TransferError?
     private var handle: TransferHandle?
     private var cancelled = false
+    private var priority: Int64 = 0
     private let hasher = SHA256Hasher()
     private var lastProgress = DispatchTime(uptimeNanoseconds: 0)
 
@@ -77,6 +78,14 @@ public final class VerifiedDownload: @unchecked Sendable {
 
     public func start() {
         queue.async { self.begin() }
+    }
+
+    /// Admission priority while waiting for a transfer slot (pour uses the bottle size).
+    public func setPriority(_ priority: Int64) {
+        queue.async {
+            self.priority = priority
+            self.handle?.setPriority(priority)
+        }
     }
 
     /// Stops the download, deletes the `.incomplete` file it owns and completes with `.cancelled`.
@@ -145,7 +154,7 @@ public final class VerifiedDownload: @unchecked Sendable {
         let resumeFrom = written
         let source = sources[sourceIndex]
         let request = TransferRequest(url: source.url, headers: source.headers, resumeOffset: resumeFrom, timeouts: timeouts)
-        handle = engine.start(request, queue: queue,
+        handle = engine.start(request, priority: priority, queue: queue,
                               onResponse: { [self] response in accept(response) },
                               onData: { [self] data in write(data) },
                               completion: { [self] result in transferEnded(result) })

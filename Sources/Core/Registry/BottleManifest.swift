@@ -1,0 +1,48 @@
+import Foundation
+
+/// What Homebrew's OCI image index says about one bottle file: its size (pour admits the largest
+/// downloads first) and the receipt brew built it with (`sh.brew.tab`), whose `changed_files`
+/// tells relocation exactly which files carry placeholders.
+///
+/// Immutable value; safe to share across queues.
+public struct BottleManifest: Sendable, Equatable {
+    public var size: Int64?
+    public var installedSize: Int64?
+    /// Keg-relative files with placeholders, from the tab; nil when the tab does not say.
+    public var changedFiles: [String]?
+    /// The tab's JSON object as published, for fields pour does not model.
+    public var tabJSON: String?
+
+    public init(size: Int64? = nil, installedSize: Int64? = nil, changedFiles: [String]? = nil, tabJSON: String? = nil) {
+        self.size = size
+        self.installedSize = installedSize
+        self.changedFiles = changedFiles
+        self.tabJSON = tabJSON
+    }
+
+    /// The media type brew asks for.
+    public static let acceptHeader = "Accept: application/vnd.oci.image.index.v1+json"
+
+    /// Picks the index entry whose `sh.brew.bottle.digest` is `sha256`; nil when none matches or the
+    /// document is not an image index.
+    public static func parse(indexJSON data: Data, sha256: String) -> BottleManifest? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let manifests = root["manifests"] as? [[String: Any]] else { return nil }
+        for entry in manifests {
+            guard let annotations = entry["annotations"] as? [String: Any],
+                  (annotations["sh.brew.bottle.digest"] as? String)?.lowercased() == sha256.lowercased() else { continue }
+            var manifest = BottleManifest()
+            manifest.size = (annotations["sh.brew.bottle.size"] as? String).flatMap { Int64($0) }
+            manifest.installedSize = (annotations["sh.brew.bottle.installed_size"] as? String).flatMap { Int64($0) }
+            if let tab = annotations["sh.brew.tab"] as? String {
+                manifest.tabJSON = tab
+                if let object = try? JSONSerialization.jsonObject(with: Data(tab.utf8)) as? [String: Any],
+                   let changed = object["changed_files"] as? [String] {
+                    manifest.changedFiles = changed
+                }
+            }
+            return manifest
+        }
+        return nil
+    }
+}

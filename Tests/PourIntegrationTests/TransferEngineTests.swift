@@ -1,0 +1,100 @@
+import Foundation
+import PourCore
+import PourTestSupport
+import XCTest
+
+/// The curl-multi engine on its own, against the real server: admission order, cancellation while
+/// waiting for a slot, and slot accounting.
+final class TransferEngineTests: XCTestCase {
+    private func fetch(_ engine: TransferEngine, _ url: String, priority: Int64 = 0,
+                       done: @escaping @Sendable (Result<TransferSummary, TransferError>) -> Void) -> TransferHandle {
+        engine.start(TransferRequest(url: url), priority: priority, queue: DispatchQueue(label: "sink"),
+                     onResponse: { _ in }, onData: { _ in }, completion: done)
+    }
+
+    func testWaitingTransfersAreAdmittedHighestPriorityFirst() throws {
+        let fixture = try RegistryFixture(recipe: .custom((1...4).map { FormulaSpec(name: "p\($0)", targetCompressedSize: 300_000) }),
+                                          server: ServerConfiguration(perConnectionRate: 1_000_000))
+        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: 1))
+        defer { engine.shutdown() }
+        let group = DispatchGroup()
+        let url = { (name: String) in fixture.server.blobBaseURL + "/blobs/sha256:" + fixture.sha256(of: name) }
+        group.enter()
+        let firstStarted = DispatchSemaphore(value: 0)
+        _ = engine.start(TransferRequest(url: url("p1")), queue: DispatchQueue(label: "sink"),
+                         onResponse: { _ in firstStarted.signal() }, onData: { _ in },
+                         completion: { _ in group.leave() })
+        // Once p1 holds the only slot, queue three more with different priorities.
+        XCTAssertEqual(firstStarted.wait(timeout: .now() + 30), .success)
+        for (name, priority) in [("p2", Int64(1)), ("p3", 3), ("p4", 2)] {
+            group.enter()
+            _ = fetch(engine, url(name), priority: priority) { result in
+                if case .failure(let error) = result { XCTFail("\(name): \(error)") }
+                group.leave()
+            }
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
+        let order = fixture.log.entries(on: .blob).sorted { $0.start < $1.start }.map(\.path)
+        XCTAssertEqual(order, ["p1", "p3", "p4", "p2"].map { "/blobs/sha256:" + fixture.sha256(of: $0) })
+        XCTAssertEqual(fixture.log.peakConcurrentBlobTransfers, 1)
+    }
+
+    func testCancellingAWaitingTransferCompletesOnceAndFreesNothingItDidNotHold() throws {
+        let fixture = try RegistryFixture(recipe: .custom([FormulaSpec(name: "a", targetCompressedSize: 300_000)]),
+                                          server: ServerConfiguration(perConnectionRate: 1_000_000))
+        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: 1))
+        defer { engine.shutdown() }
+        let url = fixture.server.blobBaseURL + "/blobs/sha256:" + fixture.sha256(of: "a")
+        let completions = Locked<[String]>([])
+        let group = DispatchGroup()
+        group.enter()
+        _ = fetch(engine, url) { result in
+            completions.withLock { $0.append(result.isSuccess ? "first ok" : "first failed") }
+            group.leave()
+        }
+        group.enter()
+        let waiting = fetch(engine, url) { result in
+            completions.withLock { $0.append(result.failureIsCancelled ? "second cancelled" : "second \(result)") }
+            group.leave()
+        }
+        waiting.cancel()
+        waiting.cancel()
+        group.enter()
+        _ = fetch(engine, url) { result in
+            completions.withLock { $0.append(result.isSuccess ? "third ok" : "third failed") }
+            group.leave()
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(Set(completions.current), ["first ok", "second cancelled", "third ok"])
+        XCTAssertEqual(completions.current.count, 3)
+        XCTAssertEqual(fixture.log.entries(on: .blob).count, 2, "the cancelled transfer never reached the server")
+    }
+
+    func testCancellingARunningTransferReportsCancelledAndReleasesItsSlot() throws {
+        let fixture = try RegistryFixture(recipe: .custom([FormulaSpec(name: "a", targetCompressedSize: 2_000_000)]),
+                                          server: ServerConfiguration(perConnectionRate: 500_000))
+        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: 1))
+        defer { engine.shutdown() }
+        let url = fixture.server.blobBaseURL + "/blobs/sha256:" + fixture.sha256(of: "a")
+        let gotData = DispatchSemaphore(value: 0)
+        let first = DispatchSemaphore(value: 0)
+        let outcome = Locked<Result<TransferSummary, TransferError>?>(nil)
+        let handle = engine.start(TransferRequest(url: url), queue: DispatchQueue(label: "sink"), onResponse: { _ in },
+                                  onData: { _ in gotData.signal() }, completion: { result in
+                                      outcome.withLock { $0 = result }
+                                      first.signal()
+                                  })
+        XCTAssertEqual(gotData.wait(timeout: .now() + 30), .success)
+        handle.cancel()
+        XCTAssertEqual(first.wait(timeout: .now() + 30), .success)
+        XCTAssertTrue(outcome.current?.failureIsCancelled == true, "\(String(describing: outcome.current))")
+        let second = DispatchSemaphore(value: 0)
+        _ = fetch(engine, fixture.server.registryBaseURL + "/api/formula/a.json") { _ in second.signal() }
+        XCTAssertEqual(second.wait(timeout: .now() + 30), .success, "the slot was given back")
+    }
+}
+
+private extension Result where Failure == TransferError {
+    var isSuccess: Bool { if case .success = self { return true } else { return false } }
+    var failureIsCancelled: Bool { if case .failure(.cancelled) = self { return true } else { return false } }
+}
