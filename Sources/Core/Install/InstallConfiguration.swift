@@ -26,6 +26,9 @@ public struct InstallConfiguration: Sendable {
     /// Wait for another pour on the same prefix (true) or fail at once (false, `--no-wait`).
     public var waitForLock: Bool
     public var extractionLimits: ExtractionLimits
+    /// Allow plain `http://` to non-loopback hosts (`--insecure`, `POUR_ALLOW_INSECURE_HTTP=1`).
+    /// Off by default: see `InsecureURLPolicy`.
+    public var allowInsecureHTTP: Bool = false
 
     public init(layout: PrefixLayout, endpoints: DownloadEndpoints = DownloadEndpoints(),
                 bottleTag: BottleTag = .current(), jobs: Int = 8,
@@ -47,8 +50,8 @@ public struct InstallConfiguration: Sendable {
     }
 
     /// Reads `HOMEBREW_PREFIX`, `HOMEBREW_CACHE`/`XDG_CACHE_HOME`, the mirror variables,
-    /// `HOMEBREW_API_AUTO_UPDATE_SECS`, `HOMEBREW_DOWNLOAD_CONCURRENCY`, `CURL_CA_BUNDLE`/`SSL_CERT_FILE`
-    /// and `POUR_BOTTLE_TAG`.
+    /// `HOMEBREW_API_AUTO_UPDATE_SECS`, `HOMEBREW_DOWNLOAD_CONCURRENCY`, `CURL_CA_BUNDLE`/`SSL_CERT_FILE`,
+    /// `POUR_ALLOW_INSECURE_HTTP` and `POUR_BOTTLE_TAG`.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
                                        prefix: String? = nil, cache: String? = nil) -> InstallConfiguration {
         func value(_ key: String) -> String? {
@@ -65,6 +68,7 @@ public struct InstallConfiguration: Sendable {
         if let age = value("HOMEBREW_API_AUTO_UPDATE_SECS").flatMap(Double.init) { configuration.apiMaxAge = age }
         if value("HOMEBREW_NO_AUTO_UPDATE") != nil || value("POUR_NO_AUTO_UPDATE") != nil { configuration.apiMaxAge = .infinity }
         configuration.caBundle = value("CURL_CA_BUNDLE") ?? value("SSL_CERT_FILE")
+        if let insecure = value("POUR_ALLOW_INSECURE_HTTP") { configuration.allowInsecureHTTP = insecure != "0" }
         return configuration
     }
 }

@@ -152,7 +152,8 @@ final class InstallRun: @unchecked Sendable {
     // MARK: - Resolve and plan (runQueue)
 
     private func fetchMetadata() {
-        guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle) else {
+        guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
+                                          allowInsecureHTTP: configuration.allowInsecureHTTP) else {
             return finishRun(error: .setup(path: "libcurl", message: "cannot initialise libcurl"))
         }
         self.engine = engine
