@@ -67,9 +67,10 @@ public enum CustomBottle {
     }
 
     /// Replaces the bottle of formula `name` in a registry written by `RegistryGenerator` with the
-    /// file at `bottlePath`: the file becomes blob `sha256:<digest>` and every reference to the old
-    /// digest (the formula's JSON, `formula.json`, its OCI image index) is rewritten, so the
-    /// formula's `sha256` and `url` name the new bottle. Returns the new digest.
+    /// file at `bottlePath`: the file becomes blob `sha256:<digest>` and the formula's JSON (and
+    /// `formula.json`) name the new digest in `sha256` and `url`. The OCI image index is left
+    /// alone: its `sh.brew.bottle.digest` no longer matches, so clients ignore its tab (whose
+    /// `changed_files` describe the old bottle). Returns the new digest.
     @discardableResult
     public static func publish(bottleAt bottlePath: String, as name: String, in registry: URL,
                                manifest: RegistryManifest) throws -> String {
@@ -81,7 +82,7 @@ public enum CustomBottle {
                 throw RegistryError.io(path: blob, message: "\(error)")
             }
         }
-        try rewrite(in: registry, name: name, image: entry.image, pkgVersion: entry.pkgVersion) { text in
+        try editFormulaJSON(in: registry, name: name) { text in
             text.replacingOccurrences(of: entry.sha256, with: newSHA)
         }
         return newSHA
@@ -95,17 +96,6 @@ public enum CustomBottle {
             guard let data = FileManager.default.contents(atPath: url.path) else { continue }
             let edited = edit(String(decoding: data, as: UTF8.self))
             do { try Data(edited.utf8).write(to: url) } catch { throw RegistryError.io(path: url.path, message: "\(error)") }
-        }
-    }
-
-    private static func rewrite(in registry: URL, name: String, image: String, pkgVersion: String,
-                                _ edit: (String) -> String) throws {
-        try editFormulaJSON(in: registry, name: name, edit)
-        let index = registry.appendingPathComponent("manifests/\(image)/\(pkgVersion)")
-        if let data = FileManager.default.contents(atPath: index.path) {
-            do { try Data(edit(String(decoding: data, as: UTF8.self)).utf8).write(to: index) } catch {
-                throw RegistryError.io(path: index.path, message: "\(error)")
-            }
         }
     }
 }
