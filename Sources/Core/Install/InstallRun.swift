@@ -199,6 +199,14 @@ final class InstallRun: @unchecked Sendable {
         self.planned = true
         for name in order {
             guard let job = jobs[name], !job.isFinished else { continue }
+            // pkg_version from the metadata becomes a file name (cache file, keg directory):
+            // refuse one that cannot be — or that climbs with `/`/`..` — before any download.
+            // 64 bytes keeps the cache file name (digest, name, version, tag) under NAME_MAX.
+            let version = job.formula.pkgVersion
+            guard KegEntryPath.isSafeComponent(version), version.utf8.count <= 64 else {
+                fail(job, .unpack(.invalidKegName(package: "\(name) \(version.prefix(64))")))
+                continue
+            }
             if case .pinned(let path) = job.bottle.cellar, path != configuration.layout.cellar {
                 fail(job, .pinnedCellar(package: name, bottleCellar: path, prefixCellar: configuration.layout.cellar))
                 continue
