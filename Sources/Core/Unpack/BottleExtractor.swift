@@ -258,8 +258,14 @@ public enum BottleExtractor {
             if totalBytes > limits.maxTotalBytes {
                 throw .sizeLimitExceeded(package: package, entry: entry, limitBytes: limits.maxTotalBytes)
             }
-            if size > 0, let block, archive_write_data_block(writer, block, size, offset) < la_ssize_t(ARCHIVE_WARN) {
-                throw .writeFailed(package: package, entry: entry, reason: errorText(writer))
+            // libarchive reports a failed write(2) — ENOSPC, EIO, EDQUOT — as ARCHIVE_WARN ("Write
+            // failed") and carries on, which would leave a truncated file in the keg: any status
+            // short of ARCHIVE_OK fails the entry.
+            if size > 0, let block, archive_write_data_block(writer, block, size, offset) < la_ssize_t(ARCHIVE_OK) {
+                // "Write failed" alone does not say why: add the errno text (e.g. No space left on device).
+                let code = archive_errno(writer)
+                let reason = code > 0 ? "\(errorText(writer)): \(String(cString: strerror(code)))" : errorText(writer)
+                throw .writeFailed(package: package, entry: entry, reason: reason)
             }
             if highWater >= nextCancelCheck {
                 nextCancelCheck = highWater + limits.cancellationCheckInterval
