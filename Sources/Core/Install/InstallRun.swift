@@ -182,7 +182,10 @@ final class InstallRun: @unchecked Sendable {
         for item in resolved {
             let formula = item.formula
             let forced = options.force && item.requested
-            if !forced && cellar.isInstalled(name: formula.name, pkgVersion: formula.pkgVersion) {
+            // A keg whose activation was cut short by a kill is installed again (commit replaces
+            // it, linking completes), not reported as already installed.
+            if !forced && cellar.isInstalled(name: formula.name, pkgVersion: formula.pkgVersion)
+                && !KegActivation.wasInterrupted(name: formula.name, layout: configuration.layout) {
                 alreadyInstalled.append((formula.name, formula.pkgVersion))
                 continue
             }

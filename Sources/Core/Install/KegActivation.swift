@@ -8,8 +8,27 @@ import Foundation
 /// linking the new keg fails, the old version is linked again and the new keg removed. So a
 /// package is always either fully on its old version or fully on its new one, never a mix.
 enum KegActivation {
+    /// `<prefix>/var/homebrew/tmp/.pour-activating/<name>` exists while the keg of `name` is
+    /// being committed and linked. A process killed in that window (SIGKILL, power loss) leaves
+    /// a keg with its receipt but without all of its links, which the disk alone would call
+    /// "installed"; the marker tells the next run (holding the prefix lock) to activate it again.
+    static func interruptedMarker(name: String, layout: PrefixLayout) -> String {
+        (layout.staging as NSString).deletingLastPathComponent + "/.pour-activating/" + name
+    }
+
+    /// True when an earlier activation of `name` never finished (see `interruptedMarker`).
+    static func wasInterrupted(name: String, layout: PrefixLayout) -> Bool {
+        FileManager.default.fileExists(atPath: interruptedMarker(name: name, layout: layout))
+    }
+
     static func commitAndLink(formula: Formula, layout: PrefixLayout, stagingRoot: String, link: Bool)
         -> Result<(kegPath: String, links: Int), PackageFailure> {
+        let marker = interruptedMarker(name: formula.name, layout: layout)
+        try? FileManager.default.createDirectory(atPath: (marker as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: marker, contents: nil)
+        // Removed on every outcome that finishes normally (success or a rolled-back failure).
+        defer { unlink(marker) }
         let committer = KegCommitter(layout: layout, stagingRoot: stagingRoot)
         let cellar = Cellar(layout: layout)
         let previous = cellar.activeVersion(of: formula.name).flatMap { $0 == formula.pkgVersion ? nil : $0 }
