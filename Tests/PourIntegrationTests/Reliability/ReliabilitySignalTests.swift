@@ -168,4 +168,31 @@ final class ReliabilitySignalTests: XCTestCase {
         }
         print("sigkill: \(leftIncomplete) of \(runs) runs left a .incomplete that the rerun resumed")
     }
+
+    /// The state a SIGKILL between "keg renamed into the Cellar" and "last link made" leaves (the
+    /// seeded runs above hit it only at some instants): a receipted keg, links missing, and the
+    /// activation marker. The next install must activate it again rather than call it installed;
+    /// without the marker, an unlinked keg is the user's choice and stays unlinked.
+    func testAKegWhoseActivationWasKilledIsActivatedAgain() throws {
+        let layout = layout(run: 0, label: "activation")
+        XCTAssertEqual(install(["h", "g"], configuration: fastConfiguration(layout)).report?.succeeded, true)
+        func cut(_ name: String) {
+            for path in [layout.linkedKegs + "/" + name, layout.opt + "/" + name] { unlink(path) }
+            for binary in fixture.manifest.formulae[name]!.files where binary.hasPrefix("bin/") { unlink(layout.prefix + "/" + binary) }
+        }
+        cut("c")
+        cut("f")
+        let marker = layout.prefix + "/var/homebrew/tmp/.pour-activating/c"
+        try FileManager.default.createDirectory(atPath: (marker as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: marker, contents: nil)
+
+        let rerun = install(["h", "g"], configuration: fastConfiguration(layout))
+        XCTAssertEqual(rerun.outcome("c"), .installed, "interrupted activation is redone")
+        XCTAssertEqual(rerun.outcome("f"), .alreadyInstalled, "a keg unlinked without the marker is left alone")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "marker removed once activation completes")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: layout.linkedKegs + "/c"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: layout.opt + "/c"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.linkedKegs + "/f"))
+        assertConsistentPrefix(layout: layout, manifest: fixture.manifest)
+    }
 }
