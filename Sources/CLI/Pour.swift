@@ -8,6 +8,9 @@ struct Pour: ParsableCommand {
         commandName: "pour",
         abstract: "A fast installer for Homebrew bottles.",
         version: PourVersion.string,
-        subcommands: [InstallCommand.self]
+        subcommands: [InstallCommand.self, UpgradeCommand.self, ReinstallCommand.self, UninstallCommand.self,
+                      ListCommand.self, LeavesCommand.self, OutdatedCommand.self, AutoremoveCommand.self,
+                      CleanupCommand.self, LinkCommand.self, UnlinkCommand.self, PinCommand.self,
+                      UnpinCommand.self, DoctorCommand.self]
     )
 }

@@ -39,20 +39,8 @@ struct Serve: ParsableCommand {
             registryPort: port, blobPort: blobPort, token: token, aggregateRate: rate,
             perConnectionRate: perConnectionRate, latency: Double(latencyMS) / 1000))
         if let faults { try server.faults.load(fromFile: faults) }
-        try server.start()
-        let line = "registry \(server.registryBaseURL) blobs \(server.blobBaseURL)"
-        // Unbuffered, so a script reading our stdout through a pipe sees the line at once.
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        if let readyFile {
-            // Write then rename, so a script polling for the file never reads half a line.
-            let temporary = readyFile + ".tmp"
-            try (line + "\n").write(toFile: temporary, atomically: false, encoding: .utf8)
-            guard rename(temporary, readyFile) == 0 else {
-                throw ValidationError("cannot write \(readyFile)")
-            }
-        }
         // Signals arrive on a dispatch source; the default actions are disabled so the source
-        // sees them.
+        // sees them. Installed before anything is announced, so an early signal is not lost.
         var sources: [DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
@@ -65,6 +53,19 @@ struct Serve: ParsableCommand {
             source.resume()
             sources.append(source)
         }
+        try server.start()
+        let line = "registry \(server.registryBaseURL) blobs \(server.blobBaseURL)"
+        if let readyFile {
+            // Write then rename, so a script polling for the file never reads half a line.
+            let temporary = readyFile + ".tmp"
+            try (line + "\n").write(toFile: temporary, atomically: false, encoding: .utf8)
+            guard rename(temporary, readyFile) == 0 else {
+                throw ValidationError("cannot write \(readyFile)")
+            }
+        }
+        // Printed after the ready file exists, so a reader of either may go ahead at once.
+        // Unbuffered, so a script reading our stdout through a pipe sees the line at once.
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
         withExtendedLifetime(sources) { dispatchMain() }
     }
 }

@@ -97,6 +97,21 @@ enum BottleBuilder {
         """)
         try text("sbom.spdx.json", sbom(spec))
 
+        if !spec.etcFiles.isEmpty {
+            try directory(".bottle")
+            try directory(".bottle/etc")
+            var made: Set<String> = []
+            for (relative, contents) in spec.etcFiles.sorted(by: { $0.key < $1.key }) {
+                // Parent directories first, each once.
+                var parent = ".bottle/etc"
+                for component in relative.split(separator: "/").dropLast() {
+                    parent += "/\(component)"
+                    if made.insert(parent).inserted { try directory(parent) }
+                }
+                try text(".bottle/etc/\(relative)", contents, placeholders: contents.contains("@@HOMEBREW_"))
+            }
+        }
+
         if let elf {
             try writer.addFile("\(root)/lib/lib\(name).so", contents: elf.library, permissions: 0o755)
             try writer.addFile("\(root)/bin/\(name)-hello", contents: elf.program, permissions: 0o755)
@@ -111,13 +126,24 @@ enum BottleBuilder {
         let maxFile = min(8 << 20, max(16 << 10, spec.targetCompressedSize / 4))
         var index = 0
         var payloadDirectoryMade = false
-        while writer.compressedBytesWritten < spec.targetCompressedSize - 512 {
+        // zlib holds back tens of KB before output appears, so the compressed counter lags; an
+        // estimate from the bytes handed in (times each kind's ratio) keeps small bottles near
+        // their target too.
+        let baseline = writer.compressedBytesWritten
+        var estimatedPayload = 0.0
+        // The estimate may only lead the real counter by what zlib and libarchive can be holding,
+        // so large bottles are sized by real output.
+        func progress() -> Int {
+            let actual = writer.compressedBytesWritten
+            return max(actual, min(baseline + Int(estimatedPayload), actual + 96 * 1024))
+        }
+        while progress() < spec.targetCompressedSize - 512 {
             if !payloadDirectoryMade {
                 try directory("share/\(name)/payload")
                 payloadDirectoryMade = true
             }
             let kind = filler.nextKind()
-            let remaining = spec.targetCompressedSize - writer.compressedBytesWritten
+            let remaining = spec.targetCompressedSize - progress()
             let estimate = Int(Double(remaining) / kind.expectedRatio)
             // Jitter the size a little so files are not all identical lengths.
             let size = max(512, min(maxFile, estimate) - random.below(256))
@@ -127,6 +153,7 @@ enum BottleBuilder {
                 filler.fill(buffer, kind: kind)
             }
             filler.record(kind, bytes: size)
+            estimatedPayload += Double(size) * kind.expectedRatio
             files.append(relative)
             installed += size
             index += 1

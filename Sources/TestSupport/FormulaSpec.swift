@@ -40,8 +40,8 @@ public struct FormulaSpec: Hashable, Sendable {
     public var kegOnlyReason: String?
     public var aliases: [String]
     public var oldnames: [String]
-    /// Overlay per bottle tag, merged by clients onto the top level (`variations` in the API).
-    /// Values must be JSON-serialisable (String, Int, Bool, arrays and dictionaries of those).
+    /// Overlay per bottle tag, merged by clients onto the top level (`variations` in the API),
+    /// e.g. `["x86_64_linux": ["dependencies": ["zlib"]]]`.
     public var variations: [String: [String: JSONValue]]
     public var cellar: CellarKind
     /// Approximate size of the compressed bottle in bytes; payload files are added until the
@@ -54,6 +54,9 @@ public struct FormulaSpec: Hashable, Sendable {
     public var desc: String?
     public var linkOverwrite: [String]
     public var conflictsWith: [String]
+    /// Files shipped under `.bottle/etc/` (path relative to etc → contents), which installers copy
+    /// into `<prefix>/etc` (or beside an existing different file as `*.default`).
+    public var etcFiles: [String: String]
 
     /// `version` plus `_N` when `revision` N > 0.
     public var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }
@@ -71,7 +74,7 @@ public struct FormulaSpec: Hashable, Sendable {
                 cellar: CellarKind = .anySkipRelocation, targetCompressedSize: Int = 64 * 1024,
                 elf: ELFVariant? = nil, tags: [String] = ["x86_64_linux", "arm64_linux"],
                 caveats: String? = nil, desc: String? = nil, linkOverwrite: [String] = [],
-                conflictsWith: [String] = []) {
+                conflictsWith: [String] = [], etcFiles: [String: String] = [:]) {
         self.name = name
         self.version = version
         self.revision = revision
@@ -91,5 +94,6 @@ public struct FormulaSpec: Hashable, Sendable {
         self.desc = desc
         self.linkOverwrite = linkOverwrite
         self.conflictsWith = conflictsWith
+        self.etcFiles = etcFiles
     }
 }

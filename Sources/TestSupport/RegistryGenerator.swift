@@ -127,10 +127,13 @@ public struct RegistryGenerator: Sendable {
         let manifest = RegistryManifest(seed: seed, recipe: recipe.name, formulae: entries)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let manifestPath = output.appendingPathComponent("manifest.json").path
         do {
-            try encoder.encode(manifest).write(to: output.appendingPathComponent("manifest.json"))
+            try Self.writeFile(try encoder.encode(manifest), to: manifestPath)
+        } catch let error as RegistryError {
+            throw error
         } catch {
-            throw RegistryError.io(path: output.appendingPathComponent("manifest.json").path, message: "\(error)")
+            throw RegistryError.io(path: manifestPath, message: "\(error)")
         }
         return manifest
     }
@@ -148,11 +151,30 @@ public struct RegistryGenerator: Sendable {
     }
 
     private func writeJSON(_ object: Any, to url: URL) throws {
+        let data: Data
         do {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            try data.write(to: url)
+            data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         } catch {
             throw RegistryError.io(path: url.path, message: "\(error)")
+        }
+        try Self.writeFile(data, to: url.path)
+    }
+
+    /// Plain write without fsync: Foundation's `Data.write` syncs every file, which costs
+    /// seconds for a thousand formulae, and a test registry needs no durability.
+    static func writeFile(_ data: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw RegistryError.io(path: path, message: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        try data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                let written = write(descriptor, base + offset, raw.count - offset)
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { throw RegistryError.io(path: path, message: String(cString: strerror(errno))) }
+                offset += written
+            }
         }
     }
 

@@ -161,14 +161,15 @@ final class UnpackBottleExtractorTests: XCTestCase {
         }
     }
 
-    func testWritingThroughAnInKegSymlinkIsRefusedByLibarchive() throws {
-        // The link itself is harmless, but SECURE_SYMLINKS must still stop writes through it.
+    func testWritingThroughAnInKegSymlinkIsRefused() throws {
+        // The link itself is harmless, but nothing may be written through it (a chain of such
+        // links can climb out of the keg even when each one looks contained).
         try assertRejected([
             .dir("foo/1.2_1/real/"),
             E("foo/1.2_1/alias", .symlink("real")),
             .file("foo/1.2_1/alias/file", "x"),
         ]) {
-            if case .writeFailed(_, "foo/1.2_1/alias/file", _) = $0 { return true } else { return false }
+            if case .unsafePath(_, "foo/1.2_1/alias/file", _) = $0 { return true } else { return false }
         }
     }
 
@@ -424,8 +425,27 @@ final class UnpackOverwriteTests: XCTestCase {
             XCTAssertEqual(try String(contentsOfFile: keg.kegPath + "/alias", encoding: .utf8), "replacement")
             XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: keg.kegPath + "/alias"))
         } catch {
-            guard case .writeFailed = error else { return XCTFail("\(error)") }
+            switch error {
+            case .writeFailed, .unsafePath: break
+            default: XCTFail("\(error)")
+            }
             XCTAssertEqual(box.stagingContents(), [])
         }
+    }
+}
+
+final class UnpackSymlinkChainTests: XCTestCase {
+    /// Each link looks contained on its own (`d -> .`, `e -> d/d/d/../../..`), but resolved on
+    /// disk `e` climbs three levels out of the keg; writing through it must be refused.
+    func testSymlinkChainThatClimbsOutIsNeverWrittenThrough() throws {
+        let box = try UnpackSandbox()
+        try TestArchive.build(box.bottle(), entries: [
+            TestArchive.Entry("foo/1.0/d", .symlink(".")),
+            TestArchive.Entry("foo/1.0/e", .symlink("d/d/d/../../..")),
+            .file("foo/1.0/e/escaped.txt", "pwned"),
+        ])
+        XCTAssertThrowsError(try BottleExtractor.extract(bottleAt: box.bottle(), name: "foo", pkgVersion: "1.0", into: box.staging))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: (box.staging as NSString).deletingLastPathComponent + "/escaped.txt"))
+        XCTAssertEqual(box.stagingContents(), [])
     }
 }

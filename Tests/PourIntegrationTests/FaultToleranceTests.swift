@@ -17,7 +17,7 @@ final class FaultToleranceTests: XCTestCase {
 
     private func blobRequests(_ fixture: RegistryFixture, _ name: String) -> [RequestLogEntry] {
         let sha = fixture.sha256(of: name)
-        return fixture.server.log.entries.filter { $0.path.hasSuffix("sha256:\(sha)") }
+        return fixture.log.entries.filter { $0.path.hasSuffix("sha256:\(sha)") }
     }
 
     private func assertNoLeftovers(_ fixture: RegistryFixture, file: StaticString = #filePath, line: UInt = #line) {

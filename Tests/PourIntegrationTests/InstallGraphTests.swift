@@ -37,6 +37,9 @@ final class InstallGraphTests: XCTestCase {
             let runtime = (receipt["runtime_dependencies"] as? [[String: Any]] ?? []).compactMap { $0["full_name"] as? String }
             for dependency in entry.dependencies { XCTAssertTrue(runtime.contains(dependency), "\(name) receipt lacks \(dependency)") }
 
+            // Build facts come from the registry manifest's tab (the generator says glibc 2.35).
+            XCTAssertEqual((receipt["built_on"] as? [String: Any])?["glibc_version"] as? String, "2.35", name)
+
             for changed in entry.changedFiles {
                 let text = try String(contentsOfFile: keg + "/" + changed, encoding: .utf8)
                 XCTAssertFalse(text.contains("@@HOMEBREW_"), "\(name): \(changed) still has placeholders")

@@ -45,6 +45,13 @@ final class RegistryFixture {
     }
 
     func sha256(of name: String) -> String { manifest.formulae[name]?.sha256 ?? "" }
+
+    /// The server's request log once every response has been fully recorded (the server logs a
+    /// request after its last write, which the client may see first).
+    var log: RequestLog {
+        _ = server.log.waitUntilIdle(timeout: 10)
+        return server.log
+    }
 }
 
 /// Runs an install and waits for it, collecting every event (test-only blocking wait).

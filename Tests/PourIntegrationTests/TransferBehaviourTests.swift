@@ -16,7 +16,7 @@ final class TransferBehaviourTests: XCTestCase {
                                           server: ServerConfiguration(perConnectionRate: 3_000_000))
         let run = install((1...12).map { "pkg\($0)" }, configuration: fixture.configuration(jobs: 3))
         XCTAssertEqual(run.report?.installed.count, 12, "\(run.result)")
-        XCTAssertEqual(fixture.server.log.peakConcurrentBlobTransfers, 3)
+        XCTAssertEqual(fixture.log.peakConcurrentBlobTransfers, 3)
 
         let firstExtraction = try XCTUnwrap(run.events.first { if case .extracting = $0.event { return true }; return false }?.time)
         let lastDownload = try XCTUnwrap(run.events.last { if case .downloadFinished = $0.event { return true }; return false }?.time)
@@ -27,10 +27,10 @@ final class TransferBehaviourTests: XCTestCase {
         let fixture = try RegistryFixture(recipe: .sample())
         let run = install(["wget"], configuration: fixture.configuration())
         XCTAssertEqual(run.report?.succeeded, true, "\(run.result)")
-        let registryBlobRequests = fixture.server.log.entries(on: .registry).filter { $0.path.contains("/blobs/") }
+        let registryBlobRequests = fixture.log.entries(on: .registry).filter { $0.path.contains("/blobs/") }
         XCTAssertFalse(registryBlobRequests.isEmpty)
         XCTAssertTrue(registryBlobRequests.allSatisfy(\.hadAuthorization))
-        let blobHostRequests = fixture.server.log.entries(on: .blob)
+        let blobHostRequests = fixture.log.entries(on: .blob)
         XCTAssertFalse(blobHostRequests.isEmpty)
         XCTAssertTrue(blobHostRequests.allSatisfy { !$0.hadAuthorization }, "Authorization leaked to the redirect host")
     }
@@ -38,13 +38,13 @@ final class TransferBehaviourTests: XCTestCase {
     func testSecondInstallFromTheSameCacheMakesNoRequests() throws {
         let fixture = try RegistryFixture(recipe: .sample())
         XCTAssertEqual(install(["wget"], configuration: fixture.configuration()).report?.succeeded, true)
-        let requestsAfterFirst = fixture.server.log.requestCount
+        let requestsAfterFirst = fixture.log.requestCount
         XCTAssertGreaterThan(requestsAfterFirst, 0)
         // A fresh prefix (as after an uninstall) sharing the cache: bottles and metadata come from it.
         let second = install(["wget"], configuration: fixture.configuration(prefix: fixture.root.path + "/prefix2"))
         XCTAssertEqual(second.report?.succeeded, true, "\(second.result)")
         XCTAssertEqual(second.report?.networkBytes, 0)
-        XCTAssertEqual(fixture.server.log.requestCount, requestsAfterFirst, "the second install must not touch the network")
+        XCTAssertEqual(fixture.log.requestCount, requestsAfterFirst, "the second install must not touch the network")
     }
 
     func testCorruptCacheEntryIsReplacedByAFreshDownload() throws {
@@ -70,6 +70,6 @@ final class FileMirrorTests: XCTestCase {
                                                  endpoints: .fromEnvironment(environment))
         let run = install(["libidn2"], configuration: configuration)
         XCTAssertEqual(run.report?.installed.count, 3, "\(run.result)")
-        XCTAssertEqual(fixture.server.log.requestCount, 0)
+        XCTAssertEqual(fixture.log.requestCount, 0)
     }
 }

@@ -30,9 +30,9 @@ final class TransferEngineTests: XCTestCase {
             }
         }
         XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
-        let order = fixture.server.log.entries(on: .blob).sorted { $0.start < $1.start }.map(\.path)
+        let order = fixture.log.entries(on: .blob).sorted { $0.start < $1.start }.map(\.path)
         XCTAssertEqual(order, ["p1", "p3", "p4", "p2"].map { "/blobs/sha256:" + fixture.sha256(of: $0) })
-        XCTAssertEqual(fixture.server.log.peakConcurrentBlobTransfers, 1)
+        XCTAssertEqual(fixture.log.peakConcurrentBlobTransfers, 1)
     }
 
     func testCancellingAWaitingTransferCompletesOnceAndFreesNothingItDidNotHold() throws {
@@ -63,7 +63,7 @@ final class TransferEngineTests: XCTestCase {
         XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
         XCTAssertEqual(Set(completions.current), ["first ok", "second cancelled", "third ok"])
         XCTAssertEqual(completions.current.count, 3)
-        XCTAssertEqual(fixture.server.log.entries(on: .blob).count, 2, "the cancelled transfer never reached the server")
+        XCTAssertEqual(fixture.log.entries(on: .blob).count, 2, "the cancelled transfer never reached the server")
     }
 
     func testCancellingARunningTransferReportsCancelledAndReleasesItsSlot() throws {

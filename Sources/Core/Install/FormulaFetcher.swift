@@ -176,10 +176,28 @@ final class FormulaFetcher: @unchecked Sendable {
         return FileManager.default.contents(atPath: path)
     }
 
-    /// Writes a cache file atomically (temp + rename) so a reader never sees half a file.
+    /// Writes a cache file atomically (temp + rename) so a reader never sees half a file, off the
+    /// caller's queue. Not fsynced (FileManager's writers fsync): a cache entry lost to a power
+    /// failure is simply fetched again.
     static func store(_ data: Data, at path: String) {
-        let directory = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try? data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        DispatchQueue.global(qos: .utility).async {
+            let directory = (path as NSString).deletingLastPathComponent
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { return }
+            let complete = data.withUnsafeBytes { raw -> Bool in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return false }
+                    offset += n
+                }
+                return true
+            }
+            close(fd)
+            if !complete || rename(temporary, path) != 0 { unlink(temporary) }
+        }
     }
 }

@@ -44,6 +44,10 @@ final class InstallRun: @unchecked Sendable {
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
     private var networkBytes: Int64 = 0
     private var cancelled = false
+    /// Packages ready to be committed and linked, waiting for the link queue.
+    private var activationQueue: [PackageJob] = []
+    /// True while a batch runs on the link queue.
+    private var activationInFlight = false
     /// True once `plan` has created the jobs; before that only `finishRun` can end the run.
     private var planned = false
     private var finishing = false
@@ -242,7 +246,8 @@ final class InstallRun: @unchecked Sendable {
         job.download = download
         emit(.downloadStarted(name: name))
         download.start()
-        fetchManifest(job, engine: engine)
+        // A cached bottle needs neither an admission priority nor, usually, a network round trip.
+        if !FileManager.default.fileExists(atPath: destination) { fetchManifest(job, engine: engine) }
     }
 
     /// Fetches the bottle's OCI manifest beside its blob: the size re-orders admission (largest
@@ -254,9 +259,11 @@ final class InstallRun: @unchecked Sendable {
         let fetch = MemoryFetch(engine: engine, source: source, policy: RetryPolicy(maxAttempts: 2),
                                 timeouts: configuration.timeouts, maxBytes: 4 << 20, queue: runQueue) { [self] result in
             job.manifestFetch = nil
-            guard case .success(let data) = result, let manifest = BottleManifest.parse(indexJSON: data, sha256: sha) else { return }
-            job.manifest = manifest
-            if let size = manifest.size { job.download?.setPriority(size) }
+            if case .success(let data) = result, let manifest = BottleManifest.parse(indexJSON: data, sha256: sha) {
+                job.manifest = manifest
+                if let size = manifest.size { job.download?.setPriority(size) }
+            }
+            startAwaitedPreparation(job)
         }
         job.manifestFetch = fetch
         fetch.start()
@@ -274,12 +281,34 @@ final class InstallRun: @unchecked Sendable {
             networkBytes += outcome.networkBytes
             emit(.downloadFinished(name: job.name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
             if cancelled { return finish(job, .skipped(reason: "cancelled")) }
-            startPreparation(job, bottlePath: outcome.path)
+            if job.manifestFetch != nil {
+                // The manifest is a few KB and normally already here; wait for it a little so
+                // relocation can use its changed_files and the receipt its build facts.
+                job.bottleAwaitingManifest = outcome.path
+                runQueue.asyncAfter(deadline: .now() + InstallRun.manifestGrace) { [self] in startAwaitedPreparation(job) }
+            } else {
+                startPreparation(job, bottlePath: outcome.path)
+            }
         }
         finishIfDone()
     }
 
     // MARK: - Extract, relocate, receipt (extraction queue)
+
+    /// How long a verified bottle waits for its in-flight manifest before extraction goes ahead.
+    static let manifestGrace: DispatchTimeInterval = .seconds(2)
+
+    /// Starts the extraction that waited for the manifest, once (manifest arrived or grace over).
+    private func startAwaitedPreparation(_ job: PackageJob) {
+        guard let path = job.bottleAwaitingManifest else { return }
+        job.bottleAwaitingManifest = nil
+        guard !job.isFinished else { return finishIfDone() }
+        if cancelled {
+            finish(job, .skipped(reason: "cancelled"))
+            return finishIfDone()
+        }
+        startPreparation(job, bottlePath: path)
+    }
 
     private func startPreparation(_ job: PackageJob, bottlePath: String) {
         job.phase = .extracting
@@ -287,7 +316,7 @@ final class InstallRun: @unchecked Sendable {
         job.manifestFetch?.cancel()
         let work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
-                                  manifestChangedFiles: job.manifest?.changedFiles,
+                                  manifest: job.manifest,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
         extractions.addOperation { [self] in
             let result = work.run()
@@ -317,6 +346,9 @@ final class InstallRun: @unchecked Sendable {
 
     // MARK: - Commit and link (link queue), dependencies first
 
+    /// Moves every staged package whose dependencies are installed into the next activation
+    /// batch; one batch runs on the link queue at a time, and packages that become ready meanwhile
+    /// form the next one.
     private func commitReadyPackages() {
         guard !cancelled else { return }
         for name in order {
@@ -327,18 +359,32 @@ final class InstallRun: @unchecked Sendable {
             }
             guard depsReady else { continue }
             job.phase = .committing
-            let layout = configuration.layout
-            let stagingRoot = self.stagingRoot
-            let link = options.link
-            let formula = job.formula
-            linkQueue.async { [self] in
-                let result = KegActivation.commitAndLink(formula: formula, layout: layout, stagingRoot: stagingRoot, link: link)
-                runQueue.async { self.activationEnded(job, result) }
+            activationQueue.append(job)
+        }
+        startActivationBatch()
+    }
+
+    private func startActivationBatch() {
+        guard !activationInFlight, !activationQueue.isEmpty else { return }
+        let batch = activationQueue
+        activationQueue = []
+        activationInFlight = true
+        let layout = configuration.layout
+        let stagingRoot = self.stagingRoot
+        let link = options.link
+        let formulae = batch.map(\.formula)
+        linkQueue.async { [self] in
+            let outcomes = KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
+            runQueue.async { [self] in
+                activationInFlight = false
+                for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
+                commitReadyPackages()
+                finishIfDone()
             }
         }
     }
 
-    private func activationEnded(_ job: PackageJob, _ result: Result<(kegPath: String, links: Int), PackageFailure>) {
+    private func activationEnded(_ job: PackageJob, _ result: KegActivation.Outcome) {
         switch result {
         case .failure(let failure):
             fail(job, failure)
@@ -348,9 +394,7 @@ final class InstallRun: @unchecked Sendable {
             finish(job, .installed)
             emit(.installed(name: job.name, pkgVersion: job.formula.pkgVersion))
             if let caveats = job.formula.caveats, !caveats.isEmpty { emit(.caveats(name: job.name, text: caveats)) }
-            commitReadyPackages()
         }
-        finishIfDone()
     }
 
     // MARK: - Outcomes (runQueue)

@@ -11,8 +11,9 @@ struct KegPreparation: Sendable {
     let bottle: Bottle
     let requested: Bool
     let runtimeClosure: [Formula]
-    /// `changed_files` from the registry manifest's tab, used when the bottle has no receipt.
-    let manifestChangedFiles: [String]?
+    /// The registry manifest, when fetched: its tab's `changed_files` guide relocation when the
+    /// bottle has no receipt, and its build facts (compiler, built_on, arch, source time) go into ours.
+    let manifest: BottleManifest?
     let bottlePath: String
     let stagingRoot: String
     let cancellation: CancellationFlag
@@ -40,7 +41,7 @@ struct KegPreparation: Sendable {
             let placeholders = Placeholders(layout: configuration.layout,
                                             runtimeDependencies: runtimeClosure.map(\.name))
             changedFiles = try TextRelocator.relocate(kegAt: keg.kegPath, placeholders: placeholders,
-                                                      changedFiles: keg.receiptChangedFiles ?? manifestChangedFiles,
+                                                      changedFiles: keg.receiptChangedFiles ?? manifest?.changedFiles,
                                                       cancellation: cancellation)
         } catch {
             return .failure(.unpack(error))
@@ -58,12 +59,19 @@ struct KegPreparation: Sendable {
         }
         if cancellation.isCancelled { return .failure(.unpack(.cancelled(package: formula.name))) }
         let directDependencies = Set(formula.dependencies)
-        let receipt = InstallReceipt.poured(
+        var receipt = InstallReceipt.poured(
             formula: formula, installedOnRequest: requested,
             runtimeDependencies: runtimeClosure.map { .init($0, declaredDirectly: directDependencies.contains($0.name)) },
             changedFiles: Array(Set(changedFiles + binaryChanged)).sorted(), layout: configuration.layout)
+        if let tab = manifest?.tabJSON, let built = try? JSONDecoder().decode(InstallReceipt.self, from: Data(tab.utf8)) {
+            // What the bottle was built with is the builder's knowledge, not ours.
+            receipt.compiler = built.compiler ?? receipt.compiler
+            receipt.builtOn = built.builtOn ?? receipt.builtOn
+            receipt.arch = built.arch ?? receipt.arch
+            if built.sourceModifiedTime > 0 { receipt.sourceModifiedTime = built.sourceModifiedTime }
+        }
         do throws(KegError) {
-            try receipt.write(kegPath: keg.kegPath, package: formula.name)
+            try receipt.write(kegPath: keg.kegPath, package: formula.name, durable: false)
         } catch {
             return .failure(.keg(error))
         }

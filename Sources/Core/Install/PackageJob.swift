@@ -27,6 +27,8 @@ final class PackageJob: @unchecked Sendable {
     /// any time before extraction (it is optional information).
     var manifestFetch: MemoryFetch?
     var manifest: BottleManifest?
+    /// A verified bottle waiting (briefly) for its manifest before extraction.
+    var bottleAwaitingManifest: String?
 
     init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: [Formula]) {
         self.formula = formula

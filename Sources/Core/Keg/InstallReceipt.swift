@@ -388,7 +388,11 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
 
     /// Writes the receipt into `kegPath` atomically: a temp file in the same directory, fsync,
     /// rename over the old one. A crash leaves either the old or the new receipt, never half.
-    public func write(kegPath: String, package: String? = nil) throws(KegError) {
+    ///
+    /// - Parameter durable: fsync the file and directory (default). Pass false for a keg still in
+    ///   staging: its commit makes it visible, and a fsync per receipt would dominate installs of
+    ///   many small bottles.
+    public func write(kegPath: String, package: String? = nil, durable: Bool = true) throws(KegError) {
         let data = try jsonData()
         let path = kegPath + "/" + Self.fileName
         let temp = kegPath + "/.\(Self.fileName).\(getpid()).tmp"
@@ -403,14 +407,14 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
                 offset += n
             }
         }
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        if failure == 0 && durable && fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure == 0 && rename(temp, path) != 0 { failure = errno }
         if failure != 0 {
             unlink(temp)
             throw KegError.system("write", path, package: package, errno: failure)
         }
-        PosixFS.syncPath(kegPath)
+        if durable { PosixFS.syncPath(kegPath) }
     }
 }
 

@@ -28,6 +28,12 @@ public struct KegCommitter: Sendable {
         self.move = move
     }
 
+    /// Makes the commits of `names` durable: one fsync per rack directory; after the first, the
+    /// journal transaction holding every rename is already on disk, so the rest are cheap.
+    public func syncRacks(_ names: [String]) {
+        for name in Set(names) { PosixFS.syncPath(layout.cellar + "/" + name) }
+    }
+
     /// Where extraction must build the keg for `commit` to find it.
     public func stagedKegPath(name: String, pkgVersion: String) -> String {
         "\(stagingRoot)/\(name)/\(pkgVersion)"
@@ -38,8 +44,12 @@ public struct KegCommitter: Sendable {
     /// An existing keg at the destination (a forced reinstall) is first renamed aside into the
     /// staging area, the new keg renamed in, and only then the old one deleted; if the second
     /// rename fails the old keg is put back. Nothing is left in staging on success.
+    ///
+    /// - Parameter durable: fsync the rack directory after the rename (default). A caller that
+    ///   commits several kegs at once passes false and calls `syncRacks` once for all of them, so
+    ///   the filesystem journal commits once instead of once per keg.
     @discardableResult
-    public func commit(name: String, pkgVersion: String) throws(KegError) -> String {
+    public func commit(name: String, pkgVersion: String, durable: Bool = true) throws(KegError) -> String {
         let staged = stagedKegPath(name: name, pkgVersion: pkgVersion)
         let rack = layout.cellar + "/" + name
         let keg = rack + "/" + pkgVersion
@@ -68,10 +78,11 @@ public struct KegCommitter: Sendable {
             throw KegError.commitFailed(package: name, from: staged, to: keg, errno: code)
         }
 
-        // Make the rename durable before anything (receipt, links) refers to the new keg.
-        PosixFS.syncPath(keg)
-        PosixFS.syncPath(rack)
-        if !createdDirs.isEmpty { PosixFS.syncPath(layout.cellar) }
+        // Make the rename durable before links refer to the new keg. One fsync per package: the
+        // rack directory holding the new entry. (A new rack's own entry in the Cellar is left to
+        // writeback: if power fails first, the keg is absent, which is consistent. File contents
+        // are not fsynced one by one — see Docs/Design.md, "Durability".)
+        if durable { PosixFS.syncPath(rack) }
 
         if let aside { PosixFS.removeTree(aside) }
         rmdir(stagingRoot + "/" + name)  // only succeeds when empty, which is what we want

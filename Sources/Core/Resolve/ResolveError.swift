@@ -16,10 +16,7 @@ public enum ResolveError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownFormula(let name, let suggestions):
-            let hint = suggestions.isEmpty
-                ? "check the spelling or refresh the formula catalogue"
-                : "did you mean " + suggestions.map { "'\($0)'" }.joined(separator: ", ") + "?"
-            return "No formula named '\(name)': \(hint)"
+            return RegistryError.unknownFormula(name: name, suggestions: suggestions).description
         case .missingDependency(let formula, let dependency):
             return "Formula '\(formula)' depends on '\(dependency)', which is not in the catalogue: refresh the catalogue or tap the repository that provides it"
         case .dependencyCycle(let path):

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The outcome of a `Range` request header against a body of known size (RFC 9110 §14).
 /// Only single ranges are honoured; anything malformed or multi-range is ignored (full body),
 /// as servers commonly do.
@@ -37,15 +39,3 @@ enum ByteRange: Equatable {
         self = start >= size ? .unsatisfiable : .partial(start: start, end: end)
     }
 }
-
-private extension Substring {
-    func trimmingCharacters(in _: CharacterSetWhitespace) -> Substring {
-        var result = self
-        while result.first == " " { result = result.dropFirst() }
-        while result.last == " " { result = result.dropLast() }
-        return result
-    }
-}
-
-/// Stand-in so the parser does not need Foundation's CharacterSet.
-private enum CharacterSetWhitespace { case whitespaces }

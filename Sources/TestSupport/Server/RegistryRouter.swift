@@ -36,6 +36,11 @@ struct RegistryRouter {
         switch first {
         case "api":
             return file(components.joined(separator: "/"), sha: nil, type: "application/json", blob: false)
+        case "token" where components.count == 1:
+            // The realm named in WWW-Authenticate: hands out the anonymous token, like ghcr.
+            let token = context.configuration.token
+            return .status(200, headers: ["Content-Type": "application/json"],
+                           body: "{\"token\":\"\(token)\",\"access_token\":\"\(token)\"}\n")
         case "bottles" where components.count == 2:
             return file("bottles/\(components[1])", sha: nil, type: "application/gzip", blob: false)
         case "v2" where components.count >= 5:

@@ -67,6 +67,13 @@ public final class RegistryServer: Sendable {
     public var registryBaseURL: String { context.registryBaseURL }
     /// `http://127.0.0.1:PORT` of the blob listener.
     public var blobBaseURL: String { context.blobBaseURL }
+    /// The variables that point pour (or brew) at this server instead of formulae.brew.sh and
+    /// ghcr.io, with no fallback to the real hosts.
+    public var homebrewEnvironment: [String: String] {
+        ["HOMEBREW_API_DOMAIN": registryBaseURL + "/api",
+         "HOMEBREW_ARTIFACT_DOMAIN": registryBaseURL,
+         "HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK": "1"]
+    }
     public var registryPort: Int { context.ports.current.registry }
     public var blobPort: Int { context.ports.current.blob }
 

@@ -22,7 +22,7 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var fileIOThreads: Int
 
     public init(registryPort: Int = 0, blobPort: Int = 0, token: String = "QQ==", aggregateRate: Int? = nil,
-                perConnectionRate: Int? = nil, latency: Double = 0, chunkSize: Int = 64 * 1024,
+                perConnectionRate: Int? = nil, latency: Double = 0, chunkSize: Int = 256 * 1024,
                 eventLoopThreads: Int = 2, fileIOThreads: Int = 2) {
         self.registryPort = registryPort
         self.blobPort = blobPort

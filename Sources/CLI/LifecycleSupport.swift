@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import PourCore
+
+/// Helpers every lifecycle subcommand shares: the prefix lock, error reporting and output.
+enum LifecycleCLI {
+    /// Takes the prefix lock, saying on stderr whom we wait for; `--no-wait` fails at once.
+    static func lock(_ layout: PrefixLayout, noWait: Bool) throws -> PrefixLock {
+        do {
+            return try LifecycleLock.acquire(layout: layout, wait: !noWait) { message in writeStderr("==> \(message)\n") }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// Prints `Error: …` and returns the exit code to throw.
+    static func fail(_ error: LifecycleError) -> ExitCode {
+        writeStderr("Error: \(error.description)\n")
+        return ExitCode.failure
+    }
+
+    static func say(_ line: String) { writeStandardOutput(Data((line + "\n").utf8)) }
+
+    static func note(_ line: String) { writeStderr(line + "\n") }
+
+    /// Pretty, key-sorted JSON on stdout.
+    static func printJSON(_ object: Any) {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else { return }
+        writeStandardOutput(data + Data("\n".utf8))
+    }
+
+    static func bytes(_ count: Int64) -> String { ProgressText.bytes(count) }
+
+    static func inventory(_ options: PrefixOptions) -> PrefixInventory {
+        PrefixInventory.read(layout: options.configuration().layout)
+    }
+
+    /// Resolves every name, reporting all unknown ones before failing.
+    static func resolve(_ names: [String], in inventory: PrefixInventory) throws -> [InstalledFormula] {
+        var found: [InstalledFormula] = []
+        var failed = false
+        for name in names {
+            do { found.append(try inventory.resolve(name)) } catch {
+                writeStderr("Error: \(error.description)\n")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode.failure }
+        return found
+    }
+}

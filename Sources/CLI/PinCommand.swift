@@ -1,0 +1,30 @@
+import ArgumentParser
+import PourCore
+
+/// `pour pin NAME...`
+struct PinCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pin", abstract: "Keep formulae at their installed version: upgrade and cleanup leave them alone.")
+
+    @Argument(help: "Installed formulae.")
+    var names: [String]
+
+    @OptionGroup var prefixOptions: PrefixOptions
+
+    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
+    var noWait = false
+
+    func run() throws {
+        let layout = prefixOptions.configuration().layout
+        let lock = try LifecycleCLI.lock(layout, noWait: noWait)
+        defer { lock.release() }
+        for formula in try LifecycleCLI.resolve(names, in: PrefixInventory.read(layout: layout)) {
+            do {
+                let version = try Pins(layout: layout).pin(formula, lock: lock)
+                LifecycleCLI.note("Pinned \(formula.name) at \(version)")
+            } catch {
+                throw LifecycleCLI.fail(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import PourCore
+
+/// `pour unlink NAME...`
+struct UnlinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unlink",
+        abstract: "Remove an installed formula's symlinks from the prefix (its opt link stays).")
+
+    @Argument(help: "Installed formulae.")
+    var names: [String]
+
+    @OptionGroup var prefixOptions: PrefixOptions
+
+    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "List the links that would be removed.")
+    var dryRun = false
+
+    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
+    var noWait = false
+
+    func run() throws {
+        let layout = prefixOptions.configuration().layout
+        let lock = dryRun ? nil : try LifecycleCLI.lock(layout, noWait: noWait)
+        defer { lock?.release() }
+        let inventory = PrefixInventory.read(layout: layout)
+        var failed = false
+        for formula in try LifecycleCLI.resolve(names, in: inventory) {
+            do {
+                let result = try Linking(layout: layout).unlink(formula, dryRun: dryRun, lock: lock)
+                guard let version = result.pkgVersion else {
+                    LifecycleCLI.note("\(formula.name) is not linked")
+                    continue
+                }
+                if dryRun {
+                    LifecycleCLI.note("==> Would remove \(result.links.count) links of \(formula.name) \(version):")
+                    for link in result.links { LifecycleCLI.say(link) }
+                } else {
+                    LifecycleCLI.note("Unlinked \(formula.name) \(version): \(result.links.count) symlinks removed")
+                }
+            } catch {
+                _ = LifecycleCLI.fail(error)
+                failed = true
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}

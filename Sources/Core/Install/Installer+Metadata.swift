@@ -1,0 +1,29 @@
+import Foundation
+
+extension Installer {
+    /// Fetches the formula metadata of `names` and their runtime dependencies, exactly as an
+    /// install would (same API cache and freshness rules), without installing anything. Names the
+    /// API does not know are simply absent from the catalogue.
+    ///
+    /// Runs a `FormulaFetcher` on its own serial queue with its own `TransferEngine`, which is
+    /// shut down (a blocking call, made on a utility queue) before `completion` runs, exactly
+    /// once, on `callbackQueue`. Takes no prefix lock: it only reads the network and writes the
+    /// API cache atomically.
+    @discardableResult
+    public func fetchFormulae(_ names: [String], callbackQueue: DispatchQueue,
+                              completion: @escaping @Sendable (Result<FormulaCatalog, InstallError>) -> Void) -> InstallHandle {
+        let queue = DispatchQueue(label: "pour.metadata", qos: .userInitiated)
+        guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle) else {
+            callbackQueue.async { completion(.failure(.setup(path: "libcurl", message: "cannot initialise libcurl"))) }
+            return InstallHandle {}
+        }
+        let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: queue)
+        fetcher.fetchClosure(of: names) { result in
+            DispatchQueue.global(qos: .utility).async {
+                engine.shutdown()
+                callbackQueue.async { completion(result) }
+            }
+        }
+        return InstallHandle { fetcher.cancel() }
+    }
+}

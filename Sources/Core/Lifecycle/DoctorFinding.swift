@@ -1,0 +1,34 @@
+/// One thing `pour doctor` noticed in a prefix or cache.
+///
+/// Plain value; safe to share across queues.
+public struct DoctorFinding: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// A symlink in bin/sbin/lib/include/share/etc/var/homebrew/{linked,pinned} to nothing.
+        case brokenLink = "broken_link"
+        /// `opt/<name>` points at a keg that does not exist.
+        case danglingOptLink = "dangling_opt_link"
+        /// Debris of a run or removal that died, under `var/homebrew/tmp/.pour-staging`.
+        case staleStaging = "stale_staging"
+        /// A `.incomplete` download no live process holds.
+        case leftoverDownload = "leftover_download"
+        /// A keg directory without INSTALL_RECEIPT.json (an interrupted install).
+        case kegWithoutReceipt = "keg_without_receipt"
+        /// A receipt that is not valid JSON.
+        case unreadableReceipt = "unreadable_receipt"
+        /// Information only: the lock file names a pid that is gone. flock locks die with their
+        /// holder, so the lock is free; nothing needs fixing.
+        case staleLockPid = "stale_lock_pid"
+    }
+
+    public var kind: Kind
+    public var path: String
+    /// What is wrong and what `--fix` does (or why it will not).
+    public var detail: String
+    /// True when `Doctor.fix` repairs it.
+    public var fixable: Bool
+
+    /// Information findings do not make `doctor` fail.
+    public var isProblem: Bool { kind != .staleLockPid }
+
+    public var description: String { "\(path): \(detail)" }
+}
