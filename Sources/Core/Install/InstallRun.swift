@@ -271,7 +271,8 @@ final class InstallRun: @unchecked Sendable {
 
     private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
         job.download = nil
-        guard !job.isFinished else { return }
+        // A job skipped while downloading (a dependency failed) waited only for this report.
+        guard !job.isFinished else { return finishIfDone() }
         switch result {
         case .failure(.cancelled):
             finish(job, .skipped(reason: "cancelled"))
@@ -439,7 +440,11 @@ final class InstallRun: @unchecked Sendable {
 
     /// Ends the run once the plan exists and every package has an outcome.
     private func finishIfDone() {
-        guard planned, !finishing, order.allSatisfy({ jobs[$0]?.isFinished ?? true }) else { return }
+        // A skipped job's download may still be winding down (its cancel deletes the
+        // `.incomplete`): the run ends only once it has reported, or the process could exit
+        // first and leave the partial file behind.
+        guard planned, !finishing, order.allSatisfy({ jobs[$0].map { $0.isFinished && $0.download == nil } ?? true })
+        else { return }
         finishRun(error: nil)
     }
 
