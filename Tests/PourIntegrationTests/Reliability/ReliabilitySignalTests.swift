@@ -8,7 +8,7 @@ import XCTest
 /// each run lasts a few seconds and the instants fall across download, extraction, relocation and
 /// linking. SignalTests covers one signal at one named event; this covers many instants.
 ///
-/// Counts: `POUR_SIGNAL_RUNS` (default 6 per signal; CI soak: 20) and `POUR_KILL_RUNS`
+/// Counts: `POUR_SIGNAL_RUNS` (default 8 per signal; CI soak: 20) and `POUR_KILL_RUNS`
 /// (default 8; soak: 20).
 final class ReliabilitySignalTests: XCTestCase {
     /// Uneven sizes so small bottles are extracted and linked while big ones still download.
@@ -117,7 +117,7 @@ final class ReliabilitySignalTests: XCTestCase {
     }
 
     private func gracefulSignals(_ number: Int32, expected: Int32, label: String) throws {
-        let runs = Reliability.count("POUR_SIGNAL_RUNS", default: 6)
+        let runs = Reliability.count("POUR_SIGNAL_RUNS", default: 8)
         let seed = Reliability.seed
         print("ReliabilitySignalTests.\(label): \(runs) runs, seed=\(seed) (POUR_SEED / POUR_SIGNAL_RUNS to change)")
         var random = SeededRandom.derived(seed: seed, label: label)
