@@ -37,8 +37,14 @@ public final class Installer: Sendable {
     public func install(_ names: [String], options: InstallOptions = InstallOptions(), callbackQueue: DispatchQueue,
                         events: @escaping @Sendable (InstallEvent) -> Void,
                         completion: @escaping @Sendable (Result<InstallReport, InstallError>) -> Void) -> InstallHandle {
+        // Per-package metrics are derived from the events on the callback queue (see the recorder).
+        let metrics = InstallMetricsRecorder()
         let run = InstallRun(configuration: configuration, names: names, options: options, callbackQueue: callbackQueue,
-                             events: events, completion: completion)
+                             events: { event in
+                                 metrics.record(event)
+                                 events(event)
+                             },
+                             completion: { result in completion(metrics.apply(to: result)) })
         run.start()
         return InstallHandle { run.cancel() }
     }
