@@ -27,6 +27,9 @@ public final class Installer: Sendable {
     /// Installs `names` and their runtime dependencies.
     ///
     /// - Parameters:
+    ///   - names: formula names as a user types them (aliases, old names and `homebrew/core/`
+    ///     prefixes work).
+    ///   - options: per-call choices (`force`, `link`).
     ///   - callbackQueue: where `events` and `completion` run (events in order, completion last).
     ///   - events: progress, delivered in order.
     ///   - completion: called exactly once — `.success(report)` when the run finished (check

@@ -21,8 +21,12 @@ public final class UpgradeOperation: PourOperation<Upgrader.Report, LifecycleErr
     private var storedPlanHandler: (@Sendable (Upgrader.Plan) -> Void)?
     private var storedEventHandler: (@Sendable (InstallEvent) -> Void)?
 
-    /// - Parameter names: formulae to upgrade or reinstall; for `.upgrade`, empty means every
-    ///   outdated formula.
+    /// - Parameters:
+    ///   - upgrader: the upgrader (and through it the installer and configuration) to use.
+    ///   - mode: `.upgrade` or `.reinstall`.
+    ///   - names: formulae to upgrade or reinstall; for `.upgrade`, empty means every outdated
+    ///     formula.
+    ///   - callbackQueue: where the handlers run; a private serial queue when `nil`.
     public init(upgrader: Upgrader, mode: Upgrader.Mode = .upgrade, names: [String] = [],
                 callbackQueue: DispatchQueue? = nil) {
         self.upgrader = upgrader
