@@ -28,6 +28,8 @@ public struct InstallReport: Sendable, Equatable {
     public var skipped: [String] { packages.filter { if case .skipped = $0.outcome { return true } else { return false } }.map(\.name) }
     public var succeeded: Bool { !cancelled && failed.isEmpty && skipped.isEmpty }
 
+    /// Equal when the same packages had the same outcomes with the same bytes; durations
+    /// (`seconds`, `packageMetrics`) are measurements and are not compared.
     public static func == (lhs: InstallReport, rhs: InstallReport) -> Bool {
         lhs.networkBytes == rhs.networkBytes && lhs.cancelled == rhs.cancelled
             && lhs.packages.map(\.name) == rhs.packages.map(\.name)

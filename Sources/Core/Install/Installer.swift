@@ -16,6 +16,9 @@ import Foundation
 /// })
 /// // later, from anywhere: handle.cancel()
 /// ```
+///
+/// For `OperationQueue`-based code, `InstallOperation` wraps this call as an asynchronous
+/// `Operation`; the DocC article "Embedding PourCore in a Dispatch application" covers both.
 public final class Installer: Sendable {
     public let configuration: InstallConfiguration
 

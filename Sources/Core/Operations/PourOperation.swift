@@ -40,12 +40,20 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
 
     private enum State { case ready, executing, finished }
 
+    /// What `complete(with:)` takes out of the locked state: whether this call is the one that
+    /// counts, and the handler to run.
+    private struct Completion {
+        var handler: (@Sendable (OperationResult) -> Void)?
+    }
+
     /// Where `completionHandler` (and the subclasses' event handlers) run. A serial queue keeps
     /// events in order; the default is a private serial queue.
     public let callbackQueue: DispatchQueue
 
     private let lock = NSLock()
     private var state = State.ready
+    /// Set by the first `start()`; a second call (from a queue bug or a manual start) is ignored.
+    private var started = false
     private var storedResult: OperationResult?
     private var storedCompletion: (@Sendable (OperationResult) -> Void)?
     private var storedRequiresDependencies = true
@@ -92,7 +100,8 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
     open override func start() {
         // Claim the ready → executing transition once, even if start() is called twice.
         let claimed: Bool = lock.withLock {
-            guard state == .ready else { return false }
+            guard !started, state == .ready else { return false }
+            started = true
             return true
         }
         guard claimed else { return }
@@ -141,17 +150,16 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
     /// Records the result, runs `completionHandler` on `callbackQueue`, then finishes. Only the
     /// first call counts.
     public final func complete(with result: OperationResult) {
-        let handler: (@Sendable (OperationResult) -> Void)?? = lock.withLock {
-            guard storedResult == nil, state != .finished else { return .none }
+        let completion: Completion? = lock.withLock {
+            guard storedResult == nil, state != .finished else { return nil }
             storedResult = result
             cancelWork = nil
-            let handler = storedCompletion
-            storedCompletion = nil
-            return .some(handler)
+            defer { storedCompletion = nil }
+            return Completion(handler: storedCompletion)
         }
-        guard case .some(let completion) = handler else { return }
+        guard let completion else { return }
         callbackQueue.async { [self] in
-            completion?(result)
+            completion.handler?(result)
             transition(to: .finished)
         }
     }
