@@ -93,11 +93,12 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
 
     // MARK: - Operation overrides
 
-    open override var isAsynchronous: Bool { true }
-    open override var isExecuting: Bool { lock.withLock { state == .executing } }
-    open override var isFinished: Bool { lock.withLock { state == .finished } }
+    public final override var isAsynchronous: Bool { true }
+    public final override var isExecuting: Bool { lock.withLock { state == .executing } }
+    public final override var isFinished: Bool { lock.withLock { state == .finished } }
 
-    open override func start() {
+    /// Subclasses customise `execute()`, not this: the state machine must stay in one place.
+    public final override func start() {
         // Claim the ready → executing transition once, even if start() is called twice.
         let claimed: Bool = lock.withLock {
             guard !started, state == .ready else { return false }
@@ -113,6 +114,8 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
         execute()
     }
 
+    /// Marks the operation cancelled and, while it executes, cancels the running work.
+    /// Subclasses that override it must call `super.cancel()`.
     open override func cancel() {
         super.cancel()
         let hook: (@Sendable () -> Void)? = lock.withLock {
@@ -140,7 +143,8 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
     /// Registers how to cancel the running work. If `cancel()` already happened, `hook` runs now.
     public final func onCancel(_ hook: @escaping @Sendable () -> Void) {
         let runNow: Bool = lock.withLock {
-            guard state == .executing, !isCancelled else { return true }
+            // Nothing to register once the work has completed; run at once if already cancelled.
+            guard state == .executing, storedResult == nil, !isCancelled else { return storedResult == nil }
             cancelWork = hook
             return false
         }
