@@ -29,9 +29,12 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+        // The formula index (`pour update/search/info`); FTS5 is compiled into Debian's and macOS's builds.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
+                       providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
 
         .target(name: "PourCore",
-                dependencies: ["CCurl", "CCrypto", "CZstd", "CArchive"],
+                dependencies: ["CCurl", "CCrypto", "CZstd", "CArchive", "CSQLite"],
                 path: "Sources/Core"),
         .executableTarget(name: "pour",
                           dependencies: ["PourCore",

@@ -8,9 +8,10 @@ struct Pour: ParsableCommand {
         commandName: "pour",
         abstract: "A fast installer for Homebrew bottles.",
         version: PourVersion.string,
-        subcommands: [InstallCommand.self, UpgradeCommand.self, ReinstallCommand.self, UninstallCommand.self,
-                      ListCommand.self, LeavesCommand.self, OutdatedCommand.self, AutoremoveCommand.self,
-                      CleanupCommand.self, LinkCommand.self, UnlinkCommand.self, PinCommand.self,
-                      UnpinCommand.self, DoctorCommand.self]
+        subcommands: [InstallCommand.self, UpdateCommand.self, SearchCommand.self, InfoCommand.self,
+                      DepsCommand.self, UsesCommand.self, UpgradeCommand.self, ReinstallCommand.self,
+                      UninstallCommand.self, ListCommand.self, LeavesCommand.self, OutdatedCommand.self,
+                      AutoremoveCommand.self, CleanupCommand.self, LinkCommand.self, UnlinkCommand.self,
+                      PinCommand.self, UnpinCommand.self, DoctorCommand.self]
     )
 }

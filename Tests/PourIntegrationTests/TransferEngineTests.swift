@@ -20,8 +20,12 @@ final class TransferEngineTests: XCTestCase {
         let group = DispatchGroup()
         let url = { (name: String) in fixture.server.blobBaseURL + "/blobs/sha256:" + fixture.sha256(of: name) }
         group.enter()
-        _ = fetch(engine, url("p1")) { _ in group.leave() }
-        // While p1 holds the only slot, queue three more with different priorities.
+        let firstStarted = DispatchSemaphore(value: 0)
+        _ = engine.start(TransferRequest(url: url("p1")), queue: DispatchQueue(label: "sink"),
+                         onResponse: { _ in firstStarted.signal() }, onData: { _ in },
+                         completion: { _ in group.leave() })
+        // Once p1 holds the only slot, queue three more with different priorities.
+        XCTAssertEqual(firstStarted.wait(timeout: .now() + 30), .success)
         for (name, priority) in [("p2", Int64(1)), ("p3", 3), ("p4", 2)] {
             group.enter()
             _ = fetch(engine, url(name), priority: priority) { result in

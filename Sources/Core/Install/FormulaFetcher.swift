@@ -9,6 +9,11 @@ import Foundation
 /// does not know by itself (an alias, an old name, a typo) makes the fetcher load the full
 /// `formula.json` once, so the resolver can map aliases/oldnames and suggest close matches.
 ///
+/// When a formula index (`pour update`) exists for the bottle tag and is fresh, the closure is
+/// read from it with no network at all; a missing or stale index is refreshed first (when
+/// auto-update is on), and the per-formula path below remains the fallback when the API domain
+/// offers no catalogue or the index cannot be used.
+///
 /// Confinement: all state lives on `queue` (serial); `@unchecked Sendable` for that reason.
 final class FormulaFetcher: @unchecked Sendable {
     private let engine: TransferEngine
@@ -20,6 +25,7 @@ final class FormulaFetcher: @unchecked Sendable {
     private var unknown: [String] = []
     private var failure: InstallError?
     private var fetches: [MemoryFetch] = []
+    private var updater: CatalogueUpdater?
     private var cancelled = false
     private var completion: (@Sendable (Result<FormulaCatalog, InstallError>) -> Void)?
 
@@ -34,8 +40,57 @@ final class FormulaFetcher: @unchecked Sendable {
     func fetchClosure(of names: [String], completion: @escaping @Sendable (Result<FormulaCatalog, InstallError>) -> Void) {
         queue.async { [self] in
             self.completion = completion
-            for name in names { request(FormulaFetcher.canonicalRequestName(name)) }
-            finishIfDone()
+            if startFromIndex(names) { return }
+            fetchPerFormula(names)
+        }
+    }
+
+    private func fetchPerFormula(_ names: [String]) {
+        for name in names { request(FormulaFetcher.canonicalRequestName(name)) }
+        finishIfDone()
+    }
+
+    /// Serves the request from the formula index, refreshing it first when missing or stale.
+    /// Returns false when the per-formula path must be used instead.
+    private func startFromIndex(_ names: [String]) -> Bool {
+        let settings = configuration.index
+        let path = IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag)
+        let exists = access(path, R_OK) == 0
+        let sameDomain = exists && (try? FormulaIndex(path: path))?.isBuilt(fromAPIDomain: configuration.endpoints.apiDomain) == true
+        if exists && (!settings.autoUpdate || (sameDomain && settings.isFresh(indexPath: path, apiMaxAge: configuration.apiMaxAge))) {
+            return completeFromIndex(names, path: path)
+        }
+        guard settings.autoUpdate else { return false }
+        let updater = CatalogueUpdater(configuration: configuration, engine: engine, queue: queue)
+        self.updater = updater
+        updater.update { [self] result in
+            self.updater = nil
+            if cancelled { return finishIfDone() }
+            switch result {
+            case .success:
+                if !completeFromIndex(names, path: path) { fetchPerFormula(names) }
+            case .failure:
+                // A stale index of this domain beats none; without one, the per-formula API still works.
+                if !(sameDomain && completeFromIndex(names, path: path)) { fetchPerFormula(names) }
+            }
+        }
+        return true
+    }
+
+    /// Completes with the closure of `names` read from the index. When a requested name is
+    /// unknown the whole index is handed over so the resolver can suggest close names.
+    private func completeFromIndex(_ names: [String], path: String) -> Bool {
+        guard let completion else { return true }
+        do throws(IndexError) {
+            let index = try FormulaIndex(path: path)
+            guard index.tag == configuration.bottleTag else { return false }
+            var (closure, unknown) = try index.closure(of: names.map(FormulaFetcher.canonicalRequestName))
+            if !unknown.isEmpty { closure = FormulaCatalog(tag: configuration.bottleTag, formulae: try index.allFormulae()) }
+            self.completion = nil
+            completion(.success(closure))
+            return true
+        } catch {
+            return false
         }
     }
 
@@ -43,6 +98,7 @@ final class FormulaFetcher: @unchecked Sendable {
         queue.async { [self] in
             cancelled = true
             fetches.forEach { $0.cancel() }
+            updater?.cancel()
         }
     }
 

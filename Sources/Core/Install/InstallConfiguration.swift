@@ -26,6 +26,8 @@ public struct InstallConfiguration: Sendable {
     /// Wait for another pour on the same prefix (true) or fail at once (false, `--no-wait`).
     public var waitForLock: Bool
     public var extractionLimits: ExtractionLimits
+    /// The formula index: freshness, auto-update, trust (see `IndexSettings`).
+    public var index = IndexSettings()
 
     public init(layout: PrefixLayout, endpoints: DownloadEndpoints = DownloadEndpoints(),
                 bottleTag: BottleTag = .current(), jobs: Int = 8,
@@ -65,6 +67,7 @@ public struct InstallConfiguration: Sendable {
         if let age = value("HOMEBREW_API_AUTO_UPDATE_SECS").flatMap(Double.init) { configuration.apiMaxAge = age }
         if value("HOMEBREW_NO_AUTO_UPDATE") != nil || value("POUR_NO_AUTO_UPDATE") != nil { configuration.apiMaxAge = .infinity }
         configuration.caBundle = value("CURL_CA_BUNDLE") ?? value("SSL_CERT_FILE")
+        configuration.index = .fromEnvironment(environment)
         return configuration
     }
 }

@@ -317,7 +317,8 @@ public final class TransferEngine: @unchecked Sendable {
             return .failure(.httpStatus(code: status, url: url, retryAfter: transfer.retryAfter))
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - transfer.startTime.uptimeNanoseconds) / 1e9
-        return .success(TransferSummary(status: status, bodyBytes: transfer.bodyBytes, effectiveURL: url, seconds: seconds))
+        return .success(TransferSummary(status: status, bodyBytes: transfer.bodyBytes, effectiveURL: url, seconds: seconds,
+                                        etag: transfer.etag, lastModified: transfer.lastModified))
     }
 
     /// The single exit of an admitted transfer: releases curl resources, gives the slot back and
@@ -384,6 +385,9 @@ final class ActiveTransfer: @unchecked Sendable {
     var discardingErrorBody = false
     var status = 0
     var retryAfter: Double?
+    /// Validators of the latest response (I/O thread), reported in the summary.
+    var etag: String?
+    var lastModified: String?
     var bodyBytes: Int64 = 0
     var abortReason: TransferError?
     var startTime = DispatchTime.now()
@@ -432,12 +436,18 @@ final class ActiveTransfer: @unchecked Sendable {
         let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: count), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             retryAfter = nil
+            etag = nil
+            lastModified = nil
             return
         }
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-        guard name == "retry-after" else { return }
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        retryAfter = RetryAfter.seconds(from: value)
+        switch name {
+        case "retry-after": retryAfter = RetryAfter.seconds(from: value)
+        case "etag": etag = value
+        case "last-modified": lastModified = value
+        default: break
+        }
     }
 }

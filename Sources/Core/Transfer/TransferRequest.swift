@@ -66,4 +66,7 @@ public struct TransferSummary: Sendable {
     public var bodyBytes: Int64
     public var effectiveURL: String
     public var seconds: Double
+    /// Validators of the final response (`ETag`, `Last-Modified`), for conditional re-requests.
+    public var etag: String? = nil
+    public var lastModified: String? = nil
 }

@@ -181,6 +181,22 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
         let size = Int(info.st_size)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
+        // Catalogue files get a validator like a CDN's, so conditional requests can be tested.
+        if path.hasPrefix("/api/formula"), path.hasSuffix(".json") {
+            #if os(Linux)
+                let modified = info.st_mtim
+            #else
+                let modified = info.st_mtimespec
+            #endif
+            let etag = "\"\(size)-\(modified.tv_sec)-\(modified.tv_nsec)\""
+            headers.add(name: "ETag", value: etag)
+            if exchange.head.headers.first(name: "if-none-match") == etag {
+                close(descriptor)
+                writeHead(status: 304, headers: headers, exchange: exchange, context: context)
+                endResponse(exchange, context: context)
+                return
+            }
+        }
         headers.add(name: "Accept-Ranges", value: "bytes")
         let status: Int
         var start = 0

@@ -1,0 +1,242 @@
+import Foundation
+
+/// `pour update`: brings the formula index for one bottle tag up to date with the API domain.
+///
+/// Order of attempts: `formula.jws.json` (verified with the configured key), then plain
+/// `formula.json`, which is accepted only from a local file, a loopback host, or with the
+/// explicit unsigned opt-out. HTTP(S) requests go through the caller's `TransferEngine` with
+/// the validators of the existing index (`If-None-Match`, `If-Modified-Since`), so an unchanged
+/// catalogue costs one 304 and no decoding or writing. A `file://` domain is read directly (a
+/// memory map; curl would only copy it) and compared by size and modification time instead.
+///
+/// Decoding and writing the index (CPU- and disk-bound) run on a utility global queue, never on
+/// the caller's queue or the I/O thread.
+///
+/// Confinement: mutable state (`attempt`, `body`, `handle`, `cancelled`) lives on `queue`
+/// (serial; the transfers' sink queue); `@unchecked Sendable` for that reason.
+public final class CatalogueUpdater: @unchecked Sendable {
+    /// What an update did.
+    public enum Outcome: Sendable, Equatable {
+        /// The catalogue was unchanged (304 or same local file); nothing was decoded or written.
+        case notModified(indexPath: String)
+        /// A new index was written.
+        case rebuilt(indexPath: String, formulae: Int, rejected: Int, signed: Bool, source: String)
+    }
+
+    private let configuration: InstallConfiguration
+    private let settings: IndexSettings
+    private let engine: TransferEngine?
+    private let queue: DispatchQueue
+    private var body = Data()
+    private var attempt = 0
+    private var handle: TransferHandle?
+    private var cancelled = false
+
+    /// `engine` may be nil only for a `file://` API domain.
+    public init(configuration: InstallConfiguration, engine: TransferEngine?, queue: DispatchQueue) {
+        self.configuration = configuration
+        self.settings = configuration.index
+        self.engine = engine
+        self.queue = queue
+    }
+
+    public var indexPath: String { IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag) }
+
+    /// True when the domain is a local directory: no transfer engine is needed.
+    public static func isLocal(_ apiDomain: String) -> Bool { apiDomain.hasPrefix("file://") }
+
+    /// Runs the update; `completion` runs once, on `queue`. `force` ignores the validators.
+    public func update(force: Bool = false, completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
+        queue.async { [self] in
+            let verifier: JWSVerifier
+            do throws(IndexError) {
+                verifier = try JWSVerifier.configured(settings)
+            } catch {
+                return completion(.failure(error))
+            }
+            let previous = force ? nil : storedValidators()
+            let domain = configuration.endpoints.apiDomain
+            if CatalogueUpdater.isLocal(domain) {
+                updateFromDirectory(String(domain.dropFirst("file://".count)), previous: previous,
+                                    verifier: verifier, completion: completion)
+            } else {
+                fetch("\(domain)/formula.jws.json", previous: previous) { [self] result in
+                    switch result {
+                    case .success(let response):
+                        handle(response, url: "\(domain)/formula.jws.json", signed: true, verifier: verifier,
+                               completion: completion)
+                    case .failure(.httpStatus(404, _, _)):
+                        fetchUnsigned(domain: domain, previous: previous, verifier: verifier, completion: completion)
+                    case .failure(let error):
+                        completion(.failure(.transfer(error)))
+                    }
+                }
+            }
+        }
+    }
+
+    public func cancel() {
+        queue.async { [self] in
+            cancelled = true
+            handle?.cancel()
+        }
+    }
+
+    // MARK: Remote
+
+    private struct Response {
+        var status: Int
+        var body: Data
+        var etag: String?
+        var lastModified: String?
+    }
+
+    private func fetchUnsigned(domain: String, previous: Validators?, verifier: JWSVerifier,
+                               completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
+        let url = "\(domain)/formula.json"
+        guard settings.allowUnsigned || CatalogueUpdater.isLoopback(url) else {
+            return completion(.failure(.unsignedRefused(url: url)))
+        }
+        fetch(url, previous: previous) { [self] result in
+            switch result {
+            case .success(let response):
+                handle(response, url: url, signed: false, verifier: verifier, completion: completion)
+            case .failure(.httpStatus(404, _, _)):
+                completion(.failure(.catalogueUnavailable(apiDomain: domain)))
+            case .failure(let error):
+                completion(.failure(.transfer(error)))
+            }
+        }
+    }
+
+    private func handle(_ response: Response, url: String, signed: Bool, verifier: JWSVerifier,
+                        completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
+        if response.status == 304 {
+            IndexSettings.touchStamp(indexPath: indexPath)
+            return completion(.success(.notModified(indexPath: indexPath)))
+        }
+        let metadata = IndexWriter.Metadata(sourceURL: url, etag: response.etag, lastModified: response.lastModified,
+                                            signed: signed, tag: configuration.bottleTag)
+        build(response.body, metadata: metadata, verifier: verifier, completion: completion)
+    }
+
+    /// One GET with retries, conditional on the previous validators when they belong to `url`.
+    private func fetch(_ url: String, previous: Validators?,
+                       completion: @escaping @Sendable (Result<Response, TransferError>) -> Void) {
+        guard let engine else { return completion(.failure(.invalidURL(url))) }
+        guard !cancelled else { return completion(.failure(.cancelled)) }
+        attempt += 1
+        body = Data()
+        var headers: [String] = []
+        if let previous, previous.sourceURL == url {
+            if let etag = previous.etag { headers.append("If-None-Match: \(etag)") }
+            if let lastModified = previous.lastModified { headers.append("If-Modified-Since: \(lastModified)") }
+        }
+        let request = TransferRequest(url: url, headers: headers, maxBodyBytes: 1 << 30,
+                                      timeouts: configuration.timeouts, acceptCompressed: true)
+        handle = engine.start(request, queue: queue, onResponse: { _ in },
+                              onData: { [self] data in body.append(data) },
+                              completion: { [self] result in
+            handle = nil
+            switch result {
+            case .success(let summary):
+                attempt = 0
+                completion(.success(Response(status: summary.status, body: body, etag: summary.etag,
+                                             lastModified: summary.lastModified)))
+            case .failure(let error):
+                let policy = configuration.retryPolicy
+                if !cancelled && error.isRetryable && attempt < policy.maxAttempts {
+                    var retryAfter: Double?
+                    if case .httpStatus(_, _, let value) = error { retryAfter = value }
+                    queue.asyncAfter(deadline: .now() + policy.delay(afterAttempt: attempt, retryAfter: retryAfter)) { [self] in
+                        fetch(url, previous: previous, completion: completion)
+                    }
+                } else {
+                    attempt = 0
+                    completion(.failure(cancelled ? .cancelled : error))
+                }
+            }
+        })
+    }
+
+    /// `127.0.0.0/8`, `::1` and `localhost`: a catalogue the user serves to themselves.
+    public static func isLoopback(_ url: String) -> Bool {
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    // MARK: Local directory
+
+    private func updateFromDirectory(_ directory: String, previous: Validators?, verifier: JWSVerifier,
+                                     completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
+        let signedPath = "\(directory)/formula.jws.json"
+        let plainPath = "\(directory)/formula.json"
+        let signed = access(signedPath, R_OK) == 0
+        let path = signed ? signedPath : plainPath
+        guard access(path, R_OK) == 0 else {
+            return completion(.failure(.catalogueUnavailable(apiDomain: "file://\(directory)")))
+        }
+        let url = "file://\(path)"
+        let validator = CatalogueUpdater.fileValidator(path)
+        if let previous, previous.sourceURL == url, previous.etag == validator {
+            IndexSettings.touchStamp(indexPath: indexPath)
+            return completion(.success(.notModified(indexPath: indexPath)))
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            return completion(.failure(.malformedCatalogue(source: url, detail: "cannot read: \(error.localizedDescription)")))
+        }
+        let metadata = IndexWriter.Metadata(sourceURL: url, etag: validator, lastModified: nil, signed: signed,
+                                            tag: configuration.bottleTag)
+        build(data, metadata: metadata, verifier: verifier, completion: completion)
+    }
+
+    /// Size and modification time of a local catalogue, standing in for an ETag.
+    static func fileValidator(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, let modified = IndexSettings.modificationTime(path) else { return nil }
+        return "file:\(info.st_size):\(modified)"
+    }
+
+    // MARK: Building
+
+    private func build(_ data: Data, metadata: IndexWriter.Metadata, verifier: JWSVerifier,
+                       completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
+        let path = indexPath
+        let tag = configuration.bottleTag
+        DispatchQueue.global(qos: .utility).async { [queue] in
+            let result = Result { () throws(IndexError) -> Outcome in
+                let payload = metadata.signed ? try verifier.payload(of: data, url: metadata.sourceURL) : data
+                let catalog: FormulaCatalog
+                do throws(RegistryError) {
+                    catalog = try FormulaCatalog(tag: tag, formulaArray: payload, source: metadata.sourceURL)
+                } catch {
+                    throw .malformedCatalogue(source: metadata.sourceURL, detail: "\(error)")
+                }
+                try IndexWriter.write(catalog, metadata: metadata, to: path)
+                IndexSettings.touchStamp(indexPath: path)
+                return .rebuilt(indexPath: path, formulae: catalog.count, rejected: catalog.rejected.count,
+                                signed: metadata.signed, source: metadata.sourceURL)
+            }
+            queue.async { completion(result) }
+        }
+    }
+
+    // MARK: Validators
+
+    private struct Validators {
+        var sourceURL: String
+        var etag: String?
+        var lastModified: String?
+    }
+
+    /// The validators of the current index, when it is readable and of this schema.
+    private func storedValidators() -> Validators? {
+        guard let index = try? FormulaIndex(path: indexPath), let source = index.metadata("source_url") else { return nil }
+        return Validators(sourceURL: source, etag: index.metadata("etag"), lastModified: index.metadata("last_modified"))
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+
+/// Read access to one formula index file: name resolution (name, full name, alias, old name,
+/// case-insensitively), formula rows, ranked search, dependency closures and reverse
+/// dependencies. Every answer is a few indexed SQLite lookups; nothing is decoded up front.
+///
+/// Confinement: wraps a `SQLiteDatabase`; use it on the thread or serial queue that opened it.
+public final class FormulaIndex {
+    public let path: String
+    public let tag: BottleTag
+    private let database: SQLiteDatabase
+    private var statements: [String: SQLiteStatement] = [:]
+
+    /// Opens `path` read-only; `.missing` when absent, `.incompatible` for another schema version.
+    public init(path: String) throws(IndexError) {
+        guard access(path, R_OK) == 0 else { throw .missing(path: path) }
+        self.path = path
+        database = try SQLiteDatabase(path: path, readOnly: true)
+        guard (try? database.userVersion()) == IndexSchema.version else { throw .incompatible(path: path) }
+        let statement = try database.prepare("SELECT value FROM meta WHERE key = 'tag'")
+        tag = BottleTag(try statement.step() ? statement.text(0) ?? "" : "")
+    }
+
+    /// Opens the index for `configuration`'s cache and bottle tag.
+    public convenience init(configuration: InstallConfiguration) throws(IndexError) {
+        try self.init(path: IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag))
+    }
+
+    private func statement(_ sql: String) throws(IndexError) -> SQLiteStatement {
+        if let cached = statements[sql] { return cached }
+        let prepared = try database.prepare(sql)
+        statements[sql] = prepared
+        return prepared
+    }
+
+    // MARK: Metadata
+
+    /// One `meta` value (`source_url`, `etag`, `last_modified`, `signed`, `built_at`, `formula_count`…).
+    public func metadata(_ key: String) -> String? {
+        guard let statement = try? statement("SELECT value FROM meta WHERE key = ?") else { return nil }
+        statement.bind([.text(key)])
+        return (try? statement.step()) == true ? statement.text(0) : nil
+    }
+
+    /// True when the index was built from a catalogue under `apiDomain` (a changed
+    /// `HOMEBREW_API_DOMAIN` makes an index stale, however recent).
+    public func isBuilt(fromAPIDomain apiDomain: String) -> Bool {
+        metadata("source_url")?.hasPrefix(apiDomain + "/") == true
+    }
+
+    public var count: Int {
+        guard let statement = try? statement("SELECT count(*) FROM formulae"), (try? statement.step()) == true else { return 0 }
+        return statement.int(0)
+    }
+
+    // MARK: Lookup
+
+    /// The formula `query` names (name, `tap/name`, alias or old name; case-insensitive), or nil.
+    public func formula(named query: String) throws(IndexError) -> Formula? {
+        guard let id = try formulaID(named: query) else { return nil }
+        return try formula(id: id)
+    }
+
+    /// Like `formula(named:)`, throwing `.unknownFormula` with suggestions.
+    public func resolve(_ query: String) throws(IndexError) -> Formula {
+        if let formula = try formula(named: query) { return formula }
+        throw .unknownFormula(name: query, suggestions: try suggestions(for: query))
+    }
+
+    /// The canonical name `query` resolves to.
+    public func canonicalName(for query: String) throws(IndexError) -> String? {
+        guard let id = try formulaID(named: query) else { return nil }
+        let statement = try statement("SELECT name FROM formulae WHERE id = ?")
+        statement.bind([.int(id)])
+        return try statement.step() ? statement.text(0) : nil
+    }
+
+    func formulaID(named query: String) throws(IndexError) -> Int? {
+        let name = query.hasPrefix("homebrew/core/") ? String(query.dropFirst("homebrew/core/".count)) : query
+        let statement = try statement("SELECT formula FROM names WHERE name = ?")
+        statement.bind([.text(name)])
+        return try statement.step() ? statement.int(0) : nil
+    }
+
+    func formula(id: Int) throws(IndexError) -> Formula? {
+        let statement = try statement("SELECT \(IndexSchema.formulaColumns) FROM formulae WHERE id = ?")
+        statement.bind([.int(id)])
+        guard try statement.step() else { return nil }
+        return FormulaIndex.formula(from: statement)
+    }
+
+    /// Every formula, in catalogue order (suggestions, `FormulaCatalog` for unknown names).
+    public func allFormulae() throws(IndexError) -> [Formula] {
+        let statement = try statement("SELECT \(IndexSchema.formulaColumns) FROM formulae ORDER BY id")
+        statement.bind([])
+        var result: [Formula] = []
+        while try statement.step() { result.append(FormulaIndex.formula(from: statement)) }
+        return result
+    }
+
+    /// Close names for a typo, via the catalogue's own matcher over names and aliases.
+    public func suggestions(for query: String, limit: Int = 5) throws(IndexError) -> [String] {
+        let statement = try statement("SELECT name, aliases FROM formulae")
+        statement.bind([])
+        var light: [Formula] = []
+        while try statement.step() {
+            light.append(Formula(name: statement.text(0) ?? "", aliases: IndexSchema.split(statement.text(1)), version: "0"))
+        }
+        return FormulaCatalog(tag: tag, formulae: light).closeMatches(for: query, limit: limit)
+    }
+
+    private static func formula(from row: SQLiteStatement) -> Formula {
+        var bottle: Bottle?
+        if let bottleTag = row.text(24), let url = row.text(25), let sha256 = row.text(26) {
+            bottle = Bottle(tag: BottleTag(bottleTag), url: url, sha256: sha256,
+                            cellar: CellarKind(jsonValue: row.text(27) ?? ":any"), rebuild: row.int(28),
+                            rootURL: row.text(29) ?? FormulaSpecializer.defaultRootURL)
+        }
+        return Formula(
+            name: row.text(0) ?? "", fullName: row.text(1), tap: row.text(2) ?? "homebrew/core",
+            aliases: IndexSchema.split(row.text(3)), oldnames: IndexSchema.split(row.text(4)),
+            desc: row.text(8), homepage: row.text(9), license: row.text(10),
+            version: row.text(5) ?? "", revision: row.int(6), versionScheme: row.int(7),
+            dependencies: IndexSchema.split(row.text(19)), buildDependencies: IndexSchema.split(row.text(20)),
+            testDependencies: IndexSchema.split(row.text(21)), recommendedDependencies: IndexSchema.split(row.text(22)),
+            optionalDependencies: IndexSchema.split(row.text(23)), bottle: bottle,
+            kegOnly: row.int(13) != 0, kegOnlyReason: row.text(14), caveats: row.text(15),
+            conflictsWith: IndexSchema.split(row.text(17)), linkOverwrite: IndexSchema.split(row.text(18)),
+            deprecated: row.int(11) != 0, disabled: row.int(12) != 0, postInstallDefined: row.int(16) != 0)
+    }
+
+    // MARK: Closures
+
+    /// `names` and, breadth first, their runtime dependencies, as a catalogue ready for
+    /// `DependencyResolver`. Names the index does not know are returned in `unknown`; the
+    /// dependency of a known formula that is missing from the index simply stays absent (the
+    /// resolver reports it).
+    public func closure(of names: [String]) throws(IndexError) -> (catalog: FormulaCatalog, unknown: [String]) {
+        var found: [Formula] = []
+        var seen = Set<Int>()
+        var unknown: [String] = []
+        var queue: [String] = names
+        var position = 0
+        while position < queue.count {
+            let name = queue[position]
+            position += 1
+            guard let id = try formulaID(named: name) else {
+                if position <= names.count { unknown.append(name) }
+                continue
+            }
+            guard seen.insert(id).inserted, let formula = try formula(id: id) else { continue }
+            found.append(formula)
+            queue.append(contentsOf: formula.dependencies)
+        }
+        return (FormulaCatalog(tag: tag, formulae: found), unknown)
+    }
+
+    // MARK: Reverse dependencies
+
+    /// Canonical names of formulae that declare `name` (canonical) as a dependency of one of
+    /// `kinds`, sorted.
+    public func dependents(of name: String, kinds: Set<IndexDependencyKind>) throws(IndexError) -> [String] {
+        guard !kinds.isEmpty else { return [] }
+        let list = kinds.map { String($0.schemaKind.rawValue) }.sorted().joined(separator: ",")
+        let statement = try statement("""
+            SELECT DISTINCT f.name FROM deps d JOIN formulae f ON f.id = d.formula
+            WHERE d.dep = ? AND d.kind IN (\(list)) ORDER BY f.name
+            """)
+        statement.bind([.text(name)])
+        var result: [String] = []
+        while try statement.step() { if let text = statement.text(0) { result.append(text) } }
+        return result
+    }
+
+    // MARK: Search
+
+    /// Formulae matching `text`, best first: exact name (or alias/old name), then names starting
+    /// with it, then names containing it, then full-text matches on name and description ranked
+    /// by BM25 (name weighted above description).
+    public func search(_ text: String, limit: Int = 200) throws(IndexError) -> [SearchHit] {
+        let query = text.trimmingCharacters(in: .whitespaces)
+        guard !query.isEmpty else { return [] }
+        var hits: [SearchHit] = []
+        var seen = Set<Int>()
+        func add(_ statement: SQLiteStatement, match: SearchHit.Match) throws(IndexError) {
+            while hits.count < limit, try statement.step() {
+                let id = statement.int(0)
+                guard seen.insert(id).inserted else { continue }
+                hits.append(SearchHit(name: statement.text(1) ?? "", desc: statement.text(2),
+                                      version: statement.text(3) ?? "", match: match))
+            }
+        }
+        let columns = "f.id, f.name, f.desc, f.pkg_version"
+        if let id = try formulaID(named: query) {
+            let exact = try statement("SELECT \(columns) FROM formulae f WHERE f.id = ?")
+            exact.bind([.int(id)])
+            try add(exact, match: .exact)
+        }
+        // Names are matched in the narrow `names` table (canonical rows only), never by scanning
+        // the wide `formulae` rows: the prefix is a range on its NOCASE primary key.
+        let prefix = try statement("""
+            SELECT \(columns) FROM names n JOIN formulae f ON f.id = n.formula
+            WHERE n.name >= ? AND n.name < ? AND n.kind = 0 ORDER BY length(f.name), f.name
+            """)
+        prefix.bind([.text(query), .text(query + "\u{10FFFF}")])
+        try add(prefix, match: .prefix)
+        let substring = try statement("""
+            SELECT \(columns) FROM names n JOIN formulae f ON f.id = n.formula
+            WHERE n.kind = 0 AND instr(lower(n.name), lower(?)) > 0 ORDER BY length(f.name), f.name
+            """)
+        substring.bind([.text(query)])
+        try add(substring, match: .substring)
+        if let match = FormulaIndex.ftsQuery(query) {
+            let fts = try statement("""
+                SELECT \(columns) FROM search s JOIN formulae f ON f.id = s.rowid
+                WHERE search MATCH ? ORDER BY bm25(search, 10.0, 1.0), f.name LIMIT ?
+                """)
+            fts.bind([.text(match), .int(limit)])
+            try add(fts, match: .text)
+        }
+        return hits
+    }
+
+    /// Each word of the query as a quoted prefix term, all required: `"ssl"* "tool"*`.
+    static func ftsQuery(_ text: String) -> String? {
+        let words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+        guard !words.isEmpty else { return nil }
+        return words.map { "\"\($0)\"*" }.joined(separator: " ")
+    }
+}

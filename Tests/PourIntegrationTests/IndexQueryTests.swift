@@ -1,0 +1,65 @@
+import Foundation
+import PourCore
+import PourTestSupport
+import XCTest
+
+/// Name resolution, search ranking, dependency closures and reverse dependencies.
+final class IndexQueryTests: XCTestCase {
+    private static let shared = Locked<IndexFixture?>(nil)
+
+    private func index() throws -> FormulaIndex {
+        let fixture = try IndexQueryTests.shared.withLock { box -> IndexFixture in
+            if let existing = box { return existing }
+            let created = try IndexFixture(count: 400)
+            _ = try runUpdate(created.configuration()).get()
+            box = created
+            return created
+        }
+        return try fixture.index()
+    }
+
+    func testAliasesOldnamesFullNamesAndCaseResolve() throws {
+        let index = try index()
+        XCTAssertEqual(try index.canonicalName(for: "openssl"), "openssl@3")
+        XCTAssertEqual(try index.canonicalName(for: "openssl@3.5"), "openssl@3")
+        XCTAssertEqual(try index.canonicalName(for: "pkg-config"), "pkgconf")
+        XCTAssertEqual(try index.canonicalName(for: "pkg-config-legacy"), "pkgconf", "old name")
+        XCTAssertEqual(try index.canonicalName(for: "jq-legacy"), "jq")
+        XCTAssertEqual(try index.canonicalName(for: "homebrew/core/wget"), "wget")
+        XCTAssertEqual(try index.canonicalName(for: "WGET"), "wget")
+        XCTAssertEqual(try index.canonicalName(for: "python"), "python@3.13")
+        XCTAssertNil(try index.canonicalName(for: "no-such-formula"))
+        guard case .unknownFormula(_, let suggestions)? = Result(catching: { () throws(IndexError) in
+            try index.resolve("wegt")
+        }).failureValue else { return XCTFail("expected unknownFormula") }
+        XCTAssertEqual(suggestions.first, "wget")
+    }
+
+    func testSearchPutsTheExactNameFirstThenPrefixThenText() throws {
+        let index = try index()
+        let hits = try index.search("wget")
+        XCTAssertEqual(hits.first?.name, "wget")
+        XCTAssertEqual(hits.first?.match, .exact)
+        XCTAssertEqual(Array(hits.prefix(3)).map(\.name), ["wget", "wget2", "wgetpaste"])
+        XCTAssertEqual(hits[1].match, .prefix)
+        // An alias is an exact hit for its formula.
+        XCTAssertEqual(try index.search("python3").first?.name, "python@3.13")
+        // Description words, ranked by FTS.
+        let text = try index.search("pastebin")
+        XCTAssertEqual(text.map(\.name), ["wgetpaste"])
+        XCTAssertEqual(text.first?.match, .text)
+        XCTAssertEqual(try index.search("json processor").first?.name, "jq")
+        XCTAssertEqual(try index.search("   "), [])
+        XCTAssertEqual(try index.search("\"quoted* (odd) -query").count, 0, "FTS syntax in user text must not error")
+    }
+
+    func testDependencyClosureAndReverseDependenciesFollowAliases() throws {
+        let index = try index()
+        let (catalog, unknown) = try index.closure(of: ["python", "nope"])
+        XCTAssertEqual(unknown, ["nope"])
+        XCTAssertEqual(Set(catalog.names), ["python@3.13", "openssl@3", "ca-certificates", "sqlite", "pkgconf", "zlib"])
+        XCTAssertTrue(try index.dependents(of: "openssl@3", kinds: [.runtime]).contains("wget"))
+        XCTAssertTrue(try index.dependents(of: "openssl@3", kinds: [.runtime]).contains("python@3.13"))
+        XCTAssertFalse(try index.dependents(of: "openssl@3", kinds: [.runtime]).contains("zlib"))
+    }
+}
