@@ -11,7 +11,12 @@ final class EmbeddingOperationTests: XCTestCase {
         let installer = Installer(configuration: fixture.configuration())
         let timeline = Timeline()
         let refresh = MetadataRefreshOperation(installer: installer, names: ["wget"])
-        refresh.completionHandler = { _ in timeline.mark("refresh") }
+        let apiRequestsAfterRefresh = Locked(-1)
+        let log = fixture.server.log
+        refresh.completionHandler = { _ in
+            timeline.mark("refresh")
+            apiRequestsAfterRefresh.withLock { $0 = apiRequests(log).count }
+        }
         let install = InstallOperation(installer: installer, names: ["wget"])
         install.eventHandler = { _ in timeline.mark("install") }
         install.addDependency(refresh)
@@ -25,9 +30,32 @@ final class EmbeddingOperationTests: XCTestCase {
         XCTAssertTrue(install.didSucceed, "\(String(describing: install.result))")
         let r = try XCTUnwrap(timeline.window("refresh")), i = try XCTUnwrap(timeline.window("install"))
         XCTAssertLessThan(r.end, i.start, "the install started after the refresh's completion handler")
-        // The install found every formula JSON fresh in the cache the refresh had just written.
-        let apiRequests = fixture.log.entries(on: .registry).filter { $0.uri.contains("/api/") }
-        XCTAssertEqual(apiRequests.count, catalog.formulae.count, "\(apiRequests.map(\.uri))")
+        // The install found all the metadata the refresh had just cached: no request of its own.
+        XCTAssertGreaterThan(apiRequestsAfterRefresh.current, 0)
+        XCTAssertEqual(fixture.apiRequests.count, apiRequestsAfterRefresh.current, "\(fixture.apiRequests)")
+    }
+
+    func testUpdateThenInstallResolvesFromTheIndex() throws {
+        let fixture = try RegistryFixture(recipe: .sample())
+        let configuration = fixture.configuration()
+        let update = UpdateOperation(configuration: configuration)
+        let install = InstallOperation(installer: Installer(configuration: configuration), names: ["wget", "hello"])
+        install.addDependency(update)
+        let queue = OperationQueue()
+        queue.addOperations([install, update], waitUntilFinished: true)
+
+        guard case .success(.rebuilt(_, let formulae, _, _, _))? = update.result else {
+            return XCTFail("\(String(describing: update.result))")
+        }
+        XCTAssertEqual(formulae, fixture.manifest.formulae.count)
+        XCTAssertTrue(install.didSucceed, "\(String(describing: install.result))")
+        XCTAssertEqual(fixture.apiRequests.filter { $0.contains("/api/formula/") }, [],
+                       "the install resolved from the index the update wrote")
+
+        // A second update finds the catalogue unchanged.
+        let again = UpdateOperation(configuration: configuration)
+        queue.addOperations([again], waitUntilFinished: true)
+        guard case .success(.notModified)? = again.result else { return XCTFail("\(String(describing: again.result))") }
     }
 
     func testCancellingTheFirstOperationSkipsItsDependents() throws {
@@ -96,4 +124,14 @@ final class EmbeddingOperationTests: XCTestCase {
         }
         XCTAssertEqual(name, "libunistring")
     }
+}
+
+private extension RegistryFixture {
+    var apiRequests: [String] { PourIntegrationTests.apiRequests(server.log) }
+}
+
+/// Formula metadata requests the server has answered so far (formula JSON, catalogue).
+private func apiRequests(_ log: RequestLog) -> [String] {
+    _ = log.waitUntilIdle(timeout: 10)
+    return log.entries(on: .registry).map(\.uri).filter { $0.contains("/api/") }
 }
