@@ -38,8 +38,9 @@ final class EmbeddingOperationTests: XCTestCase {
     func testUpdateThenInstallResolvesFromTheIndex() throws {
         let fixture = try RegistryFixture(recipe: .sample())
         let configuration = fixture.configuration()
-        let update = UpdateOperation(configuration: configuration)
-        let install = InstallOperation(installer: Installer(configuration: configuration), names: ["wget", "hello"])
+        let installer = Installer(configuration: configuration)
+        let update = UpdateOperation(installer: installer)
+        let install = InstallOperation(installer: installer, names: ["wget", "hello"])
         install.addDependency(update)
         let queue = OperationQueue()
         queue.addOperations([install, update], waitUntilFinished: true)
@@ -53,7 +54,7 @@ final class EmbeddingOperationTests: XCTestCase {
                        "the install resolved from the index the update wrote")
 
         // A second update finds the catalogue unchanged.
-        let again = UpdateOperation(configuration: configuration)
+        let again = UpdateOperation(installer: installer)
         queue.addOperations([again], waitUntilFinished: true)
         guard case .success(.notModified)? = again.result else { return XCTFail("\(String(describing: again.result))") }
     }
