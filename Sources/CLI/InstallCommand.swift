@@ -25,6 +25,9 @@ struct InstallCommand: ParsableCommand {
     @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
     var noWait = false
 
+    @Flag(help: "Allow plain-HTTP downloads from non-loopback hosts (also POUR_ALLOW_INSECURE_HTTP=1).")
+    var insecure = false
+
     @Flag(name: .shortAndLong, help: "Print only errors and the summary.")
     var quiet = false
 
@@ -39,6 +42,7 @@ struct InstallCommand: ParsableCommand {
         var configuration = prefixOptions.configuration()
         if let jobs { configuration.jobs = jobs }
         configuration.waitForLock = !noWait
+        if insecure { configuration.allowInsecureHTTP = true }
         let renderer = ProgressRenderers.make(json: json, quiet: quiet)
         let installer = Installer(configuration: configuration)
         let done = DispatchSemaphore(value: 0)

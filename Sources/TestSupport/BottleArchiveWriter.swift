@@ -88,6 +88,18 @@ final class BottleArchiveWriter {
         }
     }
 
+    /// Any header libarchive can express (FIFOs, devices, setuid bits, lying sizes…), with
+    /// `contents` written as its data. For `CustomBottle`, which builds hostile bottles on purpose.
+    func addRaw(_ name: String, type: UInt32, permissions: Int32, size: Int, contents: [UInt8] = [],
+                symlink: String? = nil, hardlink: String? = nil, device: (major: UInt32, minor: UInt32)? = nil) throws {
+        try writeHeader(name, type: type, permissions: permissions, size: size) { entry in
+            if let symlink { archive_entry_set_symlink(entry, symlink) }
+            if let hardlink { archive_entry_set_hardlink(entry, hardlink) }
+            if let device { archive_entry_set_rdevmajor(entry, dev_t(device.major)); archive_entry_set_rdevminor(entry, dev_t(device.minor)) }
+        }
+        try contents.withUnsafeBytes { raw in try writeData(raw) }
+    }
+
     /// Flushes the gzip trailer and closes the file. The writer is unusable afterwards.
     func finish() throws {
         guard let handle = archive else { return }

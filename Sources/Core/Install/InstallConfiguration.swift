@@ -28,6 +28,9 @@ public struct InstallConfiguration: Sendable {
     public var extractionLimits: ExtractionLimits
     /// The formula index: freshness, auto-update, trust (see `IndexSettings`).
     public var index = IndexSettings()
+    /// Allow plain `http://` to non-loopback hosts (`--insecure`, `POUR_ALLOW_INSECURE_HTTP=1`).
+    /// Off by default: see `InsecureURLPolicy`.
+    public var allowInsecureHTTP: Bool = false
 
     public init(layout: PrefixLayout, endpoints: DownloadEndpoints = DownloadEndpoints(),
                 bottleTag: BottleTag = .current(), jobs: Int = 8,
@@ -49,8 +52,8 @@ public struct InstallConfiguration: Sendable {
     }
 
     /// Reads `HOMEBREW_PREFIX`, `HOMEBREW_CACHE`/`XDG_CACHE_HOME`, the mirror variables,
-    /// `HOMEBREW_API_AUTO_UPDATE_SECS`, `HOMEBREW_DOWNLOAD_CONCURRENCY`, `CURL_CA_BUNDLE`/`SSL_CERT_FILE`
-    /// and `POUR_BOTTLE_TAG`.
+    /// `HOMEBREW_API_AUTO_UPDATE_SECS`, `HOMEBREW_DOWNLOAD_CONCURRENCY`, `CURL_CA_BUNDLE`/`SSL_CERT_FILE`,
+    /// `POUR_ALLOW_INSECURE_HTTP` and `POUR_BOTTLE_TAG`.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
                                        prefix: String? = nil, cache: String? = nil) -> InstallConfiguration {
         func value(_ key: String) -> String? {
@@ -68,6 +71,7 @@ public struct InstallConfiguration: Sendable {
         if value("HOMEBREW_NO_AUTO_UPDATE") != nil || value("POUR_NO_AUTO_UPDATE") != nil { configuration.apiMaxAge = .infinity }
         configuration.caBundle = value("CURL_CA_BUNDLE") ?? value("SSL_CERT_FILE")
         configuration.index = .fromEnvironment(environment)
+        if let insecure = value("POUR_ALLOW_INSECURE_HTTP") { configuration.allowInsecureHTTP = insecure != "0" }
         return configuration
     }
 }

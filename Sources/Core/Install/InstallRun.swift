@@ -156,7 +156,8 @@ final class InstallRun: @unchecked Sendable {
     // MARK: - Resolve and plan (runQueue)
 
     private func fetchMetadata() {
-        guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle) else {
+        guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
+                                          allowInsecureHTTP: configuration.allowInsecureHTTP) else {
             return finishRun(error: .setup(path: "libcurl", message: "cannot initialise libcurl"))
         }
         self.engine = engine
@@ -185,7 +186,10 @@ final class InstallRun: @unchecked Sendable {
         for item in resolved {
             let formula = item.formula
             let forced = options.force && item.requested
-            if !forced && cellar.isInstalled(name: formula.name, pkgVersion: formula.pkgVersion) {
+            // A keg whose activation was cut short by a kill is installed again (commit replaces
+            // it, linking completes), not reported as already installed.
+            if !forced && cellar.isInstalled(name: formula.name, pkgVersion: formula.pkgVersion)
+                && !KegActivation.wasInterrupted(name: formula.name, layout: configuration.layout) {
                 alreadyInstalled.append((formula.name, formula.pkgVersion))
                 continue
             }
@@ -202,6 +206,14 @@ final class InstallRun: @unchecked Sendable {
         self.planned = true
         for name in order {
             guard let job = jobs[name], !job.isFinished else { continue }
+            // pkg_version from the metadata becomes a file name (cache file, keg directory):
+            // refuse one that cannot be — or that climbs with `/`/`..` — before any download.
+            // 64 bytes keeps the cache file name (digest, name, version, tag) under NAME_MAX.
+            let version = job.formula.pkgVersion
+            guard KegEntryPath.isSafeComponent(version), version.utf8.count <= 64 else {
+                fail(job, .unpack(.invalidKegName(package: "\(name) \(version.prefix(64))")))
+                continue
+            }
             if case .pinned(let path) = job.bottle.cellar, path != configuration.layout.cellar {
                 fail(job, .pinnedCellar(package: name, bottleCellar: path, prefixCellar: configuration.layout.cellar))
                 continue
@@ -259,7 +271,8 @@ final class InstallRun: @unchecked Sendable {
 
     private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
         job.download = nil
-        guard !job.isFinished else { return }
+        // A job skipped while downloading (a dependency failed) waited only for this report.
+        guard !job.isFinished else { return finishIfDone() }
         switch result {
         case .failure(.cancelled):
             finish(job, .skipped(reason: "cancelled"))
@@ -427,7 +440,11 @@ final class InstallRun: @unchecked Sendable {
 
     /// Ends the run once the plan exists and every package has an outcome.
     private func finishIfDone() {
-        guard planned, !finishing, order.allSatisfy({ jobs[$0]?.isFinished ?? true }) else { return }
+        // A skipped job's download may still be winding down (its cancel deletes the
+        // `.incomplete`): the run ends only once it has reported, or the process could exit
+        // first and leave the partial file behind.
+        guard planned, !finishing, order.allSatisfy({ jobs[$0].map { $0.isFinished && $0.download == nil } ?? true })
+        else { return }
         finishRun(error: nil)
     }
 

@@ -14,7 +14,29 @@ import Foundation
 enum KegActivation {
     typealias Outcome = Result<(kegPath: String, links: Int), PackageFailure>
 
+    /// `<prefix>/var/homebrew/tmp/.pour-activating/<name>` exists while the keg of `name` is
+    /// being committed and linked. A process killed in that window (SIGKILL, power loss) leaves
+    /// a keg with its receipt but without all of its links, which the disk alone would call
+    /// "installed"; the marker tells the next run (holding the prefix lock) to activate it again.
+    static func interruptedMarker(name: String, layout: PrefixLayout) -> String {
+        (layout.staging as NSString).deletingLastPathComponent + "/.pour-activating/" + name
+    }
+
+    /// True when an earlier activation of `name` never finished (see `interruptedMarker`).
+    static func wasInterrupted(name: String, layout: PrefixLayout) -> Bool {
+        FileManager.default.fileExists(atPath: interruptedMarker(name: name, layout: layout))
+    }
+
     static func activate(_ formulae: [Formula], layout: PrefixLayout, stagingRoot: String, link: Bool) -> [Outcome] {
+        let markers = formulae.map { interruptedMarker(name: $0.name, layout: layout) }
+        if let first = markers.first {
+            try? FileManager.default.createDirectory(atPath: (first as NSString).deletingLastPathComponent,
+                                                     withIntermediateDirectories: true)
+        }
+        for marker in markers { FileManager.default.createFile(atPath: marker, contents: nil) }
+        // Removed once every outcome is settled (success or a rolled-back failure); only a kill
+        // in between leaves them.
+        defer { for marker in markers { unlink(marker) } }
         let committer = KegCommitter(layout: layout, stagingRoot: stagingRoot)
         let cellar = Cellar(layout: layout)
         var committed: [(formula: Formula, kegPath: String, previous: String?, previousWasLinked: Bool)?] = []

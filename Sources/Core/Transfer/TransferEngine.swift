@@ -29,6 +29,8 @@ public final class TransferEngine: @unchecked Sendable {
     public let userAgent: String
     /// A CA bundle to verify TLS peers with instead of the system default (`--cacert`).
     public let caBundle: String?
+    /// Whether plain `http://` to non-loopback hosts is allowed (`InsecureURLPolicy`).
+    public let allowInsecureHTTP: Bool
 
     static let highWaterBytes = 4 << 20
     static let lowWaterBytes = 1 << 20
@@ -56,11 +58,13 @@ public final class TransferEngine: @unchecked Sendable {
     }
 
     /// Starts the I/O thread. Returns nil only if libcurl cannot be initialised.
-    public init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil) {
+    public init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil,
+                 allowInsecureHTTP: Bool = false) {
         guard LibraryBootstrap.ensure(), let multi = curl_multi_init() else { return nil }
         self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
         self.userAgent = userAgent
         self.caBundle = caBundle
+        self.allowInsecureHTTP = allowInsecureHTTP
         self.multi = multi
         bulk = AdmissionLane(name: "bulk", width: self.maxConcurrentTransfers)
         metadata = AdmissionLane(name: "metadata", width: max(4, self.maxConcurrentTransfers))
@@ -172,6 +176,10 @@ public final class TransferEngine: @unchecked Sendable {
                 finish(transfer, easy: nil, outcome: .failure(reason))
                 return
             }
+            if !allowInsecureHTTP && InsecureURLPolicy.isInsecure(transfer.request.url) {
+                finish(transfer, easy: nil, outcome: .failure(.insecureURL(transfer.request.url)))
+                return
+            }
             guard let easy = configure(transfer) else {
                 finish(transfer, easy: nil, outcome: .failure(.invalidURL(transfer.request.url)))
                 return
@@ -201,7 +209,9 @@ public final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 10)
         _ = pour_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https,file")
-        _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        // An https transfer may not be redirected to plain http unless the user opted in.
+        let mayDowngrade = allowInsecureHTTP || request.url.lowercased().hasPrefix("http://")
+        _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, mayDowngrade ? "http,https" : "https")
         _ = pour_easy_setopt_string(easy, CURLOPT_USERAGENT, userAgent)
         _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, TransferEngine.curlBufferSize)
         _ = pour_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)

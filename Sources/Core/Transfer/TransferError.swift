@@ -20,6 +20,9 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
     case fileSystem(path: String, message: String)
     /// A URL pour refuses or cannot parse.
     case invalidURL(String)
+    /// A plain `http://` URL to a non-loopback host, refused because the user did not opt in
+    /// (`--insecure`, `POUR_ALLOW_INSECURE_HTTP=1`); see `InsecureURLPolicy`.
+    case insecureURL(String)
     /// The transfer was cancelled (Ctrl-C or an embedder's `cancel()`).
     case cancelled
 
@@ -29,7 +32,7 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
             return code == 408 || code == 425 || code == 429 || (500...599).contains(code)
         case .network(let code, _, _):
             return TransferError.retryableCurlCodes.contains(code)
-        case .checksumMismatch, .tooLarge, .fileSystem, .invalidURL, .cancelled:
+        case .checksumMismatch, .tooLarge, .fileSystem, .invalidURL, .insecureURL, .cancelled:
             return false
         }
     }
@@ -43,6 +46,11 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
         Int(CURLE_WEIRD_SERVER_REPLY.rawValue),
     ]
 
+    /// curl codes for a peer certificate that could not be verified (or a CA file that is unusable).
+    static let certificateCurlCodes: Set<Int> = [
+        Int(CURLE_PEER_FAILED_VERIFICATION.rawValue), Int(CURLE_SSL_CACERT_BADFILE.rawValue),
+    ]
+
     public var description: String {
         switch self {
         case .httpStatus(let code, let url, _):
@@ -50,7 +58,11 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
                 ? "check the formula name, mirror settings (HOMEBREW_BOTTLE_DOMAIN / HOMEBREW_ARTIFACT_DOMAIN) and credentials"
                 : "the server is failing; try again later"
             return "HTTP \(code) from \(url): \(hint)"
-        case .network(_, let message, let url):
+        case .network(let code, let message, let url):
+            if TransferError.certificateCurlCodes.contains(code) {
+                // Verification stays on; say how to trust a private CA instead of how to disable it.
+                return "TLS certificate verification failed for \(url) (\(message)): if the server uses a private CA, pass --cacert FILE or set CURL_CA_BUNDLE"
+            }
             return "\(message) (\(url)): check the network connection or proxy settings and try again"
         case .checksumMismatch(let package, let expected, let actual, let url):
             return "\(package): SHA-256 mismatch for \(url): expected \(expected), got \(actual); the download was deleted — the mirror may be corrupt, try again or use another mirror"
@@ -60,6 +72,8 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot write \(path): \(message); check free space and permissions"
         case .invalidURL(let url):
             return "invalid URL \(url)"
+        case .insecureURL(let url):
+            return "refusing plain-HTTP URL \(url): use https, or pass --insecure (POUR_ALLOW_INSECURE_HTTP=1) to allow it"
         case .cancelled:
             return "cancelled"
         }

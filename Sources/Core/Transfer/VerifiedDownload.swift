@@ -205,6 +205,10 @@ public final class VerifiedDownload: @unchecked Sendable {
     private func transferEnded(_ result: Result<TransferSummary, TransferError>) {
         handle = nil
         if cancelled { return fail(.cancelled) }
+        // A failed write (disk full) cancels the transfer, but curl may have delivered the whole
+        // body before the cancel lands: the transfer then "succeeds" with bytes missing from the
+        // file, which used to surface as a misleading checksum mismatch (and a pointless re-download).
+        if let writeError { return fail(writeError) }
         switch result {
         case .success:
             onProgress(DownloadProgress(receivedBytes: written, totalBytes: written))

@@ -110,7 +110,12 @@ public enum BottleExtractor {
         archive_read_support_filter_all(reader)
         archive_read_support_format_tar(reader)
         archive_write_disk_set_options(writer, diskFlags)
-        if archive_read_open_filename(reader, path, readBlockSize) != ARCHIVE_OK {
+        // gzip bottles (all of Homebrew's) are inflated by zlib, which checks the CRC-32 that
+        // libarchive's gzip filter skips; other compressions go through libarchive's filters.
+        let gzip = GzipVerifyingSource.isGzip(path) ? GzipVerifyingSource(path: path) : nil
+        let opened = gzip.map { $0.attach(to: reader) } ?? archive_read_open_filename(reader, path, readBlockSize)
+        if opened != ARCHIVE_OK {
+            if let problem = gzip?.failure { throw .corruptArchive(package: package, entry: nil, reason: problem) }
             // Opening already reads the first block to detect the format: a readable file that
             // fails here is damaged or not a bottle, which the user fixes differently.
             if access(path, R_OK) == 0 {
@@ -128,108 +133,118 @@ public enum BottleExtractor {
         var fileCount = 0
         var lastEntry: String?
 
-        while true {
-            if cancellation?.isCancelled == true { throw .cancelled(package: package) }
-            var header: OpaquePointer?
-            let status = archive_read_next_header(reader, &header)
-            if status == ARCHIVE_EOF { break }
-            guard status >= ARCHIVE_WARN, let entry = header else {
-                throw .corruptArchive(package: package, entry: lastEntry, reason: errorText(reader))
-            }
-            entryCount += 1
-            if entryCount > limits.maxEntries {
-                throw .entryCountLimitExceeded(package: package, limit: limits.maxEntries)
-            }
-            guard let rawC = archive_entry_pathname(entry), let raw = String(validatingCString: rawC) else {
-                throw .unsafePath(package: package, entry: lastEntry.map { "after \($0)" } ?? "(first entry)",
-                                  reason: "pathname is missing or not UTF-8")
-            }
-            lastEntry = raw
-            let location = try KegEntryPath.locate(raw, name: name, pkgVersion: pkgVersion, package: package,
-                                                    maxLength: limits.maxPathLength)
-
-            let kind: ExtractedKeg.Entry.Kind
-            var linkTarget: String?
-            if let hardC = archive_entry_hardlink(entry) {
-                guard let target = String(validatingCString: hardC) else {
-                    throw .unsafeHardlink(package: package, entry: raw, target: "(not UTF-8)")
+        do throws(UnpackError) {
+            while true {
+                if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+                var header: OpaquePointer?
+                let status = archive_read_next_header(reader, &header)
+                if status == ARCHIVE_EOF { break }
+                guard status >= ARCHIVE_WARN, let entry = header else {
+                    throw .corruptArchive(package: package, entry: lastEntry, reason: errorText(reader))
                 }
-                // The target gets the same layout checks as a pathname, reported as a link error.
-                let targetLocation: KegEntryPath.Location
-                do {
-                    targetLocation = try KegEntryPath.locate(target, name: name, pkgVersion: pkgVersion,
-                                                             package: package, maxLength: limits.maxPathLength)
-                } catch {
-                    throw .unsafeHardlink(package: package, entry: raw, target: target)
+                entryCount += 1
+                if entryCount > limits.maxEntries {
+                    throw .entryCountLimitExceeded(package: package, limit: limits.maxEntries)
                 }
-                guard case .inKeg(let targetRel) = targetLocation, !targetRel.isEmpty,
-                      let targetKind = kinds[targetRel], targetKind == .file || targetKind == .hardlink
-                else { throw .unsafeHardlink(package: package, entry: raw, target: target) }
-                archive_entry_copy_hardlink(entry, kegPath + "/" + targetRel)
-                kind = .hardlink
-                linkTarget = targetRel
-            } else {
-                let type = archive_entry_filetype(entry) & typeMask
-                switch type {
-                case typeRegular: kind = .file
-                case typeDirectory: kind = .directory
-                case typeSymlink:
-                    guard let targetC = archive_entry_symlink(entry), let target = String(validatingCString: targetC)
-                    else { throw .unsafeSymlink(package: package, entry: raw, target: "(missing or not UTF-8)") }
-                    kind = .symlink
-                    linkTarget = target
-                default:
-                    throw .unsupportedEntryType(package: package, entry: raw, type: typeName(type))
+                guard let rawC = archive_entry_pathname(entry), let raw = String(validatingCString: rawC) else {
+                    throw .unsafePath(package: package, entry: lastEntry.map { "after \($0)" } ?? "(first entry)",
+                                      reason: "pathname is missing or not UTF-8")
+                }
+                lastEntry = raw
+                let location = try KegEntryPath.locate(raw, name: name, pkgVersion: pkgVersion, package: package,
+                                                        maxLength: limits.maxPathLength)
+
+                let kind: ExtractedKeg.Entry.Kind
+                var linkTarget: String?
+                if let hardC = archive_entry_hardlink(entry) {
+                    guard let target = String(validatingCString: hardC) else {
+                        throw .unsafeHardlink(package: package, entry: raw, target: "(not UTF-8)")
+                    }
+                    // The target gets the same layout checks as a pathname, reported as a link error.
+                    let targetLocation: KegEntryPath.Location
+                    do {
+                        targetLocation = try KegEntryPath.locate(target, name: name, pkgVersion: pkgVersion,
+                                                                 package: package, maxLength: limits.maxPathLength)
+                    } catch {
+                        throw .unsafeHardlink(package: package, entry: raw, target: target)
+                    }
+                    guard case .inKeg(let targetRel) = targetLocation, !targetRel.isEmpty,
+                          let targetKind = kinds[targetRel], targetKind == .file || targetKind == .hardlink
+                    else { throw .unsafeHardlink(package: package, entry: raw, target: target) }
+                    archive_entry_copy_hardlink(entry, kegPath + "/" + targetRel)
+                    kind = .hardlink
+                    linkTarget = targetRel
+                } else {
+                    let type = archive_entry_filetype(entry) & typeMask
+                    switch type {
+                    case typeRegular: kind = .file
+                    case typeDirectory: kind = .directory
+                    case typeSymlink:
+                        guard let targetC = archive_entry_symlink(entry), let target = String(validatingCString: targetC)
+                        else { throw .unsafeSymlink(package: package, entry: raw, target: "(missing or not UTF-8)") }
+                        kind = .symlink
+                        linkTarget = target
+                    default:
+                        throw .unsupportedEntryType(package: package, entry: raw, type: typeName(type))
+                    }
+                }
+
+                let relative: String
+                switch location {
+                case .kegParent:
+                    // `<name>/` itself: harmless as a directory, and never written (it is shared).
+                    if kind == .directory { continue }
+                    throw .unsafePath(package: package, entry: raw, reason: "only a directory may stand at \(name)/")
+                case .inKeg(let rel):
+                    if rel.isEmpty && kind != .directory {
+                        throw .unsafePath(package: package, entry: raw, reason: "the keg root must be a directory")
+                    }
+                    relative = rel
+                }
+                if kind == .symlink, let target = linkTarget,
+                   !KegEntryPath.symlinkStaysInKeg(linkPath: relative, target: target) {
+                    throw .unsafeSymlink(package: package, entry: raw, target: target)
+                }
+                if let link = throughSymlink(relative, kinds) ?? (kind == .hardlink ? linkTarget.flatMap { throughSymlink($0, kinds) } : nil) {
+                    throw .unsafePath(package: package, entry: raw, reason: "it would be written through the symlink \(link)")
+                }
+                if kinds[relative] == .symlink && kind != .symlink {
+                    throw .unsafePath(package: package, entry: raw, reason: "it would replace the symlink at the same path")
+                }
+
+                // setuid/setgid/sticky have no business in a bottle: neutralise them rather than fail.
+                archive_entry_set_perm(entry, archive_entry_perm(entry) & 0o777)
+                // A declared size past the cap fails before a byte is inflated (bomb fast path).
+                if archive_entry_size_is_set(entry) != 0, totalBytes + archive_entry_size(entry) > limits.maxTotalBytes {
+                    throw .sizeLimitExceeded(package: package, entry: raw, limitBytes: limits.maxTotalBytes)
+                }
+                archive_entry_copy_pathname(entry, relative.isEmpty ? kegPath : kegPath + "/" + relative)
+
+                if archive_write_header(writer, entry) < ARCHIVE_WARN {
+                    throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
+                }
+                var written: Int64 = 0
+                if kind == .file || kind == .hardlink {
+                    written = try copyData(from: reader, to: writer, entry: raw, package: package, limits: limits,
+                                           totalBytes: &totalBytes, cancellation: cancellation)
+                    fileCount += 1
+                }
+                if archive_write_finish_entry(writer) < ARCHIVE_WARN {
+                    throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
+                }
+                kinds[relative] = kind
+                if !relative.isEmpty {
+                    entries.append(.init(path: relative, kind: kind, size: written, linkTarget: linkTarget))
                 }
             }
-
-            let relative: String
-            switch location {
-            case .kegParent:
-                // `<name>/` itself: harmless as a directory, and never written (it is shared).
-                if kind == .directory { continue }
-                throw .unsafePath(package: package, entry: raw, reason: "only a directory may stand at \(name)/")
-            case .inKeg(let rel):
-                if rel.isEmpty && kind != .directory {
-                    throw .unsafePath(package: package, entry: raw, reason: "the keg root must be a directory")
-                }
-                relative = rel
+            // The tar end marker is not the end of the gzip stream: check the last trailer too.
+            if let problem = gzip?.drain() { throw .corruptArchive(package: package, entry: nil, reason: problem) }
+        } catch {
+            // A read that failed in the gzip source surfaces as a bare libarchive error: name the cause.
+            if let problem = gzip?.failure, case .corruptArchive(let package, let entry, _) = error {
+                throw .corruptArchive(package: package, entry: entry, reason: problem)
             }
-            if kind == .symlink, let target = linkTarget,
-               !KegEntryPath.symlinkStaysInKeg(linkPath: relative, target: target) {
-                throw .unsafeSymlink(package: package, entry: raw, target: target)
-            }
-            if let link = throughSymlink(relative, kinds) ?? (kind == .hardlink ? linkTarget.flatMap { throughSymlink($0, kinds) } : nil) {
-                throw .unsafePath(package: package, entry: raw, reason: "it would be written through the symlink \(link)")
-            }
-            if kinds[relative] == .symlink && kind != .symlink {
-                throw .unsafePath(package: package, entry: raw, reason: "it would replace the symlink at the same path")
-            }
-
-            // setuid/setgid/sticky have no business in a bottle: neutralise them rather than fail.
-            archive_entry_set_perm(entry, archive_entry_perm(entry) & 0o777)
-            // A declared size past the cap fails before a byte is inflated (bomb fast path).
-            if archive_entry_size_is_set(entry) != 0, totalBytes + archive_entry_size(entry) > limits.maxTotalBytes {
-                throw .sizeLimitExceeded(package: package, entry: raw, limitBytes: limits.maxTotalBytes)
-            }
-            archive_entry_copy_pathname(entry, relative.isEmpty ? kegPath : kegPath + "/" + relative)
-
-            if archive_write_header(writer, entry) < ARCHIVE_WARN {
-                throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
-            }
-            var written: Int64 = 0
-            if kind == .file || kind == .hardlink {
-                written = try copyData(from: reader, to: writer, entry: raw, package: package, limits: limits,
-                                       totalBytes: &totalBytes, cancellation: cancellation)
-                fileCount += 1
-            }
-            if archive_write_finish_entry(writer) < ARCHIVE_WARN {
-                throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
-            }
-            kinds[relative] = kind
-            if !relative.isEmpty {
-                entries.append(.init(path: relative, kind: kind, size: written, linkTarget: linkTarget))
-            }
+            throw error
         }
         if archive_write_close(writer) < ARCHIVE_WARN {
             throw .writeFailed(package: package, entry: lastEntry ?? kegPath, reason: errorText(writer))
@@ -267,8 +282,14 @@ public enum BottleExtractor {
             if totalBytes > limits.maxTotalBytes {
                 throw .sizeLimitExceeded(package: package, entry: entry, limitBytes: limits.maxTotalBytes)
             }
-            if size > 0, let block, archive_write_data_block(writer, block, size, offset) < la_ssize_t(ARCHIVE_WARN) {
-                throw .writeFailed(package: package, entry: entry, reason: errorText(writer))
+            // libarchive reports a failed write(2) — ENOSPC, EIO, EDQUOT — as ARCHIVE_WARN ("Write
+            // failed") and carries on, which would leave a truncated file in the keg: any status
+            // short of ARCHIVE_OK fails the entry.
+            if size > 0, let block, archive_write_data_block(writer, block, size, offset) < la_ssize_t(ARCHIVE_OK) {
+                // "Write failed" alone does not say why: add the errno text (e.g. No space left on device).
+                let code = archive_errno(writer)
+                let reason = code > 0 ? "\(errorText(writer)): \(String(cString: strerror(code)))" : errorText(writer)
+                throw .writeFailed(package: package, entry: entry, reason: reason)
             }
             if highWater >= nextCancelCheck {
                 nextCancelCheck = highWater + limits.cancellationCheckInterval

@@ -1,0 +1,117 @@
+import CArchive
+import Foundation
+
+/// Feeds libarchive the inflated bytes of a gzip bottle while checking every gzip member's
+/// CRC-32 and length, which libarchive's own gzip filter never verifies (its trailer handling is
+/// a TODO). Without this, a bottle damaged at the source — its published SHA-256 matches, but a
+/// stretch of deflate data decodes to different bytes — would be installed silently.
+///
+/// zlib's inflate in gzip mode checks each member's trailer itself; `drain()` inflates whatever
+/// follows the tar end-of-archive marker so the last trailer is always checked.
+///
+/// Confinement: owned by the one extraction that creates it (one thread at a time); not Sendable.
+final class GzipVerifyingSource {
+    private static let blockSize = 1 << 20
+    private let fd: Int32
+    private var stream = z_stream()
+    private let input: UnsafeMutablePointer<UInt8>
+    private let output: UnsafeMutablePointer<UInt8>
+    /// The last inflate call ended a member (so end of file here is a clean end).
+    private var memberEnded = false
+    private var finished = false
+    /// What went wrong, for the package's error message.
+    private(set) var failure: String?
+
+    /// True when the file starts with the gzip magic bytes.
+    static func isGzip(_ path: String) -> Bool {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic: [UInt8] = [0, 0]
+        return read(fd, &magic, 2) == 2 && magic == [0x1F, 0x8B]
+    }
+
+    init?(path: String) {
+        fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        input = .allocate(capacity: Self.blockSize)
+        output = .allocate(capacity: Self.blockSize)
+        guard pour_inflate_init_gzip(&stream) == Z_OK else {
+            close(fd)
+            input.deallocate()
+            output.deallocate()
+            return nil
+        }
+    }
+
+    deinit {
+        inflateEnd(&stream)
+        close(fd)
+        input.deallocate()
+        output.deallocate()
+    }
+
+    /// The next block of inflated bytes (count 0 at the clean end), or nil after an error.
+    func next() -> (UnsafeRawPointer, Int)? {
+        if failure != nil { return nil }
+        if finished { return (UnsafeRawPointer(output), 0) }
+        stream.next_out = output
+        stream.avail_out = UInt32(Self.blockSize)
+        while stream.avail_out == UInt32(Self.blockSize) {
+            if stream.avail_in == 0 {
+                let count = read(fd, input, Self.blockSize)
+                if count < 0 { return fail(String(cString: strerror(errno))) }
+                if count == 0 {
+                    guard memberEnded else { return fail("truncated gzip input") }
+                    finished = true
+                    break
+                }
+                stream.next_in = input
+                stream.avail_in = UInt32(count)
+            }
+            if memberEnded {
+                // Bytes after a member: another member (concatenated gzip) or trailing padding,
+                // which gzip(1) ignores too. Only a new member is inflated.
+                guard stream.next_in.pointee == 0x1F else {
+                    finished = true
+                    break
+                }
+                inflateReset(&stream)
+                memberEnded = false
+            }
+            let status = inflate(&stream, Z_NO_FLUSH)
+            switch status {
+            case Z_STREAM_END: memberEnded = true
+            case Z_OK, Z_BUF_ERROR: break
+            default:
+                // Z_DATA_ERROR covers "incorrect data check" (CRC) and "incorrect length check".
+                let message = stream.msg.map { String(cString: $0) } ?? "inflate error \(status)"
+                return fail("gzip: \(message)")
+            }
+        }
+        return (UnsafeRawPointer(output), Self.blockSize - Int(stream.avail_out))
+    }
+
+    /// Inflates the rest of the file (after the tar's end marker) so every CRC is checked.
+    /// Returns the failure, if any.
+    func drain() -> String? {
+        while let block = next(), block.1 > 0 {}
+        return failure
+    }
+
+    private func fail(_ message: String) -> (UnsafeRawPointer, Int)? {
+        failure = message
+        return nil
+    }
+
+    /// Opens `reader` on this source through libarchive's client callbacks.
+    func attach(to reader: OpaquePointer) -> Int32 {
+        archive_read_open(reader, Unmanaged.passUnretained(self).toOpaque(), nil, { _, client, buffer in
+            guard let client, let buffer else { return -1 }
+            let source = Unmanaged<GzipVerifyingSource>.fromOpaque(client).takeUnretainedValue()
+            guard let (bytes, count) = source.next() else { return -1 }
+            buffer.pointee = bytes
+            return count
+        }, nil)
+    }
+}
