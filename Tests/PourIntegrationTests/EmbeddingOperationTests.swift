@@ -125,6 +125,38 @@ final class EmbeddingOperationTests: XCTestCase {
         }
         XCTAssertEqual(name, "libunistring")
     }
+
+    func testUpgradeOperationMovesToTheNewVersion() throws {
+        let fixture = try RegistryFixture(recipe: .custom([FormulaSpec(name: "tool", version: "1.0", targetCompressedSize: 100_000)]))
+        var configuration = fixture.configuration()
+        configuration.apiMaxAge = 0 // see the new publication at once
+        let installer = Installer(configuration: configuration)
+        let queue = OperationQueue()
+        let install = InstallOperation(installer: installer, names: ["tool"])
+        queue.addOperations([install], waitUntilFinished: true)
+        XCTAssertTrue(install.didSucceed, "\(String(describing: install.result))")
+
+        _ = try RegistryGenerator(recipe: .custom([FormulaSpec(name: "tool", version: "2.0", targetCompressedSize: 100_000)]))
+            .generate(into: fixture.registry)
+        let callbacks = DispatchQueue(label: "embedder.upgrade")
+        let upgrade = UpgradeOperation(upgrader: Upgrader(installer: installer), mode: .upgrade, callbackQueue: callbacks)
+        let plans = Locked<[Upgrader.Plan]>([])
+        upgrade.planHandler = { plan in
+            dispatchPrecondition(condition: .onQueue(callbacks))
+            plans.withLock { $0.append(plan) }
+        }
+        let installed = Locked<[String]>([])
+        upgrade.eventHandler = { event in
+            dispatchPrecondition(condition: .onQueue(callbacks))
+            if case .installed(let name, let version) = event { installed.withLock { $0.append("\(name) \(version)") } }
+        }
+        queue.addOperations([upgrade], waitUntilFinished: true)
+
+        XCTAssertTrue(upgrade.didSucceed, "\(String(describing: upgrade.result))")
+        XCTAssertEqual(plans.current.first?.packages.map(\.name), ["tool"])
+        XCTAssertEqual(installed.current, ["tool 2.0"])
+        XCTAssertEqual(PrefixInventory.read(layout: configuration.layout).formula(named: "tool")?.activeKeg?.pkgVersion, "2.0")
+    }
 }
 
 private extension RegistryFixture {
