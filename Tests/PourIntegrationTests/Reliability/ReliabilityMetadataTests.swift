@@ -63,10 +63,11 @@ final class ReliabilityMetadataTests: XCTestCase {
     func testAbsurdOrPathLikeVersionIsAClearPerPackageErrorBeforeAnyDownload() throws {
         // Longer than a file name may be; a path climbing out of the cache and the Cellar.
         for version in [String(repeating: "9", count: 300), "1.0/../../../../../pwned", ".."] {
-            let fixture = try registry([FormulaSpec(name: "x", version: "1.0.0", targetCompressedSize: 20_000),
+            // A version no other formula has: the edit also applies to the whole formula.json.
+            let fixture = try registry([FormulaSpec(name: "x", version: "1.0.77", targetCompressedSize: 20_000),
                                         FormulaSpec(name: "y", dependencies: ["x"], targetCompressedSize: 20_000)])
             try CustomBottle.editFormulaJSON(in: fixture.registry, name: "x") { text in
-                text.replacingOccurrences(of: "\"stable\":\"1.0.0\"", with: "\"stable\":\"\(version)\"")
+                text.replacingOccurrences(of: "\"stable\":\"1.0.77\"", with: "\"stable\":\"\(version)\"")
             }
             let before = Reliability.snapshot(fixture.root.path, excluding: ["prefix", "cache"])
             let run = install(["y", "good"], configuration: fixture.configuration())
