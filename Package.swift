@@ -10,10 +10,14 @@ let package = Package(
         .executable(name: "pour", targets: ["pour"]),
         .library(name: "PourTestSupport", targets: ["PourTestSupport"]),
         .executable(name: "pour-registry", targets: ["pour-registry"]),
+        .executable(name: "pour-plugin-manager-example", targets: ["pour-plugin-manager-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
+        // `swift package generate-documentation --target PourCore` (a command plugin: never built
+        // by `swift build` or `swift test`).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries: one module map + shim header each, installed from apt.
@@ -48,6 +52,10 @@ let package = Package(
                           dependencies: ["PourTestSupport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/RegistryTool"),
+
+        // An embedder's view: a Dispatch-style app installing plugins with OperationQueue.
+        .executableTarget(name: "pour-plugin-manager-example", dependencies: ["PourCore"],
+                          path: "Examples/PluginManager"),
 
         .testTarget(name: "PourTestSupportTests", dependencies: ["PourTestSupport"],
                     path: "Tests/PourTestSupportTests"),

@@ -16,6 +16,8 @@ import Foundation
 /// (serial; the transfers' sink queue); `@unchecked Sendable` for that reason.
 public final class CatalogueUpdater: @unchecked Sendable {
     /// What an update did.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public enum Outcome: Sendable, Equatable {
         /// The catalogue was unchanged (304 or same local file); nothing was decoded or written.
         case notModified(indexPath: String)

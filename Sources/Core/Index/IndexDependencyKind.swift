@@ -1,4 +1,6 @@
 /// Dependency kinds a caller can ask about (`pour uses --include-build` …).
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum IndexDependencyKind: String, CaseIterable, Hashable, Sendable {
     case runtime, build, test, recommended, optional
 

@@ -1,5 +1,7 @@
 /// Everything that can go wrong while fetching, verifying, building or reading the formula index.
 /// Each description names the thing and what the user can do about it.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum IndexError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The signed catalogue failed verification (tampered, wrong algorithm, no signature…).
     case signature(url: String, reason: String)

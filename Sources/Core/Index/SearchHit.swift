@@ -1,5 +1,10 @@
 /// One search result.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct SearchHit: Hashable, Sendable {
+    /// Which field of the formula matched the query.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public enum Match: String, Sendable {
         case exact, prefix, substring, text
     }

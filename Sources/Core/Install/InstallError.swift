@@ -1,4 +1,6 @@
 /// Why one package could not be installed. Every case names what the user can do.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum PackageFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case download(TransferError)
     case unpack(UnpackError)
@@ -20,6 +22,8 @@ public enum PackageFailure: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 /// Why an install run as a whole could not proceed (per-package failures are in the report).
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum InstallError: Error, Sendable, CustomStringConvertible {
     /// Another pour process holds the prefix lock and `--no-wait` was given.
     case prefixBusy(KegError)

@@ -22,6 +22,8 @@ public enum InstallEvent: Sendable, Equatable {
 }
 
 /// One package the plan will install.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct PlannedPackage: Sendable, Equatable {
     public var name: String
     public var pkgVersion: String

@@ -1,4 +1,6 @@
 /// Per-call choices for `Installer.install`.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct InstallOptions: Sendable, Equatable {
     /// Reinstall requested formulae even when their keg is already in the Cellar.
     public var force: Bool

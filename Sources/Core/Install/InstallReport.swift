@@ -1,4 +1,6 @@
 /// What became of one package in an install run.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum PackageOutcome: Sendable, Equatable {
     case installed
     /// Already in the Cellar at the wanted version (and not forced).
@@ -9,12 +11,16 @@ public enum PackageOutcome: Sendable, Equatable {
 }
 
 /// The result of an install run: one outcome per package of the plan, plus totals.
+///
+/// Thread-safety: an immutable value once delivered; safe to share across queues.
 public struct InstallReport: Sendable, Equatable {
     /// Outcomes in plan order (dependencies first).
     public var packages: [(name: String, pkgVersion: String, outcome: PackageOutcome)]
     public var networkBytes: Int64
     public var seconds: Double
     public var cancelled: Bool
+    /// Bytes and durations per package of the plan (already-installed packages have none).
+    public var packageMetrics: [String: PackageMetrics] = [:]
 
     public var installed: [String] { packages.filter { $0.outcome == .installed }.map(\.name) }
     public var alreadyInstalled: [String] { packages.filter { $0.outcome == .alreadyInstalled }.map(\.name) }
@@ -22,6 +28,8 @@ public struct InstallReport: Sendable, Equatable {
     public var skipped: [String] { packages.filter { if case .skipped = $0.outcome { return true } else { return false } }.map(\.name) }
     public var succeeded: Bool { !cancelled && failed.isEmpty && skipped.isEmpty }
 
+    /// Equal when the same packages had the same outcomes with the same bytes; durations
+    /// (`seconds`, `packageMetrics`) are measurements and are not compared.
     public static func == (lhs: InstallReport, rhs: InstallReport) -> Bool {
         lhs.networkBytes == rhs.networkBytes && lhs.cancelled == rhs.cancelled
             && lhs.packages.map(\.name) == rhs.packages.map(\.name)

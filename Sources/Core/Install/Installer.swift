@@ -16,6 +16,9 @@ import Foundation
 /// })
 /// // later, from anywhere: handle.cancel()
 /// ```
+///
+/// For `OperationQueue`-based code, `InstallOperation` wraps this call as an asynchronous
+/// `Operation`; the DocC article "Embedding PourCore in a Dispatch application" covers both.
 public final class Installer: Sendable {
     public let configuration: InstallConfiguration
 
@@ -27,6 +30,9 @@ public final class Installer: Sendable {
     /// Installs `names` and their runtime dependencies.
     ///
     /// - Parameters:
+    ///   - names: formula names as a user types them (aliases, old names and `homebrew/core/`
+    ///     prefixes work).
+    ///   - options: per-call choices (`force`, `link`).
     ///   - callbackQueue: where `events` and `completion` run (events in order, completion last).
     ///   - events: progress, delivered in order.
     ///   - completion: called exactly once — `.success(report)` when the run finished (check
@@ -37,8 +43,14 @@ public final class Installer: Sendable {
     public func install(_ names: [String], options: InstallOptions = InstallOptions(), callbackQueue: DispatchQueue,
                         events: @escaping @Sendable (InstallEvent) -> Void,
                         completion: @escaping @Sendable (Result<InstallReport, InstallError>) -> Void) -> InstallHandle {
+        // Per-package metrics are derived from the events on the callback queue (see the recorder).
+        let metrics = InstallMetricsRecorder()
         let run = InstallRun(configuration: configuration, names: names, options: options, callbackQueue: callbackQueue,
-                             events: events, completion: completion)
+                             events: { event in
+                                 metrics.record(event)
+                                 events(event)
+                             },
+                             completion: { result in completion(metrics.apply(to: result)) })
         run.start()
         return InstallHandle { run.cancel() }
     }

@@ -9,6 +9,8 @@ public struct Cellar: Sendable {
     public init(layout: PrefixLayout) { self.layout = layout }
 
     /// One `Cellar/<name>/<pkgVersion>` directory.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Keg: Hashable, Sendable {
         public var name: String
         public var pkgVersion: String

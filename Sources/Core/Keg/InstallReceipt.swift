@@ -42,6 +42,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     public var extra: [String: ReceiptJSONValue] = [:]
 
     /// One `runtime_dependencies` entry.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct RuntimeDependency: Codable, Hashable, Sendable {
         public var fullName: String
         public var version: String?
@@ -86,6 +88,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     }
 
     /// The `source` object: where the formula came from.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Source: Codable, Hashable, Sendable {
         public var path: String?
         public var tap: String?
@@ -129,6 +133,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     }
 
     /// `source.versions`.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Versions: Codable, Hashable, Sendable {
         public var stable: String?
         public var head: String?
@@ -164,6 +170,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
 
     /// `built_on`: a minimal description of the host. Brew writes more keys (xcode, clt,
     /// glibc_version…); they are optional for its readers.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct BuiltOn: Codable, Hashable, Sendable {
         public var os: String?
         public var osVersion: String?
@@ -306,6 +314,8 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     // MARK: Building
 
     /// A runtime dependency as the builder receives it.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Dependency: Sendable {
         public var formula: Formula
         /// True when the formula being installed names it itself (not only transitively).

@@ -8,6 +8,8 @@
 ///
 /// Each case carries what a user needs to fix the problem themselves: the package, the paths
 /// involved and (through `description`) the next step to take.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `path` in the prefix is in the way of `package`'s link to `source` (in its keg); `existing`
     /// says what is there (a plain file, or the target of a link into another keg).

@@ -28,6 +28,8 @@ public struct LinkReport: Hashable, Sendable {
 }
 
 /// What `KegLinker.unlink` removed.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct UnlinkReport: Hashable, Sendable {
     public var package: String
     public var kegPath: String

@@ -2,6 +2,8 @@
 /// `<sha256(url)>--<name>--<pkg_version>.<tag>.bottle[.<rebuild>].tar.gz`, optionally with
 /// `.incomplete` (see `DownloadCache`). Names brew uses for other downloads (sources, casks)
 /// do not parse and are left alone.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct CachedBottle: Sendable, Hashable {
     public var fileName: String
     public var name: String

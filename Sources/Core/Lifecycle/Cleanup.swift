@@ -15,12 +15,18 @@ public struct Cleanup: Sendable {
 
     public init(layout: PrefixLayout) { self.layout = layout }
 
+    /// One file of the download cache that cleanup considers.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct CacheFile: Sendable, Equatable {
         public var path: String
         public var bytes: Int64
         public var reason: String
     }
 
+    /// What one cleanup is going to remove.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Plan: Sendable, Equatable {
         public var kegs: [InstalledKeg] = []
         public var cacheFiles: [CacheFile] = []
@@ -28,6 +34,9 @@ public struct Cleanup: Sendable {
         public var bytes: Int64 = 0
     }
 
+    /// What a finished run did.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Report: Sendable, Equatable {
         public var removedKegs: [InstalledKeg] = []
         public var removedFiles: [String] = []

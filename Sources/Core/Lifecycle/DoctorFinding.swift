@@ -2,6 +2,9 @@
 ///
 /// Plain value; safe to share across queues.
 public struct DoctorFinding: Sendable, Hashable, CustomStringConvertible {
+    /// What kind of finding or entry this is.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public enum Kind: String, Sendable, Hashable {
         /// A symlink in bin/sbin/lib/include/share/etc/var/homebrew/{linked,pinned} to nothing.
         case brokenLink = "broken_link"

@@ -1,6 +1,8 @@
 /// Why a keg is installed, as its receipt says. Homebrew distinguishes a missing
 /// `installed_on_request` from `false` (`Tab#installed_on_request_present?`): receipts from old
 /// brew versions lack the key, and `brew autoremove` never removes such a keg.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum InstallIntent: String, Sendable, Hashable {
     case onRequest = "on_request"
     case dependency

@@ -7,6 +7,8 @@
 /// Everything that can stop a lifecycle command (list, uninstall, upgrade, cleanup, doctor…).
 ///
 /// Each description is one line naming the package or path and what the user can do next.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No keg of `name` is installed (and no opt link names it).
     case notInstalled(name: String)

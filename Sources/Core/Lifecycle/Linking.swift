@@ -9,6 +9,8 @@ public struct Linking: Sendable {
     public init(layout: PrefixLayout) { self.layout = layout }
 
     /// What `unlink` removed (or, in a dry run, would remove).
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct UnlinkResult: Sendable, Equatable {
         public var name: String
         public var pkgVersion: String?

@@ -21,6 +21,8 @@ public struct OutdatedFormula: Sendable, Hashable {
 /// installed. A keg of the catalogue's version that is installed but not in use still counts as
 /// outdated (upgrading then just switches to it). Formulae from taps other than homebrew/core are
 /// not served by the API and are skipped.
+///
+/// Thread-safety: a stateless namespace of constants and functions; use it from any thread.
 public enum Outdated {
     /// The names whose metadata `evaluate` needs: every installed formula from homebrew/core.
     public static func candidates(_ inventory: PrefixInventory, names: [String] = []) throws(LifecycleError) -> [InstalledFormula] {

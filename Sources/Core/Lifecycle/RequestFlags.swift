@@ -5,6 +5,8 @@
 /// A keg whose old receipt had no `installed_on_request` key keeps being treated as requested
 /// (that is how `autoremove` and `leaves` read the missing key), so only `dependency` and
 /// `on request` need writing back.
+///
+/// Thread-safety: an immutable value; safe to share across queues. `restore` blocks on the disk: call it off any I/O thread.
 public struct RequestFlags: Sendable {
     /// Whether each installed formula was installed on request, by name.
     public let requested: [String: Bool]

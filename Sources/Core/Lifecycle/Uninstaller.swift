@@ -9,6 +9,8 @@ public struct Uninstaller: Sendable {
     public init(layout: PrefixLayout) { self.layout = layout }
 
     /// The kegs one uninstall will remove.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Plan: Sendable, Equatable {
         public var kegs: [InstalledKeg]
         /// Versions of the named formulae that stay installed (uninstall without `allVersions`).
@@ -16,6 +18,8 @@ public struct Uninstaller: Sendable {
     }
 
     /// What was removed.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Report: Sendable, Equatable {
         public var removed: [InstalledKeg] = []
         public var removedLinks = 0

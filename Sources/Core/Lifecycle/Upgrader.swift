@@ -16,6 +16,8 @@ public final class Upgrader: Sendable {
     public init(installer: Installer) { self.installer = installer }
 
     /// What one upgrade or reinstall is going to do.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Plan: Sendable, Equatable {
         /// Formulae to install, with the versions involved.
         public var packages: [OutdatedFormula] = []
@@ -29,6 +31,9 @@ public final class Upgrader: Sendable {
         public var unavailable: [String] = []
     }
 
+    /// What a finished run did.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Report: Sendable {
         public var plan: Plan
         /// nil when nothing needed installing or the run was cancelled before installing.
@@ -41,6 +46,9 @@ public final class Upgrader: Sendable {
         public var succeeded: Bool { !cancelled && (install?.succeeded ?? true) && flagProblem == nil }
     }
 
+    /// Which lifecycle command an upgrade run performs.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public enum Mode: Sendable {
         /// Install the catalogue's version of outdated formulae (all of them when no names).
         case upgrade

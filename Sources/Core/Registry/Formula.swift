@@ -75,6 +75,8 @@ public struct Formula: Hashable, Sendable {
 }
 
 /// The bottle file chosen for one formula and tag.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct Bottle: Hashable, Sendable {
     /// The tag whose file was chosen (may be `all` or an older macOS than the running one).
     public var tag: BottleTag
@@ -97,6 +99,8 @@ public struct Bottle: Hashable, Sendable {
 }
 
 /// The `cellar` value of a bottle file.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum CellarKind: Hashable, Sendable {
     /// `:any` — placeholders in text files and binaries; both are relocated.
     case any

@@ -60,6 +60,9 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     // The initialiser is failable only in its signature; a constant non-empty key cannot fail.
     public static let onlyVariationKey = CodingUserInfoKey(rawValue: "pour.formula.onlyVariation")!
 
+    /// The formula JSON keys pour reads.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public enum Field: String, CodingKey, Hashable, Sendable, CaseIterable {
         case name, tap, oldnames, oldname, aliases, desc, homepage, license, versions, revision
         case fullName = "full_name"
@@ -84,6 +87,8 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     }
 
     /// `versions`: only `stable` matters for bottles.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Versions: Decodable, Hashable, Sendable {
         public var stable: String?
         public var head: String?
@@ -101,6 +106,8 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     }
 
     /// `bottle`: only the `stable` spec is published for bottles.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct BottleSection: Decodable, Hashable, Sendable {
         public var stable: BottleSpec?
 
@@ -113,6 +120,8 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     }
 
     /// `bottle.stable`.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct BottleSpec: Decodable, Hashable, Sendable {
         public var rebuild: Int?
         public var rootURL: String?
@@ -142,6 +151,8 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     }
 
     /// `bottle.stable.files.<tag>`.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct BottleFile: Decodable, Hashable, Sendable {
         public var cellar: String?
         public var url: String?
@@ -162,6 +173,8 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     }
 
     /// `keg_only_reason`: `reason` is a Ruby symbol rendered as a string (`":versioned_formula"`).
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct KegOnlyReason: Decodable, Hashable, Sendable {
         public var reason: String?
         public var explanation: String?
@@ -180,6 +193,8 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
 
     /// One `uses_from_macos` entry: `"zlib"`, `{"gperf": "build"}` or `{"llvm": ["build", "test"]}`
     /// (also the shape of a tagged `dependencies` element).
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct UsesFromMacOS: Decodable, Hashable, Sendable {
         public var name: String
         /// Dependency tags without a leading colon (`build`, `test`); empty for a runtime use.
@@ -217,6 +232,8 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
 
     /// One `uses_from_macos_bounds` element, e.g. `{"since": "catalina"}`: on macOS older than
     /// `since` the entry is a real dependency.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct UsesFromMacOSBound: Decodable, Hashable, Sendable {
         public var since: String?
 

@@ -2,6 +2,8 @@
 ///
 /// Each case names the formula or data source involved and its `description` is one line saying
 /// what went wrong and what the user can do about it.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum RegistryError: Error, Hashable, Sendable, CustomStringConvertible {
     /// No formula, full name, alias or old name matches `name`; `suggestions` are close matches.
     case unknownFormula(name: String, suggestions: [String])

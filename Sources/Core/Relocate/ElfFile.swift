@@ -10,6 +10,8 @@ public struct ElfFile: Sendable {
     public static let typeShared: UInt16 = 3
 
     /// Dynamic tags relocation reads.
+    ///
+    /// Thread-safety: a stateless namespace of constants and functions; use it from any thread.
     public enum Tag {
         public static let null: UInt64 = 0
         public static let needed: UInt64 = 1
@@ -21,6 +23,8 @@ public struct ElfFile: Sendable {
     }
 
     /// One dynamic entry and where its value field sits in the file (so it can be rewritten).
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct DynamicEntry: Hashable, Sendable {
         public let tag: UInt64
         public let value: UInt64

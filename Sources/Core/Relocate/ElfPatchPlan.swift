@@ -4,6 +4,9 @@
 /// Computed without touching the file, so a plan that cannot be made leaves the original alone.
 /// Immutable value.
 public struct ElfPatchPlan: Hashable, Sendable {
+    /// One patch of the plan: bytes to write at an offset.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Write: Hashable, Sendable {
         public let offset: UInt64
         public let bytes: [UInt8]

@@ -2,6 +2,8 @@
 ///
 /// Decoding and encoding live here so the parser and the patcher agree on the two layouts
 /// (Elf32_Phdr: 32 bytes, flags after memsz; Elf64_Phdr: 56 bytes, flags after type).
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct ElfProgramHeader: Hashable, Sendable {
     public static let null: UInt32 = 0
     public static let load: UInt32 = 1

@@ -2,6 +2,8 @@
 ///
 /// Only what relocation needs is decoded; the patcher rewrites `addr`/`offset`/`size` of the
 /// sections it moves (`.dynstr`, `.interp`) so tools reading sections stay consistent.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct ElfSectionHeader: Hashable, Sendable {
     public static let stringTable: UInt32 = 3
     public static let noBits: UInt32 = 8

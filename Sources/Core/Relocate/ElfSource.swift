@@ -6,6 +6,8 @@ import Foundation
 ///
 /// Carries the package and file labels so every error raised while reading names them. The
 /// descriptor is borrowed, not owned: the caller keeps it open while the source is in use.
+///
+/// Thread-safety: an immutable value; safe to share across queues as long as the borrowed descriptor stays open.
 public struct ElfSource: Sendable {
     enum Storage: Sendable {
         case bytes([UInt8])

@@ -1,5 +1,7 @@
 /// Everything dependency resolution can report. Each `description` is one line naming the
 /// formulae involved and what the user can do.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum ResolveError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A requested name matches no formula, alias or old name; `suggestions` are close matches.
     case unknownFormula(name: String, suggestions: [String])

@@ -1,6 +1,8 @@
 import Foundation
 
 /// Which bound a transfer counts against.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum TransferLane: Sendable {
     /// Bottles: bounded by `--jobs`.
     case bulk

@@ -6,6 +6,8 @@ import Foundation
 /// in flight it carries an extra `.incomplete` suffix. Because pour only renames a file to its
 /// final name after its SHA-256 matched, a final-named file is a verified one (it is re-hashed on
 /// reuse anyway, which costs ~0.1 s per 150 MB).
+///
+/// Thread-safety: a stateless namespace of constants and functions; use it from any thread.
 public enum DownloadCache {
     public static func bottlePath(layout: PrefixLayout, formula: Formula, bottle: Bottle) -> String {
         let rebuild = bottle.rebuild > 0 ? ".\(bottle.rebuild)" : ""

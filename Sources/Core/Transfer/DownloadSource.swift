@@ -1,4 +1,6 @@
 /// One place a bottle can be fetched from, with the headers that place needs.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct DownloadSource: Sendable, Equatable {
     public var url: String
     public var headers: [String]

@@ -3,6 +3,8 @@
 /// Delays grow exponentially from `baseDelay`, capped at `maxDelay`, with "equal jitter" (a random
 /// point in the upper half) so that many clients do not retry in lock-step. A server's
 /// `Retry-After` wins when present, capped at `maxRetryAfter`.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct RetryPolicy: Sendable, Equatable {
     /// Total attempts per source, including the first.
     public var maxAttempts: Int

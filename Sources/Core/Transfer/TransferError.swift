@@ -5,6 +5,8 @@ import CCurl
 /// `isRetryable` encodes pour's retry policy: transient network and server failures are retried
 /// with backoff; client errors (4xx), TLS verification failures and checksum mismatches are not
 /// (a mismatch gets exactly one fresh re-download, decided by the download, not here).
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server answered with an HTTP error status. `retryAfter` is the parsed `Retry-After`.
     case httpStatus(code: Int, url: String, retryAfter: Double?)

@@ -29,6 +29,8 @@ public struct TransferRequest: Sendable {
 }
 
 /// Connect and stall limits applied to every transfer.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct TransferTimeouts: Sendable, Equatable {
     /// Seconds allowed to establish a connection (TCP + TLS).
     public var connect: Double
@@ -44,6 +46,8 @@ public struct TransferTimeouts: Sendable, Equatable {
 }
 
 /// The head of the response whose body is about to be delivered (after redirects).
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct TransferResponse: Sendable {
     /// HTTP status; 0 for file:// transfers.
     public var status: Int
@@ -55,6 +59,8 @@ public struct TransferResponse: Sendable {
 }
 
 /// What a finished transfer reports.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct TransferSummary: Sendable {
     public var status: Int
     public var bodyBytes: Int64

@@ -1,12 +1,16 @@
 import Foundation
 
 /// Progress of one download, as reported to the installer.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct DownloadProgress: Sendable {
     public var receivedBytes: Int64
     public var totalBytes: Int64?
 }
 
 /// What a finished download reports.
+///
+/// Thread-safety: an immutable value; safe to share across queues.
 public struct DownloadOutcome: Sendable {
     public var path: String
     /// Bytes that crossed the network in this run (0 for a cache hit).

@@ -3,7 +3,12 @@
 /// Immutable value; safe to share across queues.
 public struct ExtractedKeg: Hashable, Sendable {
     /// One archive entry as written, relative to the keg root.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Entry: Hashable, Sendable {
+        /// What kind of finding or entry this is.
+        ///
+        /// Thread-safety: an immutable value; safe to share across queues.
         public enum Kind: String, Hashable, Sendable { case file, directory, symlink, hardlink }
         /// Path relative to the keg root, without a trailing slash (never empty: the root itself is omitted).
         public let path: String

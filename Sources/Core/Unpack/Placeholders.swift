@@ -3,6 +3,9 @@
 /// Immutable value; safe to share across queues. Pairs are ordered longest key first (ties by
 /// key) so a scanner trying them in order never lets a shorter key shadow a longer one.
 public struct Placeholders: Hashable, Sendable {
+    /// One placeholder and the path that replaces it.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
     public struct Pair: Hashable, Sendable {
         public let key: String
         public let value: String
