@@ -16,7 +16,8 @@ import Foundation
 ///   transfer signals it exactly once, in `finish` (success, failure or cancellation) or, when it
 ///   was cancelled while waiting for admission, right after the wait. Waiting transfers are
 ///   admitted highest priority first (pour uses the bottle size: largest first).
-/// - Backpressure: when a transfer's sink has more than `highWaterBytes` queued, the write
+/// - Backpressure: when a transfer's sink has more than `highWaterBytes` queued (or gathered,
+///   not yet handed over), the write
 ///   callback returns `CURL_WRITEFUNC_PAUSE`; the sink queue asks for a resume once it has drained
 ///   below `lowWaterBytes`. Memory per transfer is therefore bounded by the high-water mark plus
 ///   one libcurl buffer, whatever the bottle size.
@@ -32,9 +33,14 @@ public final class TransferEngine: @unchecked Sendable {
     /// Whether plain `http://` to non-loopback hosts is allowed (`InsecureURLPolicy`).
     public let allowInsecureHTTP: Bool
 
-    static let highWaterBytes = 4 << 20
-    static let lowWaterBytes = 1 << 20
-    static let curlBufferSize = 256 << 10
+    static let highWaterBytes = 1 << 20
+    static let lowWaterBytes = 256 << 10
+    static let curlBufferSize = 128 << 10
+    /// Body bytes are gathered on the I/O thread into blocks of up to this size (or whatever one
+    /// `curl_multi_perform` round delivered) before one hop to the sink queue: on a slow link
+    /// curl calls back with a few KB at a time, and a queue hop per callback cost more CPU in
+    /// wake-ups than hashing and writing the bytes (Docs/Performance.md).
+    static let coalesceBytes = 128 << 10
 
     private let bulk: AdmissionLane
     private let metadata: AdmissionLane
@@ -159,6 +165,7 @@ public final class TransferEngine: @unchecked Sendable {
                 continue
             }
             curl_multi_perform(multi, &running)
+            for transfer in active.values { handOver(transfer) }
             drainFinished()
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
@@ -283,7 +290,18 @@ public final class TransferEngine: @unchecked Sendable {
             transfer.abortReason = .tooLarge(url: transfer.request.url, limit: limit)
             return 0
         }
-        let chunk = Data(bytes: buffer, count: count)
+        transfer.gathered.append(UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: count)
+        if transfer.gathered.count >= TransferEngine.coalesceBytes { handOver(transfer) }
+        return count
+    }
+
+    /// Sends the bytes gathered so far to the sink queue (I/O thread). Called when a block is
+    /// full, after every `curl_multi_perform` round, and before a transfer's completion.
+    private func handOver(_ transfer: ActiveTransfer) {
+        guard !transfer.gathered.isEmpty else { return }
+        let chunk = transfer.gathered
+        transfer.gathered = Data(capacity: TransferEngine.coalesceBytes)
+        let count = chunk.count
         transfer.queue.async { [weak self] in
             transfer.onData(chunk)
             let resume = transfer.shared.withLock { state -> Bool in
@@ -296,7 +314,6 @@ public final class TransferEngine: @unchecked Sendable {
             }
             if resume { self?.resume(transfer) }
         }
-        return count
     }
 
     private func drainFinished() {
@@ -339,6 +356,8 @@ public final class TransferEngine: @unchecked Sendable {
             curl_multi_remove_handle(multi, easy)
             curl_easy_cleanup(easy)
         }
+        // Bytes already received reach the sink even on failure: a resumed download keeps them.
+        handOver(transfer)
         transfer.easy = nil
         transfer.releaseCurlResources()
         transfer.lane.slots.signal()
@@ -399,6 +418,8 @@ final class ActiveTransfer: @unchecked Sendable {
     var etag: String?
     var lastModified: String?
     var bodyBytes: Int64 = 0
+    /// Body bytes received but not yet handed to the sink queue (see `coalesceBytes`).
+    var gathered = Data()
     var abortReason: TransferError?
     var startTime = DispatchTime.now()
 
