@@ -13,8 +13,8 @@ struct InstallCommand: ParsableCommand {
 
     @OptionGroup var prefixOptions: PrefixOptions
 
-    @Option(name: .shortAndLong, help: "Downloads in flight at once.")
-    var jobs: Int?
+    @OptionGroup var runOptions: RunOptions
+
 
     @Flag(help: "Reinstall requested formulae even when already installed.")
     var force = false
@@ -22,32 +22,22 @@ struct InstallCommand: ParsableCommand {
     @Flag(name: .customLong("no-link"), help: "Do not link into the prefix (only opt/ links are made).")
     var noLink = false
 
-    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
-    var noWait = false
 
     @Flag(help: "Allow plain-HTTP downloads from non-loopback hosts (also POUR_ALLOW_INSECURE_HTTP=1).")
     var insecure = false
 
-    @Flag(name: .shortAndLong, help: "Print only errors and the summary.")
-    var quiet = false
 
-    @Flag(help: "Print one JSON object per event (NDJSON) instead of progress.")
-    var json = false
 
     @Flag(name: .customLong("no-overlap"),
           help: ArgumentHelp("Benchmark baseline: extract only after every download has ended.", visibility: .hidden))
     var noOverlap = false
 
-    func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-    }
-
     func run() throws {
         var configuration = prefixOptions.configuration()
-        if let jobs { configuration.jobs = jobs }
-        configuration.waitForLock = !noWait
+        if let jobs = runOptions.jobs { configuration.jobs = jobs }
+        configuration.waitForLock = !runOptions.noWait
         if insecure { configuration.allowInsecureHTTP = true }
-        let renderer = ProgressRenderers.make(json: json, quiet: quiet)
+        let renderer = ProgressRenderers.make(json: runOptions.json, quiet: runOptions.quiet)
         let installer = Installer(configuration: configuration)
         let done = DispatchSemaphore(value: 0)
         let outcome = Locked<Result<InstallReport, InstallError>?>(nil)

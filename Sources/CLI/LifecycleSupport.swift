@@ -4,6 +4,22 @@ import PourCore
 
 /// Helpers every lifecycle subcommand shares: the prefix lock, error reporting and output.
 enum LifecycleCLI {
+    /// Takes the lock, resolves `names` among the installed formulae and runs `body` for each,
+    /// turning a `LifecycleError` into a one-line message and exit status 1.
+    static func forEachInstalled(_ names: [String], _ options: PrefixOptions, noWait: Bool,
+                                 _ body: (PrefixLayout, PrefixLock, InstalledFormula) throws(LifecycleError) -> Void) throws {
+        let layout = options.configuration().layout
+        let lock = try lock(layout, noWait: noWait)
+        defer { lock.release() }
+        for formula in try resolve(names, in: PrefixInventory.read(layout: layout)) {
+            do throws(LifecycleError) {
+                try body(layout, lock, formula)
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+
     /// Takes the prefix lock, saying on stderr whom we wait for; `--no-wait` fails at once.
     static func lock(_ layout: PrefixLayout, noWait: Bool) throws -> PrefixLock {
         do {

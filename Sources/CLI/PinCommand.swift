@@ -15,16 +15,9 @@ struct PinCommand: ParsableCommand {
     var noWait = false
 
     func run() throws {
-        let layout = prefixOptions.configuration().layout
-        let lock = try LifecycleCLI.lock(layout, noWait: noWait)
-        defer { lock.release() }
-        for formula in try LifecycleCLI.resolve(names, in: PrefixInventory.read(layout: layout)) {
-            do {
-                let version = try Pins(layout: layout).pin(formula, lock: lock)
-                LifecycleCLI.note("Pinned \(formula.name) at \(version)")
-            } catch {
-                throw LifecycleCLI.fail(error)
-            }
+        try LifecycleCLI.forEachInstalled(names, prefixOptions, noWait: noWait) { layout, lock, formula throws(LifecycleError) in
+            let version = try Pins(layout: layout).pin(formula, lock: lock)
+            LifecycleCLI.note("Pinned \(formula.name) at \(version)")
         }
     }
 }

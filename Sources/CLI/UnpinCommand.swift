@@ -14,16 +14,9 @@ struct UnpinCommand: ParsableCommand {
     var noWait = false
 
     func run() throws {
-        let layout = prefixOptions.configuration().layout
-        let lock = try LifecycleCLI.lock(layout, noWait: noWait)
-        defer { lock.release() }
-        for formula in try LifecycleCLI.resolve(names, in: PrefixInventory.read(layout: layout)) {
-            do {
-                let wasPinned = try Pins(layout: layout).unpin(formula.name, lock: lock)
-                LifecycleCLI.note(wasPinned ? "Unpinned \(formula.name)" : "Warning: \(formula.name) is not pinned")
-            } catch {
-                throw LifecycleCLI.fail(error)
-            }
+        try LifecycleCLI.forEachInstalled(names, prefixOptions, noWait: noWait) { layout, lock, formula throws(LifecycleError) in
+            let wasPinned = try Pins(layout: layout).unpin(formula.name, lock: lock)
+            LifecycleCLI.note(wasPinned ? "Unpinned \(formula.name)" : "Warning: \(formula.name) is not pinned")
         }
     }
 }

@@ -16,20 +16,10 @@ struct UpgradeCommand: ParsableCommand {
 
     @OptionGroup var prefixOptions: PrefixOptions
 
-    @Option(name: .shortAndLong, help: "Downloads in flight at once.")
-    var jobs: Int?
-
-    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
-    var noWait = false
-
-    @Flag(name: .shortAndLong, help: "Print only errors and the summary.")
-    var quiet = false
-
-    @Flag(help: "Print one JSON object per event (NDJSON) instead of progress.")
-    var json = false
+    @OptionGroup var runOptions: RunOptions
 
     func run() throws {
-        try UpgradeSession.run(.upgrade, names: names, prefixOptions: prefixOptions, jobs: jobs, noWait: noWait,
-                               quiet: quiet, json: json)
+        try UpgradeSession.run(.upgrade, names: names, prefixOptions: prefixOptions, jobs: runOptions.jobs, noWait: runOptions.noWait,
+                               quiet: runOptions.quiet, json: runOptions.json)
     }
 }
