@@ -22,7 +22,7 @@ extension Installer {
         if !CatalogueUpdater.isLocal(configuration.endpoints.apiDomain) {
             engine = TransferEngine(maxConcurrentTransfers: 2, caBundle: configuration.caBundle)
             if engine == nil {
-                callbackQueue.async { completion(.failure(.engineUnavailable)) }
+                callbackQueue.enqueue { completion(.failure(.engineUnavailable)) }
                 return InstallHandle {}
             }
         }
@@ -30,9 +30,9 @@ extension Installer {
                                        queue: DispatchQueue(label: "pour.update", qos: .userInitiated))
         updater.update(force: force) { [engine] result in
             // The updater's queue must not block: shut the engine down elsewhere.
-            DispatchQueue.global(qos: .utility).async {
+            DispatchQueue.global(qos: .utility).enqueue {
                 engine?.shutdown()
-                callbackQueue.async { completion(result) }
+                callbackQueue.enqueue { completion(result) }
             }
         }
         return InstallHandle { updater.cancel() }

@@ -36,7 +36,7 @@ final class AdmissionLane: @unchecked Sendable {
     /// chosen at that moment.
     func enqueue(_ transfer: ActiveTransfer, admit: @escaping @Sendable (ActiveTransfer) -> Void) {
         waiting.withLock { $0.append(transfer) }
-        queue.async { [self] in
+        queue.enqueue { [self] in
             slots.wait()
             guard let next = takeHighestPriority() else {
                 slots.signal()

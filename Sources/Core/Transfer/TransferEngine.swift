@@ -268,7 +268,7 @@ public final class TransferEngine: @unchecked Sendable {
                 let response = TransferResponse(status: code, isPartialContent: code == 206,
                                                 contentLength: length >= 0 ? Int64(length) : nil,
                                                 effectiveURL: transfer.effectiveURL())
-                transfer.queue.async { transfer.onResponse(response) }
+                transfer.queue.enqueue { transfer.onResponse(response) }
             }
         }
         if transfer.discardingErrorBody {
@@ -302,7 +302,7 @@ public final class TransferEngine: @unchecked Sendable {
         let chunk = transfer.gathered
         transfer.gathered = Data(capacity: TransferEngine.coalesceBytes)
         let count = chunk.count
-        transfer.queue.async { [weak self] in
+        transfer.queue.enqueue { [weak self] in
             transfer.onData(chunk)
             let resume = transfer.shared.withLock { state -> Bool in
                 state.pendingBytes -= count
@@ -452,7 +452,7 @@ final class ActiveTransfer: @unchecked Sendable {
             return !state.completed
         }
         guard first else { return }
-        queue.async { self.completion(outcome) }
+        queue.enqueue { self.completion(outcome) }
     }
 
     func effectiveURL() -> String {
