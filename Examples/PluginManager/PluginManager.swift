@@ -47,7 +47,7 @@ final class PluginManager: @unchecked Sendable {
         // Runs after every install has finished, cancelled or not: the summary lives on its own
         // queue so that cancelling the plugin operations cannot cancel it.
         let summary = BlockOperation { [display] in
-            display.queue.enqueue {
+            display.queue.async {
                 let wasCancelled = installs.contains { $0.isCancelled }
                 let failed = installs.filter { !$0.didSucceed }.map { $0.names.joined() }
                 display.line(failed.isEmpty ? "all plugins ready" : "not ready: \(failed.joined(separator: ", "))")

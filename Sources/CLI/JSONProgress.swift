@@ -9,7 +9,7 @@ final class JSONProgress: ProgressRendering, @unchecked Sendable {
 
     func render(_ event: InstallEvent) { emit(EventJSON.object(for: event)) }
 
-    func note(_ message: String) { queue.enqueue { self.emit(["event": "note", "message": message]) } }
+    func note(_ message: String) { queue.async { self.emit(["event": "note", "message": message]) } }
 
     func finish(_ result: Result<InstallReport, InstallError>) { emit(EventJSON.object(for: result)) }
 

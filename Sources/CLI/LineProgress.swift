@@ -18,7 +18,7 @@ final class LineProgress: ProgressRendering, @unchecked Sendable {
         if let line = ProgressText.line(for: event) { writeStderr(line + "\n") }
     }
 
-    func note(_ message: String) { queue.enqueue { writeStderr("==> \(message)\n") } }
+    func note(_ message: String) { queue.async { writeStderr("==> \(message)\n") } }
 
     func finish(_ result: Result<InstallReport, InstallError>) { writeStderr(ProgressText.summary(result) + "\n") }
 }

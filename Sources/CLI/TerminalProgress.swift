@@ -47,7 +47,7 @@ final class TerminalProgress: ProgressRendering, @unchecked Sendable {
         if let line = ProgressText.line(for: event) { printAbove(line) }
     }
 
-    func note(_ message: String) { queue.enqueue { self.printAbove("==> \(message)") } }
+    func note(_ message: String) { queue.async { self.printAbove("==> \(message)") } }
 
     func finish(_ result: Result<InstallReport, InstallError>) {
         timer?.cancel()

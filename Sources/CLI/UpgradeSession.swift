@@ -32,7 +32,7 @@ enum UpgradeSession {
             }
             outcome.withLock { $0 = result }
             // note() hops onto the queue: signal after it has written.
-            renderer.queue.enqueue { done.signal() }
+            renderer.queue.async { done.signal() }
         })
         let trap = SignalTrap { _ in
             renderer.note("cancelling — links stay on the old or the new version of each package")

@@ -49,7 +49,7 @@ public final class CatalogueUpdater: @unchecked Sendable {
 
     /// Runs the update; `completion` runs once, on `queue`. `force` ignores the validators.
     public func update(force: Bool = false, completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
-        queue.enqueue { [self] in
+        queue.async { [self] in
             let verifier: JWSVerifier
             do throws(IndexError) {
                 verifier = try JWSVerifier.configured(settings)
@@ -78,7 +78,7 @@ public final class CatalogueUpdater: @unchecked Sendable {
     }
 
     public func cancel() {
-        queue.enqueue { [self] in
+        queue.async { [self] in
             cancelled = true
             handle?.cancel()
         }
@@ -210,7 +210,7 @@ public final class CatalogueUpdater: @unchecked Sendable {
                        completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
         let path = indexPath
         let tag = configuration.bottleTag
-        DispatchQueue.global(qos: .utility).enqueue { [queue] in
+        DispatchQueue.global(qos: .utility).async { [queue] in
             let result = Result { () throws(IndexError) -> Outcome in
                 let payload = metadata.signed ? try verifier.payload(of: data, url: metadata.sourceURL) : data
                 let catalog: FormulaCatalog
@@ -224,7 +224,7 @@ public final class CatalogueUpdater: @unchecked Sendable {
                 return .rebuilt(indexPath: path, formulae: catalog.count, rejected: catalog.rejected.count,
                                 signed: metadata.signed, source: metadata.sourceURL)
             }
-            queue.enqueue { completion(result) }
+            queue.async { completion(result) }
         }
     }
 

@@ -38,7 +38,7 @@ final class FormulaFetcher: @unchecked Sendable {
 
     /// Fetches the closure of `names`; `completion` runs on `queue`.
     func fetchClosure(of names: [String], completion: @escaping @Sendable (Result<FormulaCatalog, InstallError>) -> Void) {
-        queue.enqueue { [self] in
+        queue.async { [self] in
             self.completion = completion
             if startFromIndex(names) { return }
             fetchPerFormula(names)
@@ -95,7 +95,7 @@ final class FormulaFetcher: @unchecked Sendable {
     }
 
     func cancel() {
-        queue.enqueue { [self] in
+        queue.async { [self] in
             cancelled = true
             fetches.forEach { $0.cancel() }
             updater?.cancel()
@@ -236,7 +236,7 @@ final class FormulaFetcher: @unchecked Sendable {
     /// caller's queue. Not fsynced (FileManager's writers fsync): a cache entry lost to a power
     /// failure is simply fetched again.
     static func store(_ data: Data, at path: String) {
-        DispatchQueue.global(qos: .utility).enqueue {
+        DispatchQueue.global(qos: .utility).async {
             let directory = (path as NSString).deletingLastPathComponent
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"

@@ -62,7 +62,7 @@ final class InstallRun: @unchecked Sendable {
         self.requestedNames = names
         self.options = options
         self.callbackQueue = callbackQueue
-        self.emit = { event in callbackQueue.enqueue { events(event) } }
+        self.emit = { event in callbackQueue.async { events(event) } }
         self.completion = completion
         extractions = OperationQueue()
         extractions.name = "pour.extract"
@@ -74,12 +74,12 @@ final class InstallRun: @unchecked Sendable {
     // MARK: - Start
 
     func start() {
-        DispatchQueue.global(qos: .utility).enqueue { [self] in
+        DispatchQueue.global(qos: .utility).async { [self] in
             switch preparePrefix() {
             case .failure(let error):
-                runQueue.enqueue { self.finishRun(error: error) }
+                runQueue.async { self.finishRun(error: error) }
             case .success(let lock):
-                runQueue.enqueue { [self] in
+                runQueue.async { [self] in
                     self.lock = lock
                     guard !cancelled else { return finishRun(error: nil) }
                     fetchMetadata()
@@ -89,7 +89,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     func cancel() {
-        runQueue.enqueue { [self] in
+        runQueue.async { [self] in
             guard !cancelled else { return }
             cancelled = true
             cancellation.cancel()
@@ -278,7 +278,7 @@ final class InstallRun: @unchecked Sendable {
             onRetry: { attempt, delay, error in
                 emit(.downloadRetrying(name: name, attempt: attempt, delaySeconds: delay, reason: error.description))
             },
-            completion: { [self] result in runQueue.enqueue { self.downloadEnded(job, result) } })
+            completion: { [self] result in runQueue.async { self.downloadEnded(job, result) } })
         job.download = download
         emit(.downloadStarted(name: name))
         download.start()
@@ -375,7 +375,7 @@ final class InstallRun: @unchecked Sendable {
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
         extractions.addOperation { [self] in
             let result = work.run()
-            runQueue.enqueue { self.preparationEnded(job, result) }
+            runQueue.async { self.preparationEnded(job, result) }
         }
     }
 
@@ -428,9 +428,9 @@ final class InstallRun: @unchecked Sendable {
         let stagingRoot = self.stagingRoot
         let link = options.link
         let formulae = batch.map(\.formula)
-        linkQueue.enqueue { [self] in
+        linkQueue.async { [self] in
             let outcomes = KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
-            runQueue.enqueue { [self] in
+            runQueue.async { [self] in
                 activationInFlight = false
                 for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
                 commitReadyPackages()
@@ -520,7 +520,7 @@ final class InstallRun: @unchecked Sendable {
         let completion = self.completion
         self.completion = nil
         let cancelled = self.cancelled
-        DispatchQueue.global(qos: .utility).enqueue {
+        DispatchQueue.global(qos: .utility).async {
             extractions.waitUntilAllOperationsAreFinished()
             try? FileManager.default.removeItem(atPath: stagingRoot)
             engine?.shutdown()
@@ -533,7 +533,7 @@ final class InstallRun: @unchecked Sendable {
             } else {
                 result = .success(report)
             }
-            callbackQueue.enqueue { completion?(result) }
+            callbackQueue.async { completion?(result) }
         }
     }
 }

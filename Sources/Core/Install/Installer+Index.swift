@@ -22,7 +22,7 @@ extension Installer {
         if !CatalogueUpdater.isLocal(configuration.endpoints.apiDomain) {
             engine = TransferEngine(maxConcurrentTransfers: 2, caBundle: configuration.caBundle)
             if engine == nil {
-                callbackQueue.enqueue { completion(.failure(.engineUnavailable)) }
+                callbackQueue.async { completion(.failure(.engineUnavailable)) }
                 return InstallHandle {}
             }
         }
@@ -30,9 +30,9 @@ extension Installer {
                                        queue: DispatchQueue(label: "pour.update", qos: .userInitiated))
         updater.update(force: force) { [engine] result in
             // The updater's queue must not block: shut the engine down elsewhere.
-            DispatchQueue.global(qos: .utility).enqueue {
+            DispatchQueue.global(qos: .utility).async {
                 engine?.shutdown()
-                callbackQueue.enqueue { completion(result) }
+                callbackQueue.async { completion(result) }
             }
         }
         return InstallHandle { updater.cancel() }

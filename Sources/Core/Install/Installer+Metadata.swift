@@ -14,14 +14,14 @@ extension Installer {
                               completion: @escaping @Sendable (Result<FormulaCatalog, InstallError>) -> Void) -> InstallHandle {
         let queue = DispatchQueue(label: "pour.metadata", qos: .userInitiated)
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle) else {
-            callbackQueue.enqueue { completion(.failure(.setup(path: "libcurl", message: "cannot initialise libcurl"))) }
+            callbackQueue.async { completion(.failure(.setup(path: "libcurl", message: "cannot initialise libcurl"))) }
             return InstallHandle {}
         }
         let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: queue)
         fetcher.fetchClosure(of: names) { result in
-            DispatchQueue.global(qos: .utility).enqueue {
+            DispatchQueue.global(qos: .utility).async {
                 engine.shutdown()
-                callbackQueue.enqueue { completion(result) }
+                callbackQueue.async { completion(result) }
             }
         }
         return InstallHandle { fetcher.cancel() }

@@ -37,20 +37,20 @@ final class UpgradeRun: @unchecked Sendable {
     private var layout: PrefixLayout { installer.configuration.layout }
 
     func start() {
-        DispatchQueue.global(qos: .utility).enqueue { [self] in
+        DispatchQueue.global(qos: .utility).async { [self] in
             let inventory = PrefixInventory.read(layout: layout)
             let formulae: [InstalledFormula]
             do throws(LifecycleError) {
                 formulae = try Outdated.candidates(inventory, names: names)
             } catch {
-                return queue.enqueue { self.finish(.failure(error)) }
+                return queue.async { self.finish(.failure(error)) }
             }
-            queue.enqueue { self.fetch(formulae, inventory: inventory) }
+            queue.async { self.fetch(formulae, inventory: inventory) }
         }
     }
 
     func cancel() {
-        queue.enqueue { [self] in
+        queue.async { [self] in
             guard !cancelled else { return }
             cancelled = true
             stageHandle?.cancel()
@@ -78,7 +78,7 @@ final class UpgradeRun: @unchecked Sendable {
     private func planned(_ plan: Upgrader.Plan) {
         self.plan = plan
         let onPlan = self.onPlan
-        callbackQueue.enqueue { onPlan(plan) }
+        callbackQueue.async { onPlan(plan) }
         guard !cancelled else { return finish(.success(report(install: nil))) }
         guard !plan.packages.isEmpty else { return finish(.success(report(install: nil))) }
         // A keg of the wanted version may already sit in the Cellar unused; force re-pours it so
@@ -89,7 +89,7 @@ final class UpgradeRun: @unchecked Sendable {
         let events = self.events
         stageHandle = installer.install(plan.packages.map(\.name), options: InstallOptions(force: force),
                                         callbackQueue: callbackQueue, events: events) { [self] result in
-            queue.enqueue { self.installed(result) }
+            queue.async { self.installed(result) }
         }
     }
 
@@ -105,7 +105,7 @@ final class UpgradeRun: @unchecked Sendable {
         let done = installReport.packages.filter { $0.outcome == .installed }.map { (name: $0.name, pkgVersion: $0.pkgVersion) }
         guard let flags, !done.isEmpty else { return finish(.success(report(install: installReport))) }
         let configuration = installer.configuration
-        DispatchQueue.global(qos: .utility).enqueue { [self] in
+        DispatchQueue.global(qos: .utility).async { [self] in
             var restored: [String] = []
             var problem: String?
             do throws(LifecycleError) {
@@ -116,7 +116,7 @@ final class UpgradeRun: @unchecked Sendable {
                 problem = error.description
             }
             let (restoredNames, flagProblem) = (restored, problem)
-            queue.enqueue {
+            queue.async {
                 var report = self.report(install: installReport)
                 report.restoredFlags = restoredNames
                 report.flagProblem = flagProblem
@@ -133,6 +133,6 @@ final class UpgradeRun: @unchecked Sendable {
         guard let completion else { return }
         self.completion = nil
         stageHandle = nil
-        callbackQueue.enqueue { completion(result) }
+        callbackQueue.async { completion(result) }
     }
 }

@@ -162,7 +162,7 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
             return Completion(handler: storedCompletion)
         }
         guard let completion else { return }
-        callbackQueue.enqueue { [self] in
+        callbackQueue.async { [self] in
             completion.handler?(result)
             transition(to: .finished)
         }

@@ -36,7 +36,7 @@ public final class UninstallOperation: PourOperation<Uninstaller.Report, Lifecyc
     }
 
     public override func execute() {
-        DispatchQueue.global(qos: .utility).enqueue { [self] in
+        DispatchQueue.global(qos: .utility).async { [self] in
             complete(with: uninstall())
         }
     }

@@ -34,9 +34,9 @@ final class AdmissionLane: @unchecked Sendable {
 
     /// Queues `transfer`; `admit` runs on the lane's queue once a slot is held, with the transfer
     /// chosen at that moment.
-    func enqueue(_ transfer: ActiveTransfer, admit: @escaping @Sendable (ActiveTransfer) -> Void) {
+    func admit(_ transfer: ActiveTransfer, admit: @escaping @Sendable (ActiveTransfer) -> Void) {
         waiting.withLock { $0.append(transfer) }
-        queue.enqueue { [self] in
+        queue.async { [self] in
             slots.wait()
             guard let next = takeHighestPriority() else {
                 slots.signal()

@@ -30,10 +30,10 @@ public final class MemoryFetch: @unchecked Sendable {
         self.completion = completion
     }
 
-    public func start() { queue.enqueue { self.attemptTransfer() } }
+    public func start() { queue.async { self.attemptTransfer() } }
 
     public func cancel() {
-        queue.enqueue {
+        queue.async {
             self.cancelled = true
             self.handle?.cancel()
         }

@@ -99,7 +99,7 @@ public final class TransferEngine: @unchecked Sendable {
         let transfer = ActiveTransfer(request: request, lane: admission, priority: priority, queue: queue,
                                       onResponse: onResponse, onData: onData, completion: completion)
         let handle = TransferHandle(engine: self, transfer: transfer)
-        admission.enqueue(transfer) { [self] admitted in
+        admission.admit(transfer) { [self] admitted in
             if let reason = admitted.shared.withLock({ $0.cancelReason }) {
                 admitted.lane.slots.signal()
                 admitted.deliverCompletion(.failure(reason))
@@ -268,7 +268,7 @@ public final class TransferEngine: @unchecked Sendable {
                 let response = TransferResponse(status: code, isPartialContent: code == 206,
                                                 contentLength: length >= 0 ? Int64(length) : nil,
                                                 effectiveURL: transfer.effectiveURL())
-                transfer.queue.enqueue { transfer.onResponse(response) }
+                transfer.queue.async { transfer.onResponse(response) }
             }
         }
         if transfer.discardingErrorBody {
@@ -302,7 +302,7 @@ public final class TransferEngine: @unchecked Sendable {
         let chunk = transfer.gathered
         transfer.gathered = Data(capacity: TransferEngine.coalesceBytes)
         let count = chunk.count
-        transfer.queue.enqueue { [weak self] in
+        transfer.queue.async { [weak self] in
             transfer.onData(chunk)
             let resume = transfer.shared.withLock { state -> Bool in
                 state.pendingBytes -= count
@@ -452,7 +452,7 @@ final class ActiveTransfer: @unchecked Sendable {
             return !state.completed
         }
         guard first else { return }
-        queue.enqueue { self.completion(outcome) }
+        queue.async { self.completion(outcome) }
     }
 
     func effectiveURL() -> String {

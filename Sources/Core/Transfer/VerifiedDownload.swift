@@ -81,12 +81,12 @@ public final class VerifiedDownload: @unchecked Sendable {
     }
 
     public func start() {
-        queue.enqueue { self.begin() }
+        queue.async { self.begin() }
     }
 
     /// Admission priority while waiting for a transfer slot (pour uses the bottle size).
     public func setPriority(_ priority: Int64) {
-        queue.enqueue {
+        queue.async {
             self.priority = priority
             self.handle?.setPriority(priority)
         }
@@ -94,7 +94,7 @@ public final class VerifiedDownload: @unchecked Sendable {
 
     /// Stops the download, deletes the `.incomplete` file it owns and completes with `.cancelled`.
     public func cancel() {
-        queue.enqueue {
+        queue.async {
             guard !self.cancelled else { return }
             self.cancelled = true
             if let handle = self.handle {
