@@ -43,7 +43,7 @@ let package = Package(
 
         // The local registry (generator + HTTP server) used by tests, the demo and benchmarks.
         .target(name: "PourTestSupport",
-                dependencies: ["PourCore", "CArchive", "CCrypto",
+                dependencies: ["PourCore", "CArchive", "CCrypto", "CCurl",
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio"),
                                .product(name: "NIOHTTP1", package: "swift-nio")],

@@ -7,8 +7,8 @@ import PourTestSupport
 struct PourRegistry: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pour-registry",
-        abstract: "Generate and serve a local Homebrew bottle registry.",
-        subcommands: [Generate.self, GenerateCatalogue.self, Serve.self])
+        abstract: "Generate, serve and push a local Homebrew bottle registry.",
+        subcommands: [Generate.self, GenerateCatalogue.self, Serve.self, Push.self])
 }
 
 PourRegistry.main()

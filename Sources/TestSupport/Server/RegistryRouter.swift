@@ -43,6 +43,12 @@ struct RegistryRouter {
                            body: "{\"token\":\"\(token)\",\"access_token\":\"\(token)\"}\n")
         case "bottles" where components.count == 2:
             return file("bottles/\(components[1])", sha: nil, type: "application/gzip", blob: false)
+        case "v2" where components.count == 1:
+            // The API version check (`GET /v2/`) a registry client such as CNCF Distribution's
+            // pull-through proxy sends first: ghcr answers 401 with the Bearer challenge whose
+            // realm hands out the token, then 200 with the token.
+            guard isAuthorized(authorization) else { return unauthorized(scope: nil) }
+            return .status(200, headers: ["Content-Type": "application/json"], body: "{}\n")
         case "v2" where components.count >= 5:
             let kind = components[components.count - 2]
             let reference = components[components.count - 1]
@@ -54,6 +60,10 @@ struct RegistryRouter {
                 // Like ghcr: an unknown blob is a 404 here, a known one a redirect to the blob host.
                 guard case .file = file("blobs/\(reference)", sha: nil, type: "", blob: false) else { return notFound }
                 return .redirect(location: "\(context.blobBaseURL)/blobs/\(reference)")
+            }
+            if kind == "manifests", !image.isEmpty, reference.hasPrefix("sha256:") {
+                // Digest-addressed, as a client asks after resolving the tag (the proxy does).
+                return manifestByDigest(image: image, digest: String(reference.dropFirst(7)))
             }
             if kind == "manifests", !image.isEmpty {
                 return file("manifests/\(image)/\(reference)", sha: nil,
@@ -83,12 +93,26 @@ struct RegistryRouter {
         authorization == "Bearer \(context.configuration.token)"
     }
 
-    func unauthorized(scope: String) -> Route {
+    func unauthorized(scope: String?) -> Route {
         let realm = "\(context.registryBaseURL)/token"
+        let scopeParameter = scope.map { ",scope=\"repository:\($0):pull\"" } ?? ""
         return .status(401, headers: [
-            "WWW-Authenticate": "Bearer realm=\"\(realm)\",service=\"127.0.0.1\",scope=\"repository:\(scope):pull\"",
+            "WWW-Authenticate": "Bearer realm=\"\(realm)\",service=\"127.0.0.1\"\(scopeParameter)",
             "Content-Type": "application/json",
         ], body: "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}\n")
+    }
+
+    /// The image's manifest file whose SHA-256 is `digest` (a few small files per image).
+    private func manifestByDigest(image: String, digest: String) -> Route {
+        let directory = "manifests/\(image)"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(context.root)/\(directory)")) ?? []
+        for name in names.sorted() {
+            let relative = "\(directory)/\(name)"
+            guard case .file(let path, _, _, _) = file(relative, sha: nil, type: "", blob: false),
+                  (try? FileDigest.sha256(ofFile: path)) == digest.lowercased() else { continue }
+            return file(relative, sha: nil, type: "application/vnd.oci.image.index.v1+json", blob: false)
+        }
+        return notFound
     }
 
     private var notFound: Route { .status(404, headers: [:], body: "not found\n") }
