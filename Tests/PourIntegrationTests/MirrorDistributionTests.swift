@@ -80,6 +80,21 @@ final class MirrorDistributionTests: XCTestCase {
         MirrorSupport.assertInstalledWithTab(MirrorSupport.closure, prefix: prefix, manifest: fixture.manifest)
     }
 
+    /// A registry that keeps the ghcr content under a project prefix (`<project>/homebrew/core/…`,
+    /// as Harbor's proxy projects do) is named with its API path: HOMEBREW_ARTIFACT_DOMAIN=
+    /// `http://host/v2/ghcr-io`; pour, like brew, does not double the `/v2/`.
+    func testArtifactDomainWithARegistryPathUsesTheProjectPrefix() throws {
+        _ = try RegistryPusher(registry: fixture.registry, target: distribution.baseURL,
+                               namespace: "ghcr-io/homebrew/core").push()
+        XCTAssertEqual(try distribution.repositories().first, "ghcr-io/homebrew/core/app")
+        let (prefix, cache) = machine("e")
+        var environment = mirrorEnvironment
+        environment["HOMEBREW_ARTIFACT_DOMAIN"] = distribution.baseURL + "/v2/ghcr-io"
+        let run = try MirrorSupport.runPour(["install", "app", "--quiet"], prefix: prefix, cache: cache, environment: environment)
+        XCTAssertEqual(run.status, 0, run.lines.joined(separator: "\n"))
+        MirrorSupport.assertInstalledWithTab(MirrorSupport.closure, prefix: prefix, manifest: fixture.manifest)
+    }
+
     /// A push is idempotent: a second run uploads nothing and the mirror still installs.
     func testSecondPushUploadsNothing() throws {
         let pusher = RegistryPusher(registry: fixture.registry, target: distribution.baseURL)

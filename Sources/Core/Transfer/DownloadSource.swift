@@ -86,12 +86,24 @@ public struct DownloadEndpoints: Sendable, Equatable {
         }
         var candidates: [String] = []
         if let artifactDomain, url.hasPrefix("https://ghcr.io/") {
-            candidates.append(artifactDomain + "/" + url.dropFirst("https://ghcr.io/".count))
+            // A domain that already holds the registry API path (`https://harbor.example/v2/ghcr-io`,
+            // a proxy project) takes the path after ghcr's `/v2/`, so `/v2/` is not doubled
+            // (Library/Homebrew/download_strategy/curl_download_strategy.rb, `domain_contains_v2`).
+            let prefix = DownloadEndpoints.containsRegistryAPIPath(artifactDomain) && url.hasPrefix("https://ghcr.io/v2/")
+                ? "https://ghcr.io/v2/" : "https://ghcr.io/"
+            candidates.append(artifactDomain + "/" + url.dropFirst(prefix.count))
             if !artifactDomainNoFallback { candidates.append(url) }
         } else {
             candidates.append(url)
         }
         return candidates.map { DownloadSource(url: $0, headers: headers(for: $0)) }
+    }
+
+    /// `scheme://host[:port]/v2` or `…/v2/…`: the URL is already inside a registry's API.
+    static func containsRegistryAPIPath(_ domain: String) -> Bool {
+        guard let scheme = domain.range(of: "://") else { return false }
+        let afterHost = domain[scheme.upperBound...].drop { $0 != "/" }
+        return afterHost == "/v2" || afterHost.hasPrefix("/v2/")
     }
 
     /// Where the bottle's OCI image index lives (`…/<image>/manifests/<pkg_version>[-<rebuild>]`),
