@@ -37,6 +37,8 @@ final class MirrorPullThroughTests: XCTestCase {
         let blobGets = upstream.filter { $0.listener == .blob && $0.method == "GET" }
         XCTAssertEqual(Set(blobGets.map { String($0.path.split(separator: ":").last ?? "") }), bottles)
         XCTAssertFalse(blobGets.contains(where: \.hadAuthorization))
+        print("pull-through: upstream blob-host GETs per bottle on first pull:",
+              bottles.sorted().map { sha in blobGets.filter { $0.path.hasSuffix(sha) }.count })
         for sha in bottles {
             // Distribution 2.8 streams to the client and commits its copy from a second fetch.
             let fetches = blobGets.filter { $0.path.hasSuffix(sha) }.count
@@ -52,6 +54,7 @@ final class MirrorPullThroughTests: XCTestCase {
         XCTAssertEqual(second.status, 0, second.lines.joined(separator: "\n"))
         MirrorSupport.assertInstalledWithTab(MirrorSupport.closure, prefix: prefixB, manifest: fixture.manifest)
         let later = Array(fixture.log.entries.dropFirst(before))
+        print("pull-through: upstream requests during a cached install:", later.map { "\($0.method) \($0.path) \($0.status)" })
         XCTAssertFalse(later.contains { $0.listener == .blob || $0.path.contains("/blobs/") },
                        "bottles fetched upstream again: \(later.map(\.uri))")
         XCTAssertTrue(later.contains { $0.path.contains("/manifests/") }, "tags are re-checked upstream: \(later.map(\.uri))")
