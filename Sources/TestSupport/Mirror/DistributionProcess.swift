@@ -30,8 +30,10 @@ package final class DistributionProcess: Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Writes the config, starts the registry and returns once `GET /v2/` answers 200.
-    package init(proxyRemoteURL: String? = nil) throws(MirrorError) {
+    /// Writes the config, starts the registry and returns once `GET /v2/` answers (200, or 401
+    /// when `htpasswd` is given: the lines of an htpasswd file with bcrypt hashes, which turns on
+    /// Distribution's basic auth).
+    package init(proxyRemoteURL: String? = nil, htpasswd: String? = nil) throws(MirrorError) {
         guard let binary = DistributionProcess.binary() else {
             throw .distribution("docker-registry not found; run Scripts/setup.sh (apt-get install docker-registry) or set POUR_DOCKER_REGISTRY")
         }
@@ -46,8 +48,16 @@ package final class DistributionProcess: Sendable {
         port = try DistributionProcess.freePort()
         baseURL = "http://127.0.0.1:\(port)"
         let configPath = directory.appendingPathComponent("config.yml").path
+        var htpasswdPath: String?
+        if let htpasswd {
+            let path = directory.appendingPathComponent("htpasswd").path
+            guard FileManager.default.createFile(atPath: path, contents: Data(htpasswd.utf8)) else {
+                throw .distribution("cannot write \(path)")
+            }
+            htpasswdPath = path
+        }
         let config = DistributionProcess.config(storage: directory.appendingPathComponent("storage").path, port: port,
-                                                proxyRemoteURL: proxyRemoteURL)
+                                                proxyRemoteURL: proxyRemoteURL, htpasswdPath: htpasswdPath)
         guard FileManager.default.createFile(atPath: configPath, contents: Data(config.utf8)) else {
             throw .distribution("cannot write \(configPath)")
         }
@@ -64,7 +74,7 @@ package final class DistributionProcess: Sendable {
             throw .distribution("cannot start \(binary): \(error)")
         }
         process.withLock { $0 = child }
-        try waitUntilReady(child)
+        try waitUntilReady(child, expecting: htpasswd == nil ? 200 : 401)
     }
 
     deinit { stop() }
@@ -119,7 +129,7 @@ package final class DistributionProcess: Sendable {
     }
 
     /// The YAML Distribution 2.8 reads (docs: distribution/docs/configuration.md).
-    package static func config(storage: String, port: Int, proxyRemoteURL: String?) -> String {
+    package static func config(storage: String, port: Int, proxyRemoteURL: String?, htpasswdPath: String? = nil) -> String {
         var text = """
         version: 0.1
         log:
@@ -146,12 +156,21 @@ package final class DistributionProcess: Sendable {
 
             """
         }
+        if let htpasswdPath {
+            text += """
+            auth:
+              htpasswd:
+                realm: pour-mirror
+                path: \(htpasswdPath)
+
+            """
+        }
         return text
     }
 
-    /// Polls `GET /v2/` (Distribution answers 200 once listening) until the process is ready or
-    /// has exited; 30 s at most.
-    private func waitUntilReady(_ child: Process) throws(MirrorError) {
+    /// Polls `GET /v2/` until it answers `status` (the process is listening) or the process has
+    /// exited; 30 s at most.
+    private func waitUntilReady(_ child: Process, expecting status: Int) throws(MirrorError) {
         let client = BlockingHTTPClient(timeout: 2)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -159,7 +178,7 @@ package final class DistributionProcess: Sendable {
                 stop()
                 throw .distribution("exited with status \(child.terminationStatus) before listening: \(logText.suffix(600))")
             }
-            if let response = try? client.send("GET", baseURL + "/v2/"), response.status == 200 { return }
+            if let response = try? client.send("GET", baseURL + "/v2/"), response.status == status { return }
             usleep(50_000)
         }
         let text = logText
