@@ -134,8 +134,15 @@ final class MirrorDistributionTests: XCTestCase {
         let (prefix, cache) = machine("d")
         var environment = mirrorEnvironment
         environment["HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK"] = nil
+        // libcurl reads the lower-case variables first; a CI's own proxy settings are put back after.
+        let saved = ["https_proxy", "no_proxy"].map { ($0, ProcessInfo.processInfo.environment[$0]) }
         setenv("https_proxy", fixture.server.registryBaseURL, 1)
-        defer { unsetenv("https_proxy") }
+        setenv("no_proxy", "127.0.0.1,localhost", 1)
+        defer {
+            for (name, value) in saved {
+                if let value { setenv(name, value, 1) } else { unsetenv(name) }
+            }
+        }
         let run = install(["app"], configuration: MirrorSupport.configuration(prefix: prefix, cache: cache,
                                                                               environment: environment))
         let libcore = try XCTUnwrap(fixture.manifest.formulae["libcore@2"])

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What can go wrong when filling a mirror registry or running CNCF Distribution for tests.
-public enum MirrorError: Error, CustomStringConvertible, Equatable {
+package enum MirrorError: Error, CustomStringConvertible, Equatable {
     /// The generated registry directory lacks a file the push needs, or a file is malformed.
     case invalidRegistry(path: String, message: String)
     /// The request could not be sent or its answer not read (connection refused, reset…).
@@ -11,7 +11,7 @@ public enum MirrorError: Error, CustomStringConvertible, Equatable {
     /// The `docker-registry` binary is missing or did not come up.
     case distribution(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidRegistry(let path, let message):
             return "\(path): \(message); regenerate it with `pour-registry generate`"
