@@ -37,12 +37,8 @@ struct Push: ParsableCommand {
         let pusher = RegistryPusher(registry: URL(fileURLWithPath: directory), target: to, namespace: namespace,
                                     authorization: authorization, parallelism: jobs)
         let started = Date()
-        let summary: RegistryPusher.Summary
-        do {
-            summary = try pusher.push(only: names(only), skipping: names(skip) ?? [])
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        // A MirrorError prints as one line (`Error: <method> <url>: …`), without the usage text.
+        let summary = try pusher.push(only: names(only), skipping: names(skip) ?? [])
         let seconds = Date().timeIntervalSince(started)
         print(String(format: "pushed %d formulae to %@/v2/%@: %d blobs uploaded (%d bytes), %d already present, %.2f s",
                      summary.formulae.count, pusher.target, namespace, summary.blobsUploaded, summary.bytesUploaded,

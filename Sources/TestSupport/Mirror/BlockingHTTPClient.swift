@@ -20,14 +20,17 @@ struct BlockingHTTPClient: Sendable {
     /// Seconds allowed for the whole request.
     var timeout: Int = 120
 
-    /// Collects one response. Touched only by the thread inside `curl_easy_perform`.
+    /// Collects one response and feeds a file body. Touched only by the thread inside
+    /// `curl_easy_perform`.
     private final class Sink {
         var body = Data()
         var headers: [String: String] = [:]
+        var uploadDescriptor: Int32 = -1
     }
 
-    /// Sends one request. `body` is sent as-is (with `Content-Length`) for POST/PUT.
-    func send(_ method: String, _ url: String, headers: [String] = [], body: Data? = nil,
+    /// Sends one request. `body` is sent as-is (with `Content-Length`) for POST/PUT; `bodyFile`
+    /// (PUT only) is streamed from disk instead, so a large bottle is never held in memory.
+    func send(_ method: String, _ url: String, headers: [String] = [], body: Data? = nil, bodyFile: String? = nil,
               followRedirects: Bool = false) throws(MirrorError) -> Response {
         guard let easy = curl_easy_init() else {
             throw .transport(method: method, url: url, message: "curl_easy_init failed")
@@ -68,9 +71,36 @@ struct BlockingHTTPClient: Sendable {
         defer { curl_slist_free_all(list) }
         _ = pour_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
 
+        if let bodyFile {
+            var info = stat()
+            let descriptor = open(bodyFile, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0, fstat(descriptor, &info) == 0 else {
+                if descriptor >= 0 { close(descriptor) }
+                throw .transport(method: method, url: url, message: "cannot read \(bodyFile): \(String(cString: strerror(errno)))")
+            }
+            sink.uploadDescriptor = descriptor
+        }
+        defer { if sink.uploadDescriptor >= 0 { close(sink.uploadDescriptor) } }
+
         switch method {
         case "GET": break
         case "HEAD": _ = pour_easy_setopt_long(easy, CURLOPT_NOBODY, 1)
+        case "PUT" where bodyFile != nil:
+            var info = stat()
+            _ = fstat(sink.uploadDescriptor, &info)
+            _ = pour_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
+            _ = pour_easy_setopt_off(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(info.st_size))
+            // The read callback has the write callback's C signature.
+            _ = pour_easy_setopt_write(easy, CURLOPT_READFUNCTION) { pointer, size, count, user in
+                guard let pointer, let user else { return Int(CURL_READFUNC_ABORT) }
+                let sink = Unmanaged<Sink>.fromOpaque(user).takeUnretainedValue()
+                while true {
+                    let got = read(sink.uploadDescriptor, pointer, size * count)
+                    if got < 0 && errno == EINTR { continue }
+                    return got < 0 ? Int(CURL_READFUNC_ABORT) : got
+                }
+            }
+            _ = pour_easy_setopt_ptr(easy, CURLOPT_READDATA, context)
         default:
             let payload = body ?? Data()
             _ = pour_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count))

@@ -92,12 +92,9 @@ package struct RegistryPusher: Sendable {
         func count(_ sent: Int?) {
             if let sent { uploaded += 1; bytes += sent } else { present += 1 }
         }
-        guard let bottle = FileManager.default.contents(atPath: image.bottlePath) else {
-            throw .invalidRegistry(path: image.bottlePath, message: "cannot read bottle")
-        }
-        count(try uploadBlob(bottle, digest: "sha256:\(image.bottleSHA256)", repository: repository))
+        count(try uploadBlob(.file(image.bottlePath), digest: "sha256:\(image.bottleSHA256)", repository: repository))
         for perTag in image.images {
-            count(try uploadBlob(perTag.config.bytes, digest: perTag.config.digest, repository: repository))
+            count(try uploadBlob(.bytes(perTag.config.bytes), digest: perTag.config.digest, repository: repository))
             // Children first: a registry refuses an index whose manifests it does not hold.
             try putManifest(perTag.manifest, reference: perTag.manifest.digest, repository: repository)
         }
@@ -108,8 +105,14 @@ package struct RegistryPusher: Sendable {
     private var client: BlockingHTTPClient { BlockingHTTPClient() }
     private var authHeaders: [String] { authorization.map { ["Authorization: \($0)"] } ?? [] }
 
+    private enum Blob {
+        case bytes(Data)
+        /// Streamed from disk (bottles).
+        case file(String)
+    }
+
     /// Uploads one blob unless the repository has it; returns the bytes sent, nil when present.
-    private func uploadBlob(_ bytes: Data, digest: String, repository: String) throws(MirrorError) -> Int? {
+    private func uploadBlob(_ blob: Blob, digest: String, repository: String) throws(MirrorError) -> Int? {
         let blobURL = "\(repository)/blobs/\(digest)"
         let head = try client.send("HEAD", blobURL, headers: authHeaders)
         if head.status == 200 { return nil }
@@ -120,10 +123,20 @@ package struct RegistryPusher: Sendable {
         }
         let absolute = location.hasPrefix("/") ? target + location : location
         let putURL = absolute + (absolute.contains("?") ? "&" : "?") + "digest=" + digest
-        let put = try client.send("PUT", putURL, headers: authHeaders + ["Content-Type: application/octet-stream"],
-                                  body: bytes)
+        let headers = authHeaders + ["Content-Type: application/octet-stream"]
+        let put: BlockingHTTPClient.Response
+        let size: Int
+        switch blob {
+        case .bytes(let bytes):
+            put = try client.send("PUT", putURL, headers: headers, body: bytes)
+            size = bytes.count
+        case .file(let path):
+            put = try client.send("PUT", putURL, headers: headers, bodyFile: path)
+            var info = stat()
+            size = stat(path, &info) == 0 ? Int(info.st_size) : 0
+        }
         guard put.status == 201 else { throw .http(method: "PUT", url: blobURL, status: put.status, body: put.text) }
-        return bytes.count
+        return size
     }
 
     private func putManifest(_ document: BottleImage.Document, reference: String, repository: String) throws(MirrorError) {
