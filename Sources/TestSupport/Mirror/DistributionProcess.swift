@@ -45,9 +45,8 @@ package final class DistributionProcess: Sendable {
         } catch {
             throw .distribution("cannot create \(directory.path): \(error)")
         }
-        port = try DistributionProcess.freePort()
-        baseURL = "http://127.0.0.1:\(port)"
         let configPath = directory.appendingPathComponent("config.yml").path
+        let logPath = directory.appendingPathComponent("registry.log").path
         var htpasswdPath: String?
         if let htpasswd {
             let path = directory.appendingPathComponent("htpasswd").path
@@ -56,25 +55,44 @@ package final class DistributionProcess: Sendable {
             }
             htpasswdPath = path
         }
-        let config = DistributionProcess.config(storage: directory.appendingPathComponent("storage").path, port: port,
-                                                proxyRemoteURL: proxyRemoteURL, htpasswdPath: htpasswdPath)
-        guard FileManager.default.createFile(atPath: configPath, contents: Data(config.utf8)) else {
-            throw .distribution("cannot write \(configPath)")
+        // The port is chosen before Distribution binds it, so another process may take it in
+        // between; a start that exits early is retried on a fresh port.
+        var failure = MirrorError.distribution("did not start")
+        for _ in 0..<3 {
+            let port = try DistributionProcess.freePort()
+            let config = DistributionProcess.config(storage: directory.appendingPathComponent("storage").path, port: port,
+                                                    proxyRemoteURL: proxyRemoteURL, htpasswdPath: htpasswdPath)
+            guard FileManager.default.createFile(atPath: configPath, contents: Data(config.utf8)),
+                  FileManager.default.createFile(atPath: logPath, contents: nil) else {
+                throw .distribution("cannot write \(configPath)")
+            }
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: binary)
+            child.arguments = ["serve", configPath]
+            child.environment = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
+            let log = FileHandle(forWritingAtPath: logPath)
+            child.standardOutput = log
+            child.standardError = log
+            do { try child.run() } catch {
+                throw .distribution("cannot start \(binary): \(error)")
+            }
+            switch DistributionProcess.waitUntilReady(child, url: "http://127.0.0.1:\(port)/v2/",
+                                                      expecting: htpasswd == nil ? 200 : 401, logPath: logPath) {
+            case nil:
+                self.port = port
+                baseURL = "http://127.0.0.1:\(port)"
+                process.withLock { $0 = child }
+                return
+            case .some(let error):
+                failure = error
+                if child.isRunning {
+                    kill(child.processIdentifier, SIGTERM)
+                    child.waitUntilExit()
+                }
+            }
         }
-        let logPath = directory.appendingPathComponent("registry.log").path
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: binary)
-        child.arguments = ["serve", configPath]
-        child.environment = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
-        let log = FileHandle(forWritingAtPath: logPath)
-        child.standardOutput = log
-        child.standardError = log
-        do { try child.run() } catch {
-            throw .distribution("cannot start \(binary): \(error)")
-        }
-        process.withLock { $0 = child }
-        try waitUntilReady(child, expecting: htpasswd == nil ? 200 : 401)
+        try? FileManager.default.removeItem(at: directory)
+        throw failure
     }
 
     deinit { stop() }
@@ -168,22 +186,21 @@ package final class DistributionProcess: Sendable {
         return text
     }
 
-    /// Polls `GET /v2/` until it answers `status` (the process is listening) or the process has
-    /// exited; 30 s at most.
-    private func waitUntilReady(_ child: Process, expecting status: Int) throws(MirrorError) {
+    /// Polls `url` until it answers `status` (nil: the process is listening); an error when the
+    /// process exits first or 30 s pass.
+    private static func waitUntilReady(_ child: Process, url: String, expecting status: Int,
+                                       logPath: String) -> MirrorError? {
         let client = BlockingHTTPClient(timeout: 2)
         let deadline = Date().addingTimeInterval(30)
+        func log() -> String { String(((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").suffix(600)) }
         while Date() < deadline {
             if !child.isRunning {
-                stop()
-                throw .distribution("exited with status \(child.terminationStatus) before listening: \(logText.suffix(600))")
+                return .distribution("exited with status \(child.terminationStatus) before listening: \(log())")
             }
-            if let response = try? client.send("GET", baseURL + "/v2/"), response.status == status { return }
+            if let response = try? client.send("GET", url), response.status == status { return nil }
             usleep(50_000)
         }
-        let text = logText
-        stop()
-        throw .distribution("\(baseURL)/v2/ did not answer within 30 s: \(text.suffix(600))")
+        return .distribution("\(url) did not answer within 30 s: \(log())")
     }
 
     /// An ephemeral port that was free a moment ago (bound, read back, released). Distribution
