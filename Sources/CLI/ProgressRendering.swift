@@ -53,6 +53,7 @@ enum ProgressText {
         case .skipped(let name, let reason): return "Skipped \(name): \(reason)"
         case .failed(let name, let message): return "Error: \(name): \(message)"
         case .caveats(let name, let text): return "==> Caveats for \(name)\n\(text)"
+        case .warning(let name, let message): return "Warning: \(name): \(message)"
         }
     }
 

@@ -19,6 +19,9 @@ public enum InstallEvent: Sendable, Equatable {
     case skipped(name: String, reason: String)
     case failed(name: String, message: String)
     case caveats(name: String, text: String)
+    /// Something the user should know that does not stop the install (e.g. a bottle relocated
+    /// in full for lack of metadata).
+    case warning(name: String, message: String)
 }
 
 /// One package the plan will install.

@@ -369,11 +369,12 @@ final class InstallRun: @unchecked Sendable {
         job.phase = .extracting
         emit(.extracting(name: job.name))
         job.manifestFetch?.cancel()
-        let work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
+        var work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
                                   manifest: job.manifest,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
-        extractions.addOperation { [self] in
+        work.warn = { [self, name = job.name] message in runQueue.async { self.emit(.warning(name: name, message: message)) } }
+        extractions.addOperation { [self, work] in
             let result = work.run()
             runQueue.async { self.preparationEnded(job, result) }
         }

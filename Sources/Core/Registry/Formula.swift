@@ -104,7 +104,8 @@ public struct Bottle: Hashable, Sendable {
 public enum CellarKind: Hashable, Sendable {
     /// `:any` — placeholders in text files and binaries; both are relocated.
     case any
-    /// `:any_skip_relocation` — text replacement only.
+    /// `:any_skip_relocation` — text replacement only; on Linux binaries are still relocated
+    /// unless the bottle's tab says brew ≥ 5.1.15 built it (see `RelocationPlan`).
     case anySkipRelocation
     /// An absolute Cellar path the bottle was built for; pourable only into exactly that Cellar.
     case pinned(String)

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The tab a bottle was built with, as brew loads it when pouring
+/// (`Library/Homebrew/utils/bottles.rb#load_tab`): the registry manifest's `sh.brew.tab` when it
+/// was published for a Linux build, otherwise the `INSTALL_RECEIPT.json` shipped inside the
+/// bottle; nil when neither exists (homebrew-core bottles fetched from a flat mirror).
+///
+/// Immutable value; safe to share across queues.
+package struct BottleTab: Sendable, Equatable {
+    /// `homebrew_version`: the brew that built the bottle; decides whether `:any_skip_relocation`
+    /// can be trusted on Linux (see `RelocationPlan`).
+    package var homebrewVersion: String?
+    /// `changed_files`: keg-relative files holding placeholders; nil when the tab does not say.
+    package var changedFiles: [String]?
+    /// The whole tab decoded leniently, for the build facts copied into pour's receipt.
+    package var receipt: InstallReceipt?
+
+    package init(homebrewVersion: String?, changedFiles: [String]?, receipt: InstallReceipt? = nil) {
+        self.homebrewVersion = homebrewVersion
+        self.changedFiles = changedFiles
+        self.receipt = receipt
+    }
+
+    /// Receipts are a few KB; a larger one is not trusted (same cap as the extractor's).
+    static let maxBytes = 16 << 20
+
+    /// The tab from `manifestTab` (the `sh.brew.tab` text) or the receipt at `receiptPath`.
+    /// A manifest tab whose `built_on.os` names another system is skipped, as brew does.
+    package static func load(manifestTab: String?, receiptPath: String?) -> BottleTab? {
+        if let manifestTab, let tab = parse(Data(manifestTab.utf8)) {
+            let os = tab.receipt?.builtOn?.os
+            #if os(Linux)
+                let system = "Linux"
+            #else
+                let system = "Macintosh"
+            #endif
+            if os == nil || os == system { return tab }
+        }
+        guard let receiptPath else { return nil }
+        var info = stat()
+        guard lstat(receiptPath, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= maxBytes,
+              let data = FileManager.default.contents(atPath: receiptPath) else { return nil }
+        return parse(data)
+    }
+
+    static func parse(_ data: Data) -> BottleTab? {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        let changed = (object["changed_files"] as? [Any]).map { $0.compactMap { $0 as? String } }
+        return BottleTab(homebrewVersion: object["homebrew_version"] as? String, changedFiles: changed,
+                         receipt: try? JSONDecoder().decode(InstallReceipt.self, from: data))
+    }
+}
