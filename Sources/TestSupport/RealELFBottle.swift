@@ -72,7 +72,8 @@ public enum RealELFBottle {
         let work = workDirectory + "/real-elf-\(name)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        guard let lz4 = systemLibrary("liblz4.so.1") else { throw RegistryError.invalidSpec("liblz4.so.1 not found") }
+        // The real file, not the soname symlink (a copied symlink would dangle).
+        guard let lz4 = systemLibrary("liblz4.so.1").map({ URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }) else { throw RegistryError.invalidSpec("liblz4.so.1 not found") }
 
         let privateLibrary = "libpourlz4.so.1"
         let zstd = work + "/zstd", xxd = work + "/xxd", library = work + "/" + privateLibrary
@@ -84,14 +85,23 @@ public enum RealELFBottle {
         // RUNPATH leads into the keg.
         try patchelf(["--replace-needed", "liblz4.so.1", privateLibrary, zstd])
         try patchelf(["--set-soname", privateLibrary, library])
+        // patchelf reads an argument starting with `@` from the file it names, so every
+        // placeholder value goes through a file (`@<path>`).
+        var valueFiles = 0
+        func literal(_ value: String) throws -> String {
+            valueFiles += 1
+            let path = work + "/value-\(valueFiles)"
+            try Data(value.utf8).write(to: URL(fileURLWithPath: path))
+            return "@" + path
+        }
         switch linkage {
         case .placeholders:
-            let interpreter = "@@HOMEBREW_PREFIX@@/lib/ld.so"
+            let interpreter = try literal("@@HOMEBREW_PREFIX@@/lib/ld.so")
             try patchelf(["--set-interpreter", interpreter, "--set-rpath",
-                          "@@HOMEBREW_CELLAR@@/\(name)/\(version)/lib:@@HOMEBREW_PREFIX@@/lib", zstd])
+                          try literal("@@HOMEBREW_CELLAR@@/\(name)/\(version)/lib:@@HOMEBREW_PREFIX@@/lib"), zstd])
             try patchelf(["--set-interpreter", interpreter, "--set-rpath",
-                          "@@HOMEBREW_PREFIX@@/lib/gcc/12:@@HOMEBREW_PREFIX@@/lib", xxd])
-            try patchelf(["--set-rpath", "@@HOMEBREW_PREFIX@@/lib", library])
+                          try literal("@@HOMEBREW_PREFIX@@/lib/gcc/12:@@HOMEBREW_PREFIX@@/lib"), xxd])
+            try patchelf(["--set-rpath", try literal("@@HOMEBREW_PREFIX@@/lib"), library])
         case .relocatable:
             try patchelf(["--set-rpath", "$ORIGIN/../lib", zstd])
         }
@@ -150,6 +160,9 @@ public enum RealELFBottle {
         }
         return Output(bottlePath: bottlePath, changedFiles: changedFiles.sorted(), elfDigests: digests)
     }
+
+    /// Hex SHA-256 of a file (to compare installed ELF files with `Output.elfDigests`).
+    public static func sha256(ofFile path: String) throws -> String { try FileDigest.sha256(ofFile: path) }
 
     /// Where the system keeps `soname` (Debian multiarch directories first).
     static func systemLibrary(_ soname: String) -> String? {
