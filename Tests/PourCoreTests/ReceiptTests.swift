@@ -26,9 +26,9 @@ final class ReceiptTests: XCTestCase {
         let object = try json(try Data(contentsOf: URL(fileURLWithPath: keg + "/INSTALL_RECEIPT.json")))
         XCTAssertEqual(Set(object.keys), [
             "homebrew_version", "used_options", "unused_options", "built_as_bottle", "poured_from_bottle",
-            "loaded_from_api", "installed_as_dependency", "installed_on_request", "changed_files", "time",
-            "source_modified_time", "compiler", "stdlib", "aliases", "runtime_dependencies", "source", "arch",
-            "built_on",
+            "loaded_from_api", "loaded_from_internal_api", "installed_as_dependency", "installed_on_request",
+            "changed_files", "time", "source_modified_time", "compiler", "stdlib", "aliases", "runtime_dependencies",
+            "source", "arch", "built_on",
         ])
         XCTAssertTrue(object["stdlib"] is NSNull)
         XCTAssertEqual(object["installed_on_request"] as? Bool, true)

@@ -23,8 +23,9 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     public var pouredFromBottle: Bool
     public var loadedFromAPI: Bool
     /// `loaded_from_internal_api` (brew ≥ 4.5, `tab.rb`): the formula came from brew's internal
-    /// per-tag packages API. pour reads the public formula API, so it writes false.
-    public var loadedFromInternalAPI: Bool
+    /// per-tag packages API. pour reads the public formula API, so it writes false; nil (key left
+    /// out) for older receipts that never had it, so rewriting them keeps their shape.
+    public var loadedFromInternalAPI: Bool?
     public var installedAsDependency: Bool
     public var installedOnRequest: Bool
     /// Files whose placeholders were rewritten on pour, relative to the keg; nil when unknown.
@@ -238,7 +239,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
 
     public init(homebrewVersion: String? = PourVersion.homebrewCompatible, usedOptions: [String] = [],
                 unusedOptions: [String] = [], builtAsBottle: Bool = true, pouredFromBottle: Bool = true,
-                loadedFromAPI: Bool = true, loadedFromInternalAPI: Bool = false,
+                loadedFromAPI: Bool = true, loadedFromInternalAPI: Bool? = false,
                 installedAsDependency: Bool, installedOnRequest: Bool,
                 changedFiles: [String]?, time: Int?, sourceModifiedTime: Int = 0, compiler: String?,
                 stdlib: String? = nil, aliases: [String] = [], runtimeDependencies: [RuntimeDependency]?,
@@ -277,7 +278,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         builtAsBottle = value(Bool.self, .builtAsBottle) ?? false
         pouredFromBottle = value(Bool.self, .pouredFromBottle) ?? false
         loadedFromAPI = value(Bool.self, .loadedFromAPI) ?? false
-        loadedFromInternalAPI = value(Bool.self, .loadedFromInternalAPI) ?? false
+        loadedFromInternalAPI = value(Bool.self, .loadedFromInternalAPI)
         installedAsDependency = value(Bool.self, .installedAsDependency) ?? false
         installedOnRequest = value(Bool.self, .installedOnRequest) ?? false
         changedFiles = value([String].self, .changedFiles)
@@ -303,7 +304,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         try c.encode(builtAsBottle, forKey: .builtAsBottle)
         try c.encode(pouredFromBottle, forKey: .pouredFromBottle)
         try c.encode(loadedFromAPI, forKey: .loadedFromAPI)
-        try c.encode(loadedFromInternalAPI, forKey: .loadedFromInternalAPI)
+        try c.encodeIfPresent(loadedFromInternalAPI, forKey: .loadedFromInternalAPI)
         try c.encode(installedAsDependency, forKey: .installedAsDependency)
         try c.encode(installedOnRequest, forKey: .installedOnRequest)
         try c.encode(changedFiles, forKey: .changedFiles)
