@@ -449,7 +449,9 @@ final class InstallRun: @unchecked Sendable {
             if options.link { emit(.linked(name: job.name, links: activated.links)) }
             finish(job, .installed)
             emit(.installed(name: job.name, pkgVersion: job.formula.pkgVersion))
-            if let caveats = job.formula.caveats, !caveats.isEmpty { emit(.caveats(name: job.name, text: caveats)) }
+            if let caveats = job.formula.caveats(in: configuration.layout), !caveats.isEmpty {
+                emit(.caveats(name: job.name, text: caveats))
+            }
         }
     }
 
