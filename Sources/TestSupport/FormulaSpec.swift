@@ -34,6 +34,10 @@ public struct FormulaSpec: Hashable, Sendable {
     public var revision: Int
     public var dependencies: [String]
     public var buildDependencies: [String]
+    /// `depends_on "x" => :recommended`: installed by default with a bottle.
+    public var recommendedDependencies: [String] = []
+    /// `depends_on "x" => :optional`: never installed with a bottle.
+    public var optionalDependencies: [String] = []
     public var usesFromMacos: [UsesFromMacos]
     public var kegOnly: Bool
     /// `keg_only_reason.reason`, e.g. `:versioned_formula` or `:provided_by_macos`.

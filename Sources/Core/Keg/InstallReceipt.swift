@@ -381,7 +381,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     /// rewrote — stands in for `changed_files`.
     package static func poured(formula: Formula, installedOnRequest: Bool, runtimeClosure: [Formula], tab: BottleTab?,
                                relocatedFiles: [String], layout: PrefixLayout) -> InstallReceipt {
-        let direct = Set(formula.dependencies)
+        let direct = Set(formula.installDependencies)
         var receipt = poured(formula: formula, installedOnRequest: installedOnRequest,
                              runtimeDependencies: runtimeClosure.map { .init($0, declaredDirectly: direct.contains($0.name)) },
                              changedFiles: tab?.changedFiles ?? relocatedFiles, layout: layout)

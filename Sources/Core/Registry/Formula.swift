@@ -34,6 +34,15 @@ public struct Formula: Hashable, Sendable {
     public var disabled: Bool
     public var postInstallDefined: Bool
 
+    /// What an install of the bottle pulls in: the runtime dependencies, then the recommended ones
+    /// (brew installs those by default — they are left out only with `--without-…`, which a
+    /// bottle cannot have; `dependency.rb`, `formula_installer.rb#expand_dependencies`), without
+    /// duplicates. Build, test and optional dependencies never.
+    public var installDependencies: [String] {
+        var seen = Set<String>()
+        return (dependencies + recommendedDependencies).filter { seen.insert($0).inserted }
+    }
+
     /// `version` plus `_N` when `revision` N > 0: the keg directory name.
     public var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }
 
