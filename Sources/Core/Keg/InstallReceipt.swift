@@ -393,6 +393,9 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             receipt.builtOn = built.builtOn ?? receipt.builtOn
             receipt.arch = built.arch ?? receipt.arch
             if built.sourceModifiedTime > 0 { receipt.sourceModifiedTime = built.sourceModifiedTime }
+            // brew writes the loaded tab back with every field it does not reset (`HEAD`,
+            // `built_on.glibc_version`, …): keep the ones pour does not model too.
+            receipt.extra = built.extra
         }
         return receipt
     }
