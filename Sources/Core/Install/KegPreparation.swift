@@ -4,15 +4,16 @@ import Foundation
 /// staging directory, relocate it as `formula_installer.rb#pour` does (see `RelocationPlan`), and
 /// write the receipt — so that what is later renamed into the Cellar is a complete keg.
 ///
-/// Immutable value; each run works on its own staging subdirectory, so many run concurrently.
+/// Immutable once started (`warn` is set before `run`); each run works on its own staging
+/// subdirectory, so many run concurrently.
 struct KegPreparation: Sendable {
     let configuration: InstallConfiguration
     let formula: Formula
     let bottle: Bottle
     let requested: Bool
     let runtimeClosure: [Formula]
-    /// The registry manifest, when fetched: its tab's `changed_files` guide relocation when the
-    /// bottle has no receipt, and its build facts (compiler, built_on, arch, source time) go into ours.
+    /// The registry manifest, when fetched: its tab (`sh.brew.tab`) is the bottle's tab, ahead of the
+    /// bottle's own receipt (`BottleTab`); it decides relocation and fills the receipt's build facts.
     let manifest: BottleManifest?
     let bottlePath: String
     let stagingRoot: String
