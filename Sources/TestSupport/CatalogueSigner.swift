@@ -4,26 +4,26 @@ import PourCore
 
 /// Writes `formula.jws.json` envelopes the way Homebrew publishes them (RFC 7797 JSON
 /// serialisation, unencoded payload), plus deliberately broken variants for tests.
-public enum CatalogueSigner {
+package enum CatalogueSigner {
     /// The protected header Homebrew uses.
-    public static let standardHeader = #"{"alg":"PS512","b64":false,"crit":["b64"]}"#
+    package static let standardHeader = #"{"alg":"PS512","b64":false,"crit":["b64"]}"#
 
     /// A signed envelope around `payload` (JSON text). `protectedHeader` lets tests sign with a
     /// header pour must refuse (wrong `alg`, `b64: true`…).
     /// `padded`: base64url with `=` padding, as Ruby's `Base64.urlsafe_encode64` writes by default.
-    public static func envelope(payload: Data, key: TestSigningKey, protectedHeader: String = standardHeader,
+    package static func envelope(payload: Data, key: TestSigningKey, protectedHeader: String = standardHeader,
                                 keyID: String = "pour-test", padded: Bool = false) throws(RegistryError) -> Data {
         let entry = try signature(payload: payload, key: key, protectedHeader: protectedHeader, keyID: keyID, padded: padded)
         return envelope(payload: payload, signatures: [entry])
     }
 
     /// One entry of `signatures`: protected header, `header.kid` and signature, all as written.
-    public struct SignatureEntry: Sendable {
-        public var protected: String
-        public var keyID: String
-        public var signature: String
+    package struct SignatureEntry: Sendable {
+        package var protected: String
+        package var keyID: String
+        package var signature: String
 
-        public init(protected: String, keyID: String, signature: String) {
+        package init(protected: String, keyID: String, signature: String) {
             self.protected = protected
             self.keyID = keyID
             self.signature = signature
@@ -31,7 +31,7 @@ public enum CatalogueSigner {
     }
 
     /// A signature entry over `payload` made with `key`.
-    public static func signature(payload: Data, key: TestSigningKey, protectedHeader: String = standardHeader,
+    package static func signature(payload: Data, key: TestSigningKey, protectedHeader: String = standardHeader,
                                  keyID: String = "pour-test", padded: Bool = false) throws(RegistryError) -> SignatureEntry {
         func encode(_ data: Data) -> String {
             padded ? data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -45,7 +45,7 @@ public enum CatalogueSigner {
     }
 
     /// An envelope carrying several signature entries, in order.
-    public static func envelope(payload: Data, signatures: [SignatureEntry]) -> Data {
+    package static func envelope(payload: Data, signatures: [SignatureEntry]) -> Data {
         var text = String(decoding: envelope(payload: payload, protected: "", signature: nil), as: UTF8.self)
         let entries = signatures.map { entry in
             #"{"protected":"\#(entry.protected)","header":{"kid":"\#(entry.keyID)"},"signature":"\#(entry.signature)"}"#
@@ -56,7 +56,7 @@ public enum CatalogueSigner {
     }
 
     /// An envelope with the given parts as they are; `signature` nil writes an empty list.
-    public static func envelope(payload: Data, protected: String, signature: String?, keyID: String = "pour-test") -> Data {
+    package static func envelope(payload: Data, protected: String, signature: String?, keyID: String = "pour-test") -> Data {
         var writer = JSONTextWriter(reserving: payload.count + payload.count / 8 + 2048)
         writer.raw("{\"payload\":\"")
         var escaped: [UInt8] = []

@@ -4,7 +4,7 @@ extension CustomBottle {
     /// Makes the registry's OCI image index for formula `name` describe the bottle with digest
     /// `sha256` (as `publish` left it) and carry `tab` as its `sh.brew.tab` annotation — the way
     /// ghcr publishes a bottle's receipt — or no tab at all when `tab` is nil.
-    public static func publishIndexTab(_ tab: [String: Any]?, sha256: String, as name: String, in registry: URL,
+    package static func publishIndexTab(_ tab: [String: Any]?, sha256: String, as name: String, in registry: URL,
                                        manifest: RegistryManifest) throws {
         guard let entry = manifest.formulae[name] else { throw RegistryError.invalidSpec("no formula \(name) in the registry") }
         let url = registry.appendingPathComponent("manifests/\(entry.image)/\(entry.pkgVersion)")
@@ -34,7 +34,7 @@ extension CustomBottle {
 
     /// Replaces the flat-mirror copies (`bottles/<name>-<pkg_version>.<tag>.bottle.tar.gz`, what a
     /// `HOMEBREW_BOTTLE_DOMAIN` without `/v2/` serves) of formula `name` with the file at `bottlePath`.
-    public static func publishFlat(bottleAt bottlePath: String, as name: String, tags: [String], in registry: URL,
+    package static func publishFlat(bottleAt bottlePath: String, as name: String, tags: [String], in registry: URL,
                                    manifest: RegistryManifest) throws {
         guard let entry = manifest.formulae[name] else { throw RegistryError.invalidSpec("no formula \(name) in the registry") }
         for tag in tags {

@@ -16,9 +16,9 @@ import PourCore
 /// with placeholders and an optional top-level `.bottle/etc` file (wget's `wgetrc` shape).
 ///
 /// Stateless; each call owns its work directory.
-public enum RealELFBottle {
+package enum RealELFBottle {
     /// How the ELF files are prepared.
-    public enum Linkage: Sendable {
+    package enum Linkage: Sendable {
         /// Placeholders in interpreter and RUNPATH: runs only once relocated (`:any`, pinned, and
         /// `:any_skip_relocation` from brew < 5.1.15).
         case placeholders
@@ -28,16 +28,16 @@ public enum RealELFBottle {
     }
 
     /// What the tests need to know about a built bottle.
-    public struct Output: Sendable {
-        public var bottlePath: String
+    package struct Output: Sendable {
+        package var bottlePath: String
         /// Keg-relative text files holding placeholders (what a brew tab lists in `changed_files`).
-        public var changedFiles: [String]
+        package var changedFiles: [String]
         /// Keg-relative path → SHA-256 of each ELF file as packed (to tell relocated from untouched).
-        public var elfDigests: [String: String]
+        package var elfDigests: [String: String]
     }
 
     /// The first required tool that is missing (`patchelf`, `readelf`), or nil.
-    public static func missingTool() -> String? {
+    package static func missingTool() -> String? {
         for tool in ["/usr/bin/patchelf", "/usr/bin/readelf", "/usr/bin/zstd", "/usr/bin/xxd"]
             where !FileManager.default.isExecutableFile(atPath: tool) { return tool }
         return systemLibrary("liblz4.so.1") == nil ? "liblz4.so.1" : nil
@@ -45,7 +45,7 @@ public enum RealELFBottle {
 
     /// The bottle's tab as brew writes it (fields and shapes of brew's `receipt.json` fixture and
     /// of the `sh.brew.tab` annotation), for `homebrewVersion`; `changedFiles` nil omits the key.
-    public static func tab(homebrewVersion: String, changedFiles: [String]?, name: String) -> [String: Any] {
+    package static func tab(homebrewVersion: String, changedFiles: [String]?, name: String) -> [String: Any] {
         var tab: [String: Any] = [
             "homebrew_version": homebrewVersion,
             "used_options": [String](), "unused_options": [String](),
@@ -66,7 +66,7 @@ public enum RealELFBottle {
 
     /// Builds the bottle of `name` `version` at `bottlePath` (gzip tar, members `<name>/<version>/…`).
     /// `receiptTab`: written as the keg's `INSTALL_RECEIPT.json` when given.
-    public static func build(name: String, version: String, linkage: Linkage, receiptTab: [String: Any]?,
+    package static func build(name: String, version: String, linkage: Linkage, receiptTab: [String: Any]?,
                              etcFiles: [String: String] = [:], workDirectory: String,
                              to bottlePath: String) throws -> Output {
         let work = workDirectory + "/real-elf-\(name)-\(UUID().uuidString.prefix(8))"
@@ -162,7 +162,7 @@ public enum RealELFBottle {
     }
 
     /// Hex SHA-256 of a file (to compare installed ELF files with `Output.elfDigests`).
-    public static func sha256(ofFile path: String) throws -> String { try FileDigest.sha256(ofFile: path) }
+    package static func sha256(ofFile path: String) throws -> String { try FileDigest.sha256(ofFile: path) }
 
     /// Where the system keeps `soname` (Debian multiarch directories first).
     static func systemLibrary(_ soname: String) -> String? {

@@ -12,26 +12,26 @@ import Foundation
 /// base64url is read with or without `=` padding (Ruby's `urlsafe_encode64` pads by default and
 /// brew's `urlsafe_decode64` pads before decoding). A verifier without a key ID (a key configured
 /// without `POUR_API_PUBLIC_KEY_ID`) tries every entry. Stateless; safe from any queue.
-public struct JWSVerifier: Sendable {
+package struct JWSVerifier: Sendable {
     /// PEM text of the trusted RSA public key.
-    public let publicKeyPEM: String
+    package let publicKeyPEM: String
     /// Where the key came from, for error messages.
-    public let keySource: String
+    package let keySource: String
     /// The `kid` whose signature entry is verified; nil to try every entry.
-    public let keyID: String?
+    package let keyID: String?
 
-    public init(publicKeyPEM: String, keySource: String, keyID: String? = nil) {
+    package init(publicKeyPEM: String, keySource: String, keyID: String? = nil) {
         self.publicKeyPEM = publicKeyPEM
         self.keySource = keySource
         self.keyID = keyID
     }
 
     /// Homebrew's own `homebrew-1` key.
-    public static let homebrew = JWSVerifier(publicKeyPEM: HomebrewAPIKey.pem, keySource: "built-in homebrew-1 key",
+    package static let homebrew = JWSVerifier(publicKeyPEM: HomebrewAPIKey.pem, keySource: "built-in homebrew-1 key",
                                              keyID: "homebrew-1")
 
     /// The verifier `settings` name: a PEM file when configured, else Homebrew's key.
-    public static func configured(_ settings: IndexSettings) throws(IndexError) -> JWSVerifier {
+    package static func configured(_ settings: IndexSettings) throws(IndexError) -> JWSVerifier {
         guard let path = settings.publicKeyPath else { return .homebrew }
         guard let data = FileManager.default.contents(atPath: path), let pem = String(data: data, encoding: .utf8) else {
             throw .publicKey(path: path, reason: "cannot read the file")
@@ -56,7 +56,7 @@ public struct JWSVerifier: Sendable {
     }
 
     /// The verified payload of `envelope`, or `.signature` naming why it was refused.
-    public func payload(of envelope: Data, url: String) throws(IndexError) -> Data {
+    package func payload(of envelope: Data, url: String) throws(IndexError) -> Data {
         guard let parts = JWSEnvelopeScanner.scan(envelope) else {
             throw .signature(url: url, reason: "not a JWS JSON document")
         }
@@ -153,13 +153,13 @@ public struct JWSVerifier: Sendable {
         switch verdict {
         case 1: return .success(())
         case 0: return .failure(.invalid)
-        default: return .failure(.badKey("not an RSA public key in PEM form"))
+        default: return .failure(.badKey("not an RSA package key in PEM form"))
         }
     }
 
     /// Base64url (RFC 4648 §5) with or without trailing `=` padding; nil for anything else
     /// (standard-alphabet `+`/`/`, padding in the middle, a wrong amount of padding).
-    public static func base64URLDecode(_ text: String) -> Data? {
+    package static func base64URLDecode(_ text: String) -> Data? {
         var body = Substring(text)
         var padding = 0
         while body.hasSuffix("=") { body.removeLast(); padding += 1 }
@@ -170,7 +170,7 @@ public struct JWSVerifier: Sendable {
         return Data(base64Encoded: standard)
     }
 
-    public static func base64URLEncode(_ data: Data) -> String {
+    package static func base64URLEncode(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

@@ -4,7 +4,7 @@ import Foundation
 /// strings, the placeholder table and the prefix.
 ///
 /// Stateless; safe from any queue.
-public enum ElfRelocationRules {
+package enum ElfRelocationRules {
     /// The new RUNPATH/RPATH: placeholders substituted, then only entries inside the prefix or
     /// relative to `$ORIGIN` kept (anything else would let a build machine's paths leak into
     /// the search order), then `<prefix>/lib` appended if missing so dependencies linked into the
@@ -15,7 +15,7 @@ public enum ElfRelocationRules {
     /// Then, unless the keg is GCC's own, an entry ending in `lib/gcc/<N>` becomes
     /// `lib/gcc/current`, so a bottle built against an older GCC formula finds today's libstdc++
     /// (`extend/os/linux/keg_relocate.rb#change_rpath!`).
-    public static func searchPath(_ old: String, placeholders: Placeholders, prefix: String,
+    package static func searchPath(_ old: String, placeholders: Placeholders, prefix: String,
                                   kegName: String = "") -> String {
         let table = PlaceholderReplacement.Table(placeholders)
         let library = prefix + "/lib"
@@ -46,13 +46,13 @@ public enum ElfRelocationRules {
 
     /// The new interpreter: `loaderLink` (`<prefix>/lib/ld.so`) when it is readable, else the
     /// old one with placeholders substituted.
-    public static func interpreter(_ old: String, placeholders: Placeholders, loaderLink: String) -> String {
+    package static func interpreter(_ old: String, placeholders: Placeholders, loaderLink: String) -> String {
         if access(loaderLink, R_OK) == 0 { return loaderLink }
         return substitute(old, PlaceholderReplacement.Table(placeholders))
     }
 
     /// True for kegs of glibc itself (`glibc`, `glibc@2.35`): patching its loader breaks it.
-    public static func isGlibc(kegName: String) -> Bool { isVersioned(kegName, "glibc") }
+    package static func isGlibc(kegName: String) -> Bool { isVersioned(kegName, "glibc") }
 
     static func substitute(_ text: String, _ table: PlaceholderReplacement.Table) -> String {
         let bytes = Array(text.utf8)
