@@ -73,7 +73,7 @@ final class RelocationPlanTests: XCTestCase {
         XCTAssertFalse(ElfRelocationRules.isGlibc(kegName: "glibc-extra"))
     }
 
-    // utils/bottles.rb#load_tab: the published tab first (for this system), else the bottle's receipt.
+    // utils/bottles.rb#load_tab: the published tab first, else the bottle's receipt.
     func testBottleTabPrefersTheManifestForThisSystem() throws {
         let directory = NSTemporaryDirectory() + "tab-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -85,10 +85,9 @@ final class RelocationPlanTests: XCTestCase {
         XCTAssertEqual(BottleTab.load(manifestTab: manifest, receiptPath: receipt)?.homebrewVersion, "5.2.0")
         XCTAssertEqual(BottleTab.load(manifestTab: nil, receiptPath: receipt)?.changedFiles, ["a"])
         XCTAssertEqual(BottleTab.load(manifestTab: "not json", receiptPath: receipt)?.homebrewVersion, "4.0.0")
-        #if os(Linux)
-            let foreign = #"{"homebrew_version":"5.2.0","built_on":{"os":"Macintosh"}}"#
-            XCTAssertEqual(BottleTab.load(manifestTab: foreign, receiptPath: receipt)?.homebrewVersion, "4.0.0")
-        #endif
+        // load_tab uses the published tab even when built_on names another system.
+        let foreign = #"{"homebrew_version":"5.2.0","built_on":{"os":"Macintosh"}}"#
+        XCTAssertEqual(BottleTab.load(manifestTab: foreign, receiptPath: receipt)?.homebrewVersion, "5.2.0")
         XCTAssertNil(BottleTab.load(manifestTab: nil, receiptPath: nil))
         XCTAssertNil(BottleTab.load(manifestTab: nil, receiptPath: directory + "/missing"))
     }

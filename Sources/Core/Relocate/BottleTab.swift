@@ -2,8 +2,8 @@ import Foundation
 
 /// The tab a bottle was built with, as brew loads it when pouring
 /// (`Library/Homebrew/utils/bottles.rb#load_tab`): the registry manifest's `sh.brew.tab` when it
-/// was published for a Linux build, otherwise the `INSTALL_RECEIPT.json` shipped inside the
-/// bottle; nil when neither exists (homebrew-core bottles fetched from a flat mirror).
+/// was published, otherwise the `INSTALL_RECEIPT.json` shipped inside the bottle; nil when
+/// neither exists (homebrew-core bottles fetched from a flat mirror).
 ///
 /// Immutable value; safe to share across queues.
 package struct BottleTab: Sendable, Equatable {
@@ -25,17 +25,10 @@ package struct BottleTab: Sendable, Equatable {
     static let maxBytes = 16 << 20
 
     /// The tab from `manifestTab` (the `sh.brew.tab` text) or the receipt at `receiptPath`.
-    /// A manifest tab whose `built_on.os` names another system is skipped, as brew does.
+    /// A manifest tab that parses always wins: brew's `load_tab` checks its `built_on.os` only to
+    /// decide whether to recompute runtime dependencies, not whether to use it.
     package static func load(manifestTab: String?, receiptPath: String?) -> BottleTab? {
-        if let manifestTab, let tab = parse(Data(manifestTab.utf8)) {
-            let os = tab.receipt?.builtOn?.os
-            #if os(Linux)
-                let system = "Linux"
-            #else
-                let system = "Macintosh"
-            #endif
-            if os == nil || os == system { return tab }
-        }
+        if let manifestTab, let tab = parse(Data(manifestTab.utf8)) { return tab }
         guard let receiptPath else { return nil }
         var info = stat()
         guard lstat(receiptPath, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= maxBytes,
