@@ -211,6 +211,24 @@ final class RealArtefactRelocationTests: XCTestCase {
         XCTAssertEqual(receipt.homebrewVersion, "4.4.0", "homebrew_version comes from the bottle's tab")
     }
 
+    func testPublishedTabIsRememberedForPoursFromTheCache() throws {
+        // The index says 5.2.0 (skip), the bottle's own receipt 4.4.0 (relocate). A second pour
+        // from the cache fetches no manifest and must still decide with the published tab.
+        let first = prefix(30)
+        let (recording, bottle, fixture) = try pour(Case(cellar: { _ in .anySkipRelocation }, receiptVersion: "4.4.0",
+                                                         indexVersion: "5.2.0"), prefix: first)
+        XCTAssertEqual(recording.report?.installed, ["zstdreal"], "\(recording.result)")
+        let second = prefix(30)
+        let again = install(["zstdreal"], configuration: fixture.configuration(prefix: second))
+        XCTAssertEqual(again.report?.installed, ["zstdreal"], "\(again.result)")
+        XCTAssertEqual(fixture.log.entries.filter { $0.path.contains("/manifests/") }.count, 1, "the second pour used the cache")
+        for prefix in [first, second] {
+            let keg = prefix + "/Cellar/zstdreal/1.5.4"
+            XCTAssertEqual(try fileSHA(keg + "/bin/zstd"), bottle.elfDigests["bin/zstd"], "skip_linkage at \(prefix)")
+            XCTAssertEqual(try XCTUnwrap(InstallReceipt.read(kegPath: keg)).homebrewVersion, "5.2.0")
+        }
+    }
+
     func testCustomBottleDomainWithoutChangedFilesRelocatesFullyAndWarns() throws {
         let prefix = prefix(30)
         let name = "zstdreal"

@@ -36,6 +36,32 @@ package struct BottleTab: Sendable, Equatable {
         return parse(data)
     }
 
+    /// Where the published tab of a cached bottle is remembered: beside it in `<cache>/downloads`
+    /// (brew caches the manifest there too), so a later pour from the cache, which fetches no
+    /// manifest, loads the same tab. nil for a bottle outside the download cache (a local file).
+    /// The name does not parse as a cached bottle, so `cleanup` leaves it alone.
+    package static func sidecarPath(forBottleAt bottlePath: String, layout: PrefixLayout) -> String? {
+        guard bottlePath.hasPrefix(layout.downloads + "/"), bottlePath.hasSuffix(".tar.gz") else { return nil }
+        return bottlePath + ".tab.json"
+    }
+
+    /// The manifest tab to use for the bottle at `bottlePath`: `fetched` (then remembered beside
+    /// the cached bottle, best effort) or, when none was fetched, the remembered one.
+    package static func publishedTab(fetched: String?, bottlePath: String, layout: PrefixLayout) -> String? {
+        guard let sidecar = sidecarPath(forBottleAt: bottlePath, layout: layout) else { return fetched }
+        if let fetched {
+            let temporary = sidecar + ".\(getpid()).tmp"
+            if FileManager.default.createFile(atPath: temporary, contents: Data(fetched.utf8)) {
+                if rename(temporary, sidecar) != 0 { unlink(temporary) }
+            }
+            return fetched
+        }
+        var info = stat()
+        guard lstat(sidecar, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= maxBytes,
+              let data = FileManager.default.contents(atPath: sidecar) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func parse(_ data: Data) -> BottleTab? {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
         let changed = (object["changed_files"] as? [Any]).map { $0.compactMap { $0 as? String } }

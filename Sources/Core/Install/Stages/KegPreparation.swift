@@ -40,7 +40,9 @@ struct KegPreparation: Sendable {
             return .failure(.unpack(error))
         }
         // The tab brew would load (utils/bottles.rb#load_tab) decides what gets relocated.
-        let tab = BottleTab.load(manifestTab: manifest?.tabJSON,
+        let published = BottleTab.publishedTab(fetched: manifest?.tabJSON, bottlePath: bottlePath,
+                                               layout: configuration.layout)
+        let tab = BottleTab.load(manifestTab: published,
                                  receiptPath: keg.hasReceipt ? keg.kegPath + "/" + InstallReceipt.fileName : nil)
         let plan = RelocationPlan.decide(cellar: bottle.cellar, tab: tab, linux: configuration.bottleTag.isLinux,
                                          customBottleDomain: configuration.endpoints.bottleDomainIsCustom,
