@@ -14,11 +14,15 @@ import Foundation
 /// auto-update is on), and the per-formula path below remains the fallback when the API domain
 /// offers no catalogue or the index cannot be used.
 ///
+/// Read-only mode (`install --dry-run`): nothing is written — no API cache file, no index
+/// refresh; an existing index is used whatever its age, else the API is read per formula.
+///
 /// Confinement: all state lives on `queue` (serial); `@unchecked Sendable` for that reason.
 final class FormulaFetcher: @unchecked Sendable {
     private let engine: TransferEngine
     private let configuration: InstallConfiguration
     private let queue: DispatchQueue
+    private let readOnly: Bool
     private var catalog: FormulaCatalog
     private var requestedNames: Set<String> = []
     private var outstanding = 0
@@ -29,10 +33,11 @@ final class FormulaFetcher: @unchecked Sendable {
     private var cancelled = false
     private var completion: (@Sendable (Result<FormulaCatalog, InstallError>) -> Void)?
 
-    init(engine: TransferEngine, configuration: InstallConfiguration, queue: DispatchQueue) {
+    init(engine: TransferEngine, configuration: InstallConfiguration, queue: DispatchQueue, readOnly: Bool = false) {
         self.engine = engine
         self.configuration = configuration
         self.queue = queue
+        self.readOnly = readOnly
         self.catalog = FormulaCatalog(tag: configuration.bottleTag, formulae: [])
     }
 
@@ -56,6 +61,7 @@ final class FormulaFetcher: @unchecked Sendable {
         let settings = configuration.index
         let path = IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag)
         let exists = access(path, R_OK) == 0
+        if readOnly { return exists && completeFromIndex(names, path: path) }
         let sameDomain = exists && (try? FormulaIndex(path: path))?.isBuilt(fromAPIDomain: configuration.endpoints.apiDomain) == true
         if exists && (!settings.autoUpdate || (sameDomain && settings.isFresh(indexPath: path, apiMaxAge: configuration.apiMaxAge))) {
             return completeFromIndex(names, path: path)
@@ -134,7 +140,7 @@ final class FormulaFetcher: @unchecked Sendable {
             outstanding -= 1
             switch result {
             case .success(let data):
-                if add(data, source: source.url) { FormulaFetcher.store(data, at: path) }
+                if add(data, source: source.url), !readOnly { FormulaFetcher.store(data, at: path) }
             case .failure(.httpStatus(404, _, _)):
                 unknown.append(name)
             case .failure(let error):
@@ -207,7 +213,7 @@ final class FormulaFetcher: @unchecked Sendable {
             outstanding -= 1
             switch result {
             case .success(let data):
-                FormulaFetcher.store(data, at: path)
+                if !readOnly { FormulaFetcher.store(data, at: path) }
                 merge(data, source.url)
             case .failure(let error):
                 if let stale = FileManager.default.contents(atPath: path) {

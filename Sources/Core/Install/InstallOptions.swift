@@ -11,6 +11,9 @@ public struct InstallOptions: Sendable, Equatable {
     /// default). `false` (the hidden `--no-overlap` flag, a benchmark baseline) defers every
     /// extraction until all downloads have ended.
     public var overlapExtraction: Bool
+    /// Formulae to leave unlinked even when `link` is on (a Brewfile's `link: false`), as keg-only
+    /// ones are: only their `opt/<name>` link is made.
+    package var unlinked: Set<String> = []
 
     public init(force: Bool = false, link: Bool = true, overlapExtraction: Bool = true) {
         self.force = force

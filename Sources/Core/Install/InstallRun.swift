@@ -427,9 +427,11 @@ final class InstallRun: @unchecked Sendable {
         let layout = configuration.layout
         let stagingRoot = self.stagingRoot
         let link = options.link
+        let unlinked = options.unlinked
         let formulae = batch.map(\.formula)
         linkQueue.async { [self] in
-            let outcomes = KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
+            let outcomes = KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link,
+                                                  unlinked: unlinked)
             runQueue.async { [self] in
                 activationInFlight = false
                 for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
