@@ -89,8 +89,9 @@ final class FetchDryRunTests: XCTestCase {
         let warm = try fixture.pour(["install", "tool", "--dry-run"])
         XCTAssertEqual(warm.status, 0, warm.stderr)
         let size = humanBytes(fixture.manifest.formulae["tool"]?.size ?? 0)
+        let unpacked = humanBytes(fixture.manifest.formulae["tool"]?.installedSize ?? 0)
         XCTAssertEqual(warm.lines, ["==> Would install 1 package (0 B to download)",
-                                    "tool 1.0: requested, bottle \(size), cached, would link",
+                                    "tool 1.0: requested, bottle \(size), \(unpacked) installed, cached, would link",
                                     "==> Already installed: lib 1.0"], warm.stdout)
         XCTAssertEqual(snapshot(fixture.prefix), before.0, "prefix unchanged")
         XCTAssertEqual(snapshot(fixture.cache), before.1, "cache unchanged")
