@@ -53,6 +53,27 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(try complete(prefix.uppercased(), command: "info"), expected)
         XCTAssertEqual(try complete("").count, all.count)
         XCTAssertEqual(try complete("zzzz-none"), [])
+
+        // The same through bash itself: the generated script's `_pour` fills COMPREPLY.
+        let script = fixture.root.appendingPathComponent("pour.bash")
+        try Data(try runPourCapturing(["--generate-completion-script", "bash"], environment: [:]).stdout.utf8).write(to: script)
+        let binary = PourProcess.executable.path
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = ["-c", """
+            source '\(script.path)'
+            COMP_WORDS=('\(binary)' install '\(prefix)'); COMP_CWORD=2
+            COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
+            _pour; printf '%s\\n' "${COMPREPLY[@]}"
+            """]
+        bash.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        bash.standardOutput = output
+        try bash.run()
+        let replies = output.fileHandleForReading.readDataToEndOfFile()
+        bash.waitUntilExit()
+        XCTAssertEqual(bash.terminationStatus, 0)
+        XCTAssertEqual(String(decoding: replies, as: UTF8.self).split(separator: "\n").map(String.init).sorted(), expected)
         XCTAssertEqual(fixture.server.log.requestCount, requests, "completion never touches the network")
     }
 }
