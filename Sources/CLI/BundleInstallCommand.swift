@@ -31,11 +31,17 @@ struct BundleInstallCommand: ParsableCommand {
         let layout = configuration.layout
         let inventory = PrefixInventory.read(layout: layout)
         let skipUpgrade = noUpgrade || ProcessInfo.processInfo.environment["HOMEBREW_BUNDLE_NO_UPGRADE"].map { !$0.isEmpty } == true
-        let plan = BundlePlan(brewfile: brewfile, inventory: inventory, noUpgrade: skipUpgrade)
+        var plan = BundlePlan(brewfile: brewfile, inventory: inventory, noUpgrade: skipUpgrade)
         for name in plan.pinned { writeStderr("==> Not upgrading \(name): pinned (`pour unpin \(name)` to allow it)\n") }
         for name in plan.keptVersion { writeStderr("==> \(name) is installed; not upgraded (--no-upgrade)\n") }
 
         var failed = false
+        if !plan.install.isEmpty {
+            for rejected in try screen(&plan, brewfile: brewfile, configuration: configuration) {
+                writeStderr("Error: \(brewfile.path):\(rejected.line): brew \"\(rejected.name)\" not installed: \(rejected.error.description)\n")
+                failed = true
+            }
+        }
         var installed: [(name: String, pkgVersion: String)] = []
         if !plan.install.isEmpty {
             var options = InstallOptions()
@@ -48,13 +54,34 @@ struct BundleInstallCommand: ParsableCommand {
                 installed = report.packages.filter { $0.outcome == .installed || $0.outcome == .alreadyInstalled }
                     .map { ($0.name, $0.pkgVersion) }
             }
-            failed = (try? outcome.check()) == nil
+            if (try? outcome.check()) == nil { failed = true }
         } else {
             writeStderr("==> Nothing to install\n")
         }
         if !settle(brewfile, layout: layout, installed: installed) { failed = true }
         if failed { throw ExitCode.failure }
         writeStderr("==> `pour bundle` complete: \(brewfile.formulae.count) Brewfile formulae now installed\n")
+    }
+
+    /// Drops the entries that cannot resolve (see `BundlePlan.reject`), with the metadata the
+    /// install is about to read anyway (index, or the API files it caches).
+    private func screen(_ plan: inout BundlePlan, brewfile: Brewfile, configuration: InstallConfiguration) throws -> [BundlePlan.Rejected] {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Locked<Result<FormulaCatalog, InstallError>?>(nil)
+        Installer(configuration: configuration).fetchFormulae(plan.install, callbackQueue: DispatchQueue(label: "pour.cli.bundle")) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        switch outcome.current {
+        case .success(let catalog)?:
+            return plan.reject(unresolvableIn: catalog, brewfile: brewfile)
+        case .failure(let error)?:
+            writeStderr("Error: \(error.description)\n")
+            throw ExitCode.failure
+        case nil:
+            throw ExitCode.failure
+        }
     }
 
     /// After the run, under the prefix lock: listed formulae are marked installed on request

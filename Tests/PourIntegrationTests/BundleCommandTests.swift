@@ -180,6 +180,13 @@ final class BundleCommandTests: XCTestCase {
         XCTAssertEqual(run.status, 1)
         XCTAssertTrue(run.stderr.contains("\(path):2: "), run.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.prefix + "/Cellar"), "nothing installed")
+        // An entry the catalogue does not know fails that line only: the others are installed.
+        let unknown = try writeBrewfile(fixture, "brew \"lib\"\nbrew \"no-such-formula\"\nbrew \"zeta\"\n")
+        let partial = try fixture.pour(["bundle", "--file", unknown])
+        XCTAssertEqual(partial.status, 1)
+        XCTAssertTrue(partial.errorLines.contains { $0.hasPrefix("Error: \(unknown):2: brew \"no-such-formula\"") }, partial.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.prefix + "/Cellar").sorted(), ["lib", "zeta"])
+
         let absent = try fixture.pour(["bundle", "--file", path + ".missing"])
         XCTAssertEqual(absent.status, 1)
         XCTAssertTrue(absent.stderr.contains(path + ".missing"), absent.stderr)

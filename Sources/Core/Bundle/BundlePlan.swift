@@ -36,4 +36,33 @@ package struct BundlePlan: Sendable, Equatable {
             }
         }
     }
+
+    /// An entry the install could not take: its line, and why.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
+    package struct Rejected: Sendable, Equatable {
+        package var name: String
+        package var line: Int
+        package var error: ResolveError
+    }
+
+    /// Takes out of `install` every entry that would make the whole install fail to resolve (an
+    /// unknown or disabled name, no bottle for this platform in its closure, …), so one bad line
+    /// costs that line only, as with brew bundle, which installs entry by entry
+    /// (`Library/Homebrew/bundle/installer.rb`). Each entry is resolved on its own against the
+    /// catalogue already fetched (in memory; the install's single resolve follows).
+    package mutating func reject(unresolvableIn catalog: FormulaCatalog, brewfile: Brewfile) -> [Rejected] {
+        let resolver = DependencyResolver(catalog: catalog)
+        var rejected: [Rejected] = []
+        install = install.filter { name in
+            do throws(ResolveError) {
+                _ = try resolver.resolve([name])
+                return true
+            } catch {
+                rejected.append(Rejected(name: name, line: brewfile.formulae.first { $0.name == name }?.line ?? 0, error: error))
+                return false
+            }
+        }
+        return rejected
+    }
 }
