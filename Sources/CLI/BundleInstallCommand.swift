@@ -58,7 +58,10 @@ struct BundleInstallCommand: ParsableCommand {
         } else {
             writeStderr("==> Nothing to install\n")
         }
-        if !settle(brewfile, layout: layout, installed: installed) { failed = true }
+        if !brewfile.formulae.isEmpty,
+           !settle(brewfile, layout: layout, installed: installed, previous: RequestFlags(inventory: inventory).requested) {
+            failed = true
+        }
         if failed { throw ExitCode.failure }
         writeStderr("==> `pour bundle` complete: \(brewfile.formulae.count) Brewfile formulae now installed\n")
     }
@@ -88,11 +91,14 @@ struct BundleInstallCommand: ParsableCommand {
     /// (brew's install marks them so), dependencies the run upgraded keep their old flag
     /// (`RequestFlags`), and `link: false` entries that are linked are unlinked (brew bundle's
     /// `link_change_state!`). Returns false (after printing why) when something could not be done.
-    private func settle(_ brewfile: Brewfile, layout: PrefixLayout, installed: [(name: String, pkgVersion: String)]) -> Bool {
+    /// `previous` holds the flags read before the run: a dependency the run upgraded has a new
+    /// receipt saying "dependency" even if it had been requested.
+    private func settle(_ brewfile: Brewfile, layout: PrefixLayout, installed: [(name: String, pkgVersion: String)],
+                        previous: [String: Bool]) -> Bool {
         let inventory = PrefixInventory.read(layout: layout)
         let listed = Set(brewfile.formulae.map(\.name))
-        var wanted: [String: Bool] = [:]
-        for formula in inventory.installed { wanted[formula.name] = listed.contains(formula.name) || formula.intent != .dependency }
+        var wanted = previous
+        for name in listed { wanted[name] = true }
         // Listed formulae that were already installed are flagged too (their receipt was not rewritten).
         var touched = installed
         for name in listed where !installed.contains(where: { $0.name == name }) {

@@ -51,9 +51,10 @@ final class BundleCommandTests: XCTestCase {
 
     static let installedNames = ["alpha", "beta", "delta", "eta", "lib", "linux-extra", "omega", "tool", "zeta"]
 
-    private func recipe(toolVersion: String = "1.0") -> RegistryRecipe {
+    private func recipe(toolVersion: String = "1.0", depVersion: String = "1.0") -> RegistryRecipe {
         var specs = ["lib", "zeta", "alpha", "delta", "epsilon", "omega", "macos-only", "linux-extra", "ci-only",
-                     "extra1", "extra2", "eta", "dep"].map { FormulaSpec(name: $0, version: "1.0", targetCompressedSize: 20_000) }
+                     "extra1", "extra2", "eta"].map { FormulaSpec(name: $0, version: "1.0", targetCompressedSize: 20_000) }
+        specs.append(FormulaSpec(name: "dep", version: depVersion, targetCompressedSize: 20_000))
         specs.append(FormulaSpec(name: "beta", version: "1.0", dependencies: ["dep"], targetCompressedSize: 20_000))
         specs.append(FormulaSpec(name: "tool", version: toolVersion, dependencies: ["lib"], targetCompressedSize: 20_000))
         return .custom(specs)
@@ -171,6 +172,19 @@ final class BundleCommandTests: XCTestCase {
         XCTAssertEqual(symlinkTarget(layout.opt + "/tool"), "../Cellar/tool/1.1")
         XCTAssertEqual(receiptFlag(layout, "tool", "1.1"), true)
         XCTAssertEqual(try fixture.pour(["bundle", "check", "--file", path], extraEnvironment: fresh).status, 0)
+    }
+
+    func testAnUpgradedDependencyKeepsItsRequestFlag() throws {
+        let fixture = try RegistryFixture(recipe: recipe())
+        let layout = fixture.configuration().layout
+        XCTAssertEqual(try fixture.pour(["install", "dep"]).status, 0)
+        _ = try RegistryGenerator(recipe: recipe(depVersion: "1.1")).generate(into: fixture.registry)
+        let path = try writeBrewfile(fixture, "brew \"beta\"\n")
+        let run = try fixture.pour(["bundle", "--file", path], extraEnvironment: ["HOMEBREW_API_AUTO_UPDATE_SECS": "0"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(symlinkTarget(layout.opt + "/dep"), "../Cellar/dep/1.1", "pulled in at the new version")
+        XCTAssertEqual(receiptFlag(layout, "dep", "1.1"), true, "requested before, so still requested")
+        XCTAssertEqual(receiptFlag(layout, "beta", "1.0"), true)
     }
 
     func testBrewfileErrorsNameTheFileAndLine() throws {
