@@ -5,9 +5,9 @@ import XCTest
 
 /// `pour fetch` and `pour install --dry-run` through the real binary against the local registry.
 final class FetchDryRunTests: XCTestCase {
-    private func recipe() -> RegistryRecipe {
+    private func recipe(libVersion: String = "1.0") -> RegistryRecipe {
         .custom([
-            FormulaSpec(name: "lib", version: "1.0", targetCompressedSize: 40_000),
+            FormulaSpec(name: "lib", version: libVersion, targetCompressedSize: 40_000),
             FormulaSpec(name: "tool", version: "1.0", dependencies: ["lib"], targetCompressedSize: 60_000),
             FormulaSpec(name: "kegonly", version: "2.0", kegOnly: true, kegOnlyReason: ":versioned_formula",
                         targetCompressedSize: 30_000),
@@ -97,13 +97,23 @@ final class FetchDryRunTests: XCTestCase {
         XCTAssertEqual(snapshot(fixture.cache), before.1, "cache unchanged")
         XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.prefix + "/Cellar/tool"))
 
+        // A new version upstream: with a stale index the plan reads the API (as the install would
+        // after refreshing) and shows the upgrade, still writing nothing.
+        _ = try RegistryGenerator(recipe: recipe(libVersion: "1.1")).generate(into: fixture.registry)
+        let before2 = (snapshot(fixture.prefix), snapshot(fixture.cache))
+        let upgrade = try fixture.pour(["install", "tool", "--dry-run"], extraEnvironment: ["HOMEBREW_API_AUTO_UPDATE_SECS": "0"])
+        XCTAssertEqual(upgrade.status, 0, upgrade.stderr)
+        XCTAssertTrue(upgrade.lines.contains { $0.hasPrefix("lib 1.1: dependency, upgrades 1.0, bottle ") }, upgrade.stdout)
+        XCTAssertEqual(snapshot(fixture.prefix), before2.0)
+        XCTAssertEqual(snapshot(fixture.cache), before2.1)
+
         // --no-link shows in the plan; an unknown name fails like the install would.
         let noLink = try fixture.pour(["install", "tool", "--dry-run", "--no-link"])
         XCTAssertTrue(noLink.lines.contains { $0.hasPrefix("tool 1.0:") && $0.hasSuffix("not linked") }, noLink.stdout)
         let unknown = try fixture.pour(["install", "nope", "--dry-run"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertEqual(snapshot(fixture.prefix), before.0)
-        XCTAssertEqual(snapshot(fixture.cache), before.1)
+        XCTAssertEqual(snapshot(fixture.cache), before2.1)
     }
 }
 

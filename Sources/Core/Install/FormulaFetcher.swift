@@ -15,7 +15,8 @@ import Foundation
 /// offers no catalogue or the index cannot be used.
 ///
 /// Read-only mode (`install --dry-run`): nothing is written — no API cache file, no index
-/// refresh; an existing index is used whatever its age, else the API is read per formula.
+/// refresh; a fresh index is used as usual, else the API is read per formula (fresh cached
+/// files are still used).
 ///
 /// Confinement: all state lives on `queue` (serial); `@unchecked Sendable` for that reason.
 final class FormulaFetcher: @unchecked Sendable {
@@ -61,12 +62,13 @@ final class FormulaFetcher: @unchecked Sendable {
         let settings = configuration.index
         let path = IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag)
         let exists = access(path, R_OK) == 0
-        if readOnly { return exists && completeFromIndex(names, path: path) }
         let sameDomain = exists && (try? FormulaIndex(path: path))?.isBuilt(fromAPIDomain: configuration.endpoints.apiDomain) == true
         if exists && (!settings.autoUpdate || (sameDomain && settings.isFresh(indexPath: path, apiMaxAge: configuration.apiMaxAge))) {
             return completeFromIndex(names, path: path)
         }
-        guard settings.autoUpdate else { return false }
+        // Read-only: a stale or missing index is not rebuilt; the API is read per formula
+        // (current data, as the install would see after its refresh) and nothing is stored.
+        guard settings.autoUpdate, !readOnly else { return false }
         let updater = CatalogueUpdater(configuration: configuration, engine: engine, queue: queue)
         self.updater = updater
         updater.update { [self] result in
