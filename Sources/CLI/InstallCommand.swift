@@ -41,7 +41,8 @@ struct InstallCommand: ParsableCommand {
         configuration.waitForLock = !runOptions.noWait
         if insecure { configuration.allowInsecureHTTP = true }
         let installer = Installer(configuration: configuration)
-        let options = InstallOptions(force: force, link: !noLink, overlapExtraction: !noOverlap)
+        var options = InstallOptions(force: force, link: !noLink)
+        options.overlapExtraction = !noOverlap
         if dryRun { return try DryRunOutput.run(installer, names: names, options: options, json: runOptions.json) }
         let renderer = ProgressRenderers.make(json: runOptions.json, quiet: runOptions.quiet)
         try InstallSession.run(installer, names: names, options: options, renderer: renderer).check()

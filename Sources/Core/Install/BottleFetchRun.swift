@@ -126,7 +126,7 @@ final class BottleFetchRun: @unchecked Sendable {
             emit(.downloadFinished(name: name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
         case .failure(.cancelled):
             items[index].outcome = .skipped("cancelled")
-            emit(.skipped(name: name, reason: "cancelled"))
+            emit(.skipped(name: name, reason: .cancelled))
         case .failure(let error):
             items[index].outcome = .failed(error.description)
             emit(.failed(name: name, message: error.description))

@@ -8,16 +8,15 @@ public struct InstallOptions: Sendable, Equatable {
     /// keg-only formulae, so dependents still find them).
     public var link: Bool
     /// Extract each bottle as soon as it is verified, while other downloads continue (the
-    /// default). `false` (the hidden `--no-overlap` flag, a benchmark baseline) defers every
-    /// extraction until all downloads have ended.
-    public var overlapExtraction: Bool
+    /// default). `false` (the hidden `--no-overlap` flag, a benchmark baseline only, hence not
+    /// public) defers every extraction until all downloads have ended.
+    package var overlapExtraction = true
     /// Formulae to leave unlinked even when `link` is on (a Brewfile's `link: false`), as keg-only
     /// ones are: only their `opt/<name>` link is made.
     package var unlinked: Set<String> = []
 
-    public init(force: Bool = false, link: Bool = true, overlapExtraction: Bool = true) {
+    public init(force: Bool = false, link: Bool = true) {
         self.force = force
         self.link = link
-        self.overlapExtraction = overlapExtraction
     }
 }
