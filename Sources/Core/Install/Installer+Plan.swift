@@ -12,7 +12,8 @@ extension Installer {
     @discardableResult
     package func plan(_ names: [String], options: InstallOptions = InstallOptions(), callbackQueue: DispatchQueue,
                       completion: @escaping @Sendable (Result<InstallPlan, InstallError>) -> Void) -> InstallHandle {
-        let run = InstallPlanRun(configuration: configuration, names: names, options: options, callbackQueue: callbackQueue,
+        let run = InstallPlanRun(configuration: configuration, names: names, options: options,
+                                 callbackQueue: DispatchQueue(label: "pour.plan.callbacks", target: callbackQueue),
                                  completion: completion)
         run.start()
         return InstallHandle { run.cancel() }
@@ -29,8 +30,11 @@ extension Installer {
     package func fetch(_ names: [String], includeDependencies: Bool, callbackQueue: DispatchQueue,
                        events: @escaping @Sendable (InstallEvent) -> Void,
                        completion: @escaping @Sendable (Result<BottleFetchReport, InstallError>) -> Void) -> InstallHandle {
+        // A private serial queue targeting the caller's keeps events in order, completion last, even
+        // on a concurrent queue (as `install` does).
         let run = BottleFetchRun(configuration: configuration, names: names, includeDependencies: includeDependencies,
-                                 callbackQueue: callbackQueue, events: events, completion: completion)
+                                 callbackQueue: DispatchQueue(label: "pour.fetch.callbacks", target: callbackQueue),
+                                 events: events, completion: completion)
         run.start()
         return InstallHandle { run.cancel() }
     }
