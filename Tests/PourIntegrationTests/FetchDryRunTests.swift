@@ -64,6 +64,36 @@ final class FetchDryRunTests: XCTestCase {
         XCTAssertEqual(try fixture.pour(["fetch", "no-such-formula"]).status, 1)
     }
 
+    func testCancelledFetchLeavesNoPartialFileAndCompletesOnce() throws {
+        let fixture = try RegistryFixture(recipe: recipe())
+        fixture.server.faults.add(.trickle(bytesPerSecond: 20_000), for: .sha256(fixture.sha256(of: "tool")), times: nil)
+        let queue = DispatchQueue(label: "test.fetch")
+        let handleBox = Locked<InstallHandle?>(nil)
+        let completions = Locked(0)
+        let outcome = Locked<Result<BottleFetchReport, InstallError>?>(nil)
+        let done = expectation(description: "completion")
+        queue.sync {
+            let handle = Installer(configuration: fixture.configuration()).fetch(
+                ["tool"], includeDependencies: true, callbackQueue: queue,
+                events: { event in
+                    if case .downloadProgress("tool", let received, _) = event, received > 0 { handleBox.current?.cancel() }
+                },
+                completion: { result in
+                    completions.withLock { $0 += 1 }
+                    outcome.withLock { $0 = result }
+                    done.fulfill()
+                })
+            handleBox.withLock { $0 = handle }
+        }
+        wait(for: [done], timeout: 120)
+        guard case .failure(.cancelled)? = outcome.current else { return XCTFail("\(String(describing: outcome.current))") }
+        XCTAssertNil(bottlePath(fixture, "tool"))
+        XCTAssertEqual(tree(fixture.cache + "/downloads").filter { $0.hasSuffix(".incomplete") }, [], "partial files removed")
+        handleBox.current?.cancel()
+        XCTAssertEqual(completions.current, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.prefix))
+    }
+
     func testDryRunPrintsThePlanAndChangesNothing() throws {
         let fixture = try RegistryFixture(recipe: recipe())
         // Nothing exists yet: a dry run must not create the prefix or the cache.
