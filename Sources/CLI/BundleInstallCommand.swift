@@ -89,8 +89,8 @@ struct BundleInstallCommand: ParsableCommand {
 
     /// After the run, under the prefix lock: listed formulae are marked installed on request
     /// (brew's install marks them so), dependencies the run upgraded keep their old flag
-    /// (`RequestFlags`), and `link: false` entries that are linked are unlinked (brew bundle's
-    /// `link_change_state!`). Returns false (after printing why) when something could not be done.
+    /// (`RequestFlags`), `link: false` entries that are linked are unlinked and `link: true` ones
+    /// that are not are linked (brew bundle's `link_change_state!`). Returns false (after printing why) when something could not be done.
     /// `previous` holds the flags read before the run: a dependency the run upgraded has a new
     /// receipt saying "dependency" even if it had been requested.
     private func settle(_ brewfile: Brewfile, layout: PrefixLayout, installed: [(name: String, pkgVersion: String)],
@@ -114,6 +114,14 @@ struct BundleInstallCommand: ParsableCommand {
                 guard let formula = inventory.formula(named: name), formula.linkedVersion != nil else { continue }
                 let result = try Linking(layout: layout).unlink(formula, dryRun: false, lock: lock)
                 writeStderr("==> Unlinked \(name) (link: false): \(result.links.count) links removed\n")
+            }
+            // `link: true` links even a keg-only formula (brew's `link --force`); `:overwrite`
+            // replaces other formulae's conflicting files (`link --overwrite`).
+            for entry in brewfile.forceLinked {
+                guard let formula = inventory.formula(named: entry.name), !formula.kegs.isEmpty, formula.linkedVersion == nil else { continue }
+                let report = try Linking(layout: layout).link(formula, inventory: inventory, overwrite: entry.linkOverwrite,
+                                                              dryRun: false, lock: lock)
+                writeStderr("==> Linked \(entry.name) (link: \(entry.linkOverwrite ? ":overwrite" : "true")): \(report.linksCreated) links\n")
             }
             return true
         } catch {

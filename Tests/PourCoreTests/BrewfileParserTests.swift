@@ -32,7 +32,10 @@ final class BrewfileParserTests: XCTestCase {
         XCTAssertEqual(brewfile.notices.filter { $0.line == 6 }.map(\.kind), [.unsupportedOption, .unsupportedOption])
         XCTAssertEqual(notice(brewfile, line: 7)?.kind, .unsupportedTap)
         XCTAssertTrue(notice(brewfile, line: 7)?.message.contains("acme/tools") == true, "\(brewfile.notices)")
-        XCTAssertEqual(brewfile.notices.filter { $0.line == 8 }.map(\.kind), [.unsupportedOption, .unsupportedOption])
+        XCTAssertEqual(brewfile.notices.filter { $0.line == 8 }.map(\.kind), [.unsupportedOption], "conflicts_with only")
+        XCTAssertEqual(brewfile.formulae[3].link, true)
+        XCTAssertTrue(brewfile.formulae[3].linkOverwrite)
+        XCTAssertEqual(brewfile.forceLinked.map(\.name), ["git"])
     }
 
     func testOtherEntryTypesAreSkipped() throws {

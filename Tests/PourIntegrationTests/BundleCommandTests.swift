@@ -55,6 +55,8 @@ final class BundleCommandTests: XCTestCase {
         var specs = ["lib", "zeta", "alpha", "delta", "epsilon", "omega", "macos-only", "linux-extra", "ci-only",
                      "extra1", "extra2", "eta"].map { FormulaSpec(name: $0, version: "1.0", targetCompressedSize: 20_000) }
         specs.append(FormulaSpec(name: "dep", version: depVersion, targetCompressedSize: 20_000))
+        specs.append(FormulaSpec(name: "kegonly", version: "1.0", kegOnly: true, kegOnlyReason: ":versioned_formula",
+                                 targetCompressedSize: 20_000))
         specs.append(FormulaSpec(name: "beta", version: "1.0", dependencies: ["dep"], targetCompressedSize: 20_000))
         specs.append(FormulaSpec(name: "tool", version: toolVersion, dependencies: ["lib"], targetCompressedSize: 20_000))
         return .custom(specs)
@@ -126,6 +128,7 @@ final class BundleCommandTests: XCTestCase {
             brew "lib"
             brew "tool"
             brew "zeta", link: false
+            brew "kegonly", link: true
             cask "firefox"
             """)
         let layout = fixture.configuration().layout
@@ -134,11 +137,13 @@ final class BundleCommandTests: XCTestCase {
         let missing = try fixture.pour(["bundle", "check", "--file", path])
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.lines, ["→ Formula lib needs to be installed.", "→ Formula tool needs to be installed.",
-                                       "→ Formula zeta needs to be installed."])
+                                       "→ Formula zeta needs to be installed.", "→ Formula kegonly needs to be installed."])
 
         // HOMEBREW_BUNDLE_FILE and the working directory's Brewfile are found like brew finds them.
         XCTAssertEqual(try fixture.pour(["bundle"], extraEnvironment: ["HOMEBREW_BUNDLE_FILE": path]).status, 0)
         XCTAssertEqual(try fixture.pour(["bundle", "check"], directory: fixture.root.path).status, 0)
+        // `link: true` links a keg-only formula (brew's `link --force`).
+        XCTAssertTrue(FileManager.default.fileExists(atPath: layout.prefix + "/bin/kegonly"))
         let satisfied = try fixture.pour(["bundle", "check", "--file", path])
         XCTAssertEqual(satisfied.lines, ["The Brewfile's dependencies are satisfied."])
 
@@ -154,7 +159,7 @@ final class BundleCommandTests: XCTestCase {
         let out = fixture.root.appendingPathComponent("Dumped").path
         XCTAssertEqual(try fixture.pour(["bundle", "dump", "--file", out]).status, 0)
         let dumped = String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self)
-        XCTAssertEqual(dumped, "brew \"eta\"\nbrew \"lib\"\nbrew \"tool\"\nbrew \"zeta\", link: false\n")
+        XCTAssertEqual(dumped, "brew \"eta\"\nbrew \"kegonly\", link: true\nbrew \"lib\"\nbrew \"tool\"\nbrew \"zeta\", link: false\n")
         XCTAssertEqual(try fixture.pour(["bundle", "dump", "--file", out]).status, 1)
         XCTAssertEqual(try fixture.pour(["bundle", "dump", "--file", "-"]).stdout, dumped)
         // A dumped Brewfile is satisfied by the prefix it came from.

@@ -25,6 +25,8 @@ package struct Brewfile: Sendable, Equatable {
 
     /// Names of the formulae entries whose `link:` asks for no links (`link: false`).
     package var unlinkedNames: Set<String> { Set(formulae.filter { $0.link == false }.map(\.name)) }
+    /// Entries that ask for links explicitly (`link: true` or `:overwrite`).
+    package var forceLinked: [BrewfileFormula] { formulae.filter { $0.link == true } }
 }
 
 /// One `brew "name", …` line.
@@ -36,9 +38,12 @@ package struct BrewfileFormula: Sendable, Equatable {
     package var name: String
     /// The line the entry starts on (1-based).
     package var line: Int
-    /// `link:` — nil when absent (brew's default: link unless keg-only), `false` = do not link.
-    /// `true`/`:overwrite` are recorded as `true`.
+    /// `link:` — nil when absent (brew's default: link unless keg-only), `false` = do not link,
+    /// `true` = link even a keg-only formula (brew's `link --force`); `:overwrite` is `true` with
+    /// `linkOverwrite`.
     package var link: Bool?
+    /// `link: :overwrite`: conflicting files of other formulae are replaced (brew's `link --overwrite`).
+    package var linkOverwrite = false
     /// Option names present on the line that pour parsed but cannot honour (reported in notices).
     package var unsupportedOptions: [String]
 

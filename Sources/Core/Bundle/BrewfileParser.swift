@@ -273,8 +273,7 @@ private struct ParseState {
                 formula.link = flag
             case ("link", .symbol("overwrite")):
                 formula.link = true
-                formula.unsupportedOptions.append(key)
-                notice(line, .unsupportedOption, "brew \"\(name)\": `link: :overwrite` not applied; linked without overwriting other formulae's files")
+                formula.linkOverwrite = true
             case ("args", _):
                 formula.unsupportedOptions.append(key)
                 notice(line, .unsupportedOption, "brew \"\(name)\": `args: \(value.text)` not applied; bottles have no build options (installing the bottle)")
@@ -291,7 +290,10 @@ private struct ParseState {
         }
         if let existing = brewfile.formulae.firstIndex(where: { $0.name == name }) {
             // brew processes every line; the second one can only change options.
-            if let link = formula.link { brewfile.formulae[existing].link = link }
+            if let link = formula.link {
+                brewfile.formulae[existing].link = link
+                brewfile.formulae[existing].linkOverwrite = formula.linkOverwrite
+            }
             return
         }
         brewfile.formulae.append(formula)

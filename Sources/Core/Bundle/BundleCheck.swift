@@ -2,8 +2,9 @@
 /// (`Library/Homebrew/bundle/brew.rb`: `installed_and_up_to_date?`, `failure_reason`).
 ///
 /// A listed formula needs action when it is not installed; when it is outdated and not pinned
-/// (unless `--no-upgrade`); or when its entry says `link: false` and it is linked (brew also
-/// checks `link: true`, which needs the formula's keg-only flag; pour checks only `false`).
+/// (unless `--no-upgrade`); when its entry says `link: false` and it is linked, or `link: true`
+/// (or `:overwrite`) and it is not (brew's `expected_link_status?`). Without `link:`, brew expects
+/// the state a plain install gives, which needs the keg-only flag; pour does not check that case.
 ///
 /// Thread-safety: a stateless namespace; call it from any thread.
 package enum BundleCheck {
@@ -15,6 +16,7 @@ package enum BundleCheck {
             case install = "installed"
             case upgrade = "upgraded"
             case unlink = "unlinked"
+            case link = "linked"
         }
 
         package var name: String
@@ -37,6 +39,8 @@ package enum BundleCheck {
                 problems.append(Problem(name: formula.name, need: .upgrade, line: formula.line))
             } else if formula.link == false, installed.linkedVersion != nil {
                 problems.append(Problem(name: formula.name, need: .unlink, line: formula.line))
+            } else if formula.link == true, installed.linkedVersion == nil {
+                problems.append(Problem(name: formula.name, need: .link, line: formula.line))
             }
         }
         return problems
