@@ -1,0 +1,99 @@
+import Foundation
+
+/// What became of a formula's `post_install` when pour poured it.
+///
+/// Immutable value; safe to share across queues.
+enum PostInstallOutcome: Equatable, Sendable {
+    /// The interpreter understood the whole body and carried out its effects.
+    case ran(effects: [PostInstallEffect])
+    /// The body is beyond the interpreter, but its effect was recognised and carried out.
+    case recognised(rule: PostInstallRecognition.Rule, effects: [PostInstallEffect])
+    /// Nothing was changed; the user has to run `brew postinstall <name>`.
+    case notRun(reason: String)
+
+    static func command(for name: String) -> String { "brew postinstall \(name)" }
+}
+
+/// Runs the `post_install` of a freshly poured and linked keg, as brew's
+/// `formula_installer.rb#finish` does after linking: read the formula source the bottle carries
+/// (`<keg>/.brew/<name>.rb`, which `post_install_formula_path` picks for formulae from the API),
+/// plan, and only then execute. Records the outcome in the receipt (`pour_post_install`), which
+/// `pour doctor` reads.
+///
+/// Stateless; call on the install's serial link queue (it writes into the shared prefix).
+enum PostInstallRunner {
+    /// The receipt field naming what happened: `{"status": "ran"|"recognised"|"not_run", …}`.
+    static let receiptField = "pour_post_install"
+
+    static func run(name: String, version: String, kegPath: String, layout: PrefixLayout) -> PostInstallOutcome {
+        let outcome = perform(name: name, version: version, kegPath: kegPath, layout: layout)
+        record(outcome, name: name, kegPath: kegPath)
+        return outcome
+    }
+
+    private static func perform(name: String, version: String, kegPath: String, layout: PrefixLayout) -> PostInstallOutcome {
+        let sourcePath = kegPath + "/.brew/" + name + ".rb"
+        guard PosixFS.kind(sourcePath) == .file, let data = FileManager.default.contents(atPath: sourcePath) else {
+            return .notRun(reason: "the bottle carries no .brew/\(name).rb to read post_install from")
+        }
+        guard let realPrefix = PosixFS.realPath(layout.prefix) else { return .notRun(reason: "the prefix does not resolve") }
+        let context = PostInstallPlanner.Context(name: name, version: version, prefix: realPrefix,
+                                                 kegPath: realPrefix + String(kegPath.dropFirst(layout.prefix.count)))
+        guard kegPath.hasPrefix(layout.prefix + "/") else { return .notRun(reason: "keg outside the prefix") }
+        let source = FormulaSource.parse(String(decoding: data, as: UTF8.self))
+        switch PostInstallPlanner.plan(source, context: context, world: .real) {
+        case .success(let effects):
+            do throws(PostInstallConfinement.Failure) {
+                try PostInstallExecutor.execute(effects, prefix: realPrefix)
+                return .ran(effects: effects)
+            } catch {
+                return .notRun(reason: "stopped at \(error.description)")
+            }
+        case .failure(let refusal):
+            guard let (rule, effects) = PostInstallRecognition.recognise(source, context: context, world: .real) else {
+                return .notRun(reason: refusal.description)
+            }
+            if rule == .caBundle, !isPEMBundle(context.kegPath + "/share/" + name + "/cacert.pem") {
+                return .notRun(reason: "share/\(name)/cacert.pem is not a PEM certificate bundle")
+            }
+            do throws(PostInstallConfinement.Failure) {
+                try PostInstallExecutor.execute(effects, prefix: realPrefix)
+                return .recognised(rule: rule, effects: effects)
+            } catch {
+                return .notRun(reason: "stopped at \(error.description)")
+            }
+        }
+    }
+
+    private static func isPEMBundle(_ path: String) -> Bool {
+        guard PosixFS.kind(path) == .file, let data = FileManager.default.contents(atPath: path) else { return false }
+        return String(decoding: data, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----")
+    }
+
+    /// Adds the outcome to the keg's receipt; a receipt pour cannot rewrite leaves the outcome
+    /// reported by the run only.
+    private static func record(_ outcome: PostInstallOutcome, name: String, kegPath: String) {
+        guard var receipt = try? InstallReceipt.read(kegPath: kegPath) else { return }
+        var entry: [String: ReceiptJSONValue] = [:]
+        switch outcome {
+        case .ran(let effects):
+            entry = ["status": .string("ran"), "effects": .array(effects.map { .string($0.description) })]
+        case .recognised(let rule, let effects):
+            entry = ["status": .string("recognised"), "rule": .string(rule.rawValue),
+                     "effects": .array(effects.map { .string($0.description) })]
+        case .notRun(let reason):
+            entry = ["status": .string("not_run"), "reason": .string(reason), "command": .string(PostInstallOutcome.command(for: name))]
+        }
+        receipt.extra[receiptField] = .object(entry)
+        try? receipt.write(kegPath: kegPath, package: name)
+    }
+
+    /// The `not_run` entry of a receipt, for `pour doctor`: (reason, command).
+    static func pending(in receipt: InstallReceipt) -> (reason: String, command: String)? {
+        guard case .object(let entry)? = receipt.extra[receiptField], entry["status"] == .string("not_run") else { return nil }
+        var reason = "", command = ""
+        if case .string(let r)? = entry["reason"] { reason = r }
+        if case .string(let c)? = entry["command"] { command = c }
+        return (reason, command)
+    }
+}
