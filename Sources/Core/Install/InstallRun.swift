@@ -43,6 +43,8 @@ final class InstallRun: @unchecked Sendable {
     private var order: [String] = []
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
     private var networkBytes: Int64 = 0
+    /// Installed formulae whose post_install pour did not run (for the report).
+    private var postInstallNotRun: [PendingPostInstall] = []
     private var cancelled = false
     /// Packages ready to be committed and linked, waiting for the link queue.
     private var activationQueue: [PackageJob] = []
@@ -449,7 +451,16 @@ final class InstallRun: @unchecked Sendable {
             finish(job, .installed)
             emit(.installed(name: job.name, pkgVersion: job.formula.pkgVersion))
             if let caveats = job.formula.caveats, !caveats.isEmpty { emit(.caveats(name: job.name, text: caveats)) }
+            if let postInstall = activated.postInstall { reportPostInstall(job.name, postInstall) }
         }
+    }
+
+    private func reportPostInstall(_ name: String, _ outcome: PostInstallOutcome) {
+        let event = PostInstallRunner.event(name: name, outcome)
+        if case .postInstallNotRun(_, let reason, let command) = event {
+            postInstallNotRun.append(PendingPostInstall(name: name, reason: reason, command: command))
+        }
+        emit(event)
     }
 
     // MARK: - Outcomes (runQueue)

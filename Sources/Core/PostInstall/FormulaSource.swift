@@ -34,7 +34,7 @@ struct FormulaSource: Sendable {
             switch lexemes[index - 1].token {
             case .newline: return true
             case .op(let o): return o != ")" && o != "]" && o != "}"
-            case .identifier(let w): return ["then", "else", "do", "return", "and", "or", "not", "begin", "puts", "when", "in"].contains(w)
+            case .identifier(let w): return ["then", "else", "do", "and", "or", "not", "begin"].contains(w)
             default: return false
             }
         case "def":

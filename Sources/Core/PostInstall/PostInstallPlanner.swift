@@ -87,7 +87,14 @@ struct PostInstallPlanner {
         depth += 1
         locals.append([:])
         defer { depth -= 1; locals.removeLast(); returning = false }
-        return try run(RubyParser.parse(method.body))
+        let statements = RubyParser.parse(method.body)
+        // `rescue`/`ensure` change the control flow of every path through the method (an
+        // `ensure` runs even after `return`), so their presence refuses the method up front.
+        for case .unsupported(let reason, let l) in statements where reason.contains("`ensure`") || reason.contains("`rescue`") {
+            line = l
+            throw refuse(reason)
+        }
+        return try run(statements)
     }
 
     /// Runs statements; the value of the last one is the method's value (Ruby's implicit return).

@@ -97,3 +97,17 @@ enum PostInstallRunner {
         return (reason, command)
     }
 }
+
+extension PostInstallRunner {
+    /// The install event for an outcome.
+    static func event(name: String, _ outcome: PostInstallOutcome) -> InstallEvent {
+        switch outcome {
+        case .ran(let effects):
+            return .postInstallRan(name: name, detail: "post_install ran (\(effects.count) change\(effects.count == 1 ? "" : "s"))")
+        case .recognised(let rule, let effects):
+            return .postInstallRan(name: name, detail: "post_install effect recognised: \(rule.rawValue) (\(effects.count) change\(effects.count == 1 ? "" : "s"))")
+        case .notRun(let reason):
+            return .postInstallNotRun(name: name, reason: reason, command: PostInstallOutcome.command(for: name))
+        }
+    }
+}
