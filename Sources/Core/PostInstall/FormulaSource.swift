@@ -98,6 +98,18 @@ struct FormulaSource: Sendable {
         func walk(from start: Int, to stop: Int, dropped: Bool) {
             var i = start
             while i < stop {
+                if lexemes[i].token == .identifier("def"), ends[i] == nil, !dropped,
+                   case .identifier(let name)? = lexemes[safe: i + 1]?.token, lexemes[safe: i + 2]?.token == .op("=") {
+                    // Endless method `def name = expr`: its body runs to the end of the line.
+                    var j = i + 3
+                    while j < stop, lexemes[j].token != .newline { j += 1 }
+                    if methods[name] != nil { duplicates.insert(name) }
+                    methods[name] = Method(name: name, hasParameters: false,
+                                           body: [RubyLexeme(token: .newline, spaceBefore: false, line: lexemes[i].line)]
+                                               + Array(lexemes[(i + 3)..<j]))
+                    i = j
+                    continue
+                }
                 guard case .identifier(let word) = lexemes[i].token, let end = ends[i] else { i += 1; continue }
                 if word == "def" {
                     var j = i + 1
@@ -156,4 +168,8 @@ enum PostInstallHost {
     #else
         static let isArm = false
     #endif
+}
+
+private extension Array {
+    subscript(safe index: Int) -> Element? { index >= 0 && index < count ? self[index] : nil }
 }
