@@ -522,7 +522,7 @@ final class InstallRun: @unchecked Sendable {
                 + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: "cancelled")) } },
             networkBytes: networkBytes,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9,
-            cancelled: cancelled)
+            cancelled: cancelled, postInstallNotRun: postInstallNotRun)
         let engine = self.engine
         let lock = self.lock
         let stagingRoot = self.stagingRoot
