@@ -16,7 +16,7 @@ public enum InstallEvent: Sendable, Equatable {
     case committed(name: String, kegPath: String)
     case linked(name: String, links: Int)
     case installed(name: String, pkgVersion: String)
-    case skipped(name: String, reason: String)
+    case skipped(name: String, reason: InstallReport.SkipReason)
     case failed(name: String, message: String)
     case caveats(name: String, text: String)
     /// The formula's `post_install` was carried out by pour (`detail`: fully interpreted, or
@@ -27,12 +27,16 @@ public enum InstallEvent: Sendable, Equatable {
     case postInstallNotRun(name: String, reason: String, command: String)
 }
 
-/// One package the plan will install.
-///
-/// Thread-safety: an immutable value; safe to share across queues.
-public struct PlannedPackage: Sendable, Equatable {
-    public var name: String
-    public var pkgVersion: String
-    public var requested: Bool
-    public var kegOnly: Bool
+extension InstallEvent {
+    /// One package the plan will install.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
+    public struct PlannedPackage: Sendable, Equatable {
+        public var name: String
+        public var pkgVersion: String
+        public var requested: Bool
+        public var kegOnly: Bool
+    }
 }
+
+package typealias PlannedPackage = InstallEvent.PlannedPackage
