@@ -321,4 +321,19 @@ final class PostInstallCertificateChainTests: XCTestCase {
         let summary = try XCTUnwrap(lines.last { $0.contains(#""event":"summary""#) })
         XCTAssertTrue(summary.contains("brew postinstall ca-certificates"), summary)
     }
+
+    /// The demo's registry (`pour-registry generate --recipe sample --ca-bundle`): installing
+    /// wget brings openssl@3 and ca-certificates, and both post-installs run fully.
+    func testSampleRecipeWithTheCertificateChainSetsUpTheStore() throws {
+        let bundle = "-----BEGIN CERTIFICATE-----\nMIIBdemo\n-----END CERTIFICATE-----\n"
+        fixture = try RegistryFixture(recipe: RegistryRecipe.sample().withCertificateChain(bundle: bundle))
+        let run = install(["wget"], configuration: fixture.configuration())
+        XCTAssertTrue(run.report?.succeeded == true)
+        let layout = fixture.configuration().layout
+        XCTAssertEqual(try String(contentsOfFile: layout.prefix + "/etc/ca-certificates/cert.pem", encoding: .utf8), bundle)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: layout.prefix + "/etc/openssl@3/cert.pem"),
+                       "../ca-certificates/cert.pem")
+        let ran = run.events.compactMap { if case .postInstallRan(let name, _) = $0.event { name } else { nil } }
+        XCTAssertEqual(Set(ran), ["ca-certificates", "openssl@3"])
+    }
 }
