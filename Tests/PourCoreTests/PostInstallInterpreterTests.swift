@@ -309,4 +309,24 @@ final class PostInstallInterpreterTests: XCTestCase {
         mac.linux = false
         XCTAssertNil(try? PostInstallPlanner.plan(FormulaSource.parse(text, linux: false), context: mac, world: .empty).get())
     }
+
+    func testSymlinkedEtcRefusesTheWholeBodyBeforeTheFirstEffect() throws {
+        // `etc` → a directory outside holding `tool/`: lstat of etc/tool says "directory" (through
+        // the link), so only the component walk sees it. Nothing may run, not even the keg effect.
+        let outside = root + "/outside"
+        try FileManager.default.createDirectory(atPath: outside + "/tool", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: layout.prefix + "/etc", withDestinationPath: outside)
+        try keg("tool", source: """
+        class Tool < Formula
+          def post_install
+            touch prefix/"stamp"
+            cp pkgshare/"tool.conf", etc/"tool/tool.conf"
+          end
+        end
+        """, files: ["share/tool/tool.conf": "conf\n"])
+        guard case .notRun(let reason) = run("tool") else { return XCTFail("ran through a symlinked etc") }
+        XCTAssertTrue(reason.contains("symlink"), reason)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside + "/tool"), [])
+        XCTAssertEqual(PosixFS.kind(layout.cellar + "/tool/1.0/stamp"), .missing, "an earlier effect ran")
+    }
 }

@@ -19,6 +19,24 @@ enum PostInstallConfinement {
         var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
     }
 
+    /// Plan-time check of the same rule, without creating anything: every existing directory
+    /// between `root` and the parent of `path` is a real directory (not a symlink, not a file).
+    /// Checked for every effect before the first one runs, so a planted symlink refuses the
+    /// whole post-install instead of stopping it half-way.
+    static func probe(_ path: String, root: String) -> Bool {
+        guard path.hasPrefix(root + "/") else { return false }
+        var current = root
+        for component in path.dropFirst(root.count + 1).split(separator: "/").dropLast() {
+            current += "/" + component
+            switch PosixFS.kind(current) {
+            case .directory: continue
+            case .missing: return true
+            default: return false
+            }
+        }
+        return true
+    }
+
     /// Opens the directory that holds `path` (absolute, normalised, strictly below `root`),
     /// creating missing directories on the way when `create`. Returns the descriptor (the caller
     /// closes it) and the last component of `path`.

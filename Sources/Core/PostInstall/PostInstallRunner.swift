@@ -43,6 +43,9 @@ enum PostInstallRunner {
         let source = FormulaSource.parse(String(decoding: data, as: UTF8.self))
         switch PostInstallPlanner.plan(source, context: context, world: .real) {
         case .success(let effects):
+            if let bad = unconfined(effects, prefix: realPrefix) {
+                return .notRun(reason: "a directory on the way to \(bad) is a symlink or a file")
+            }
             do throws(PostInstallConfinement.Failure) {
                 try PostInstallExecutor.execute(effects, prefix: realPrefix)
                 return .ran(effects: effects)
@@ -52,6 +55,9 @@ enum PostInstallRunner {
         case .failure(let refusal):
             guard let (rule, effects) = PostInstallRecognition.recognise(source, context: context, world: .real) else {
                 return .notRun(reason: refusal.description)
+            }
+            if let bad = unconfined(effects, prefix: realPrefix) {
+                return .notRun(reason: "a directory on the way to \(bad) is a symlink or a file")
             }
             if rule == .caBundle, !isPEMBundle(context.kegPath + "/share/" + name + "/cacert.pem") {
                 return .notRun(reason: "share/\(name)/cacert.pem is not a PEM certificate bundle")
@@ -63,6 +69,16 @@ enum PostInstallRunner {
                 return .notRun(reason: "stopped at \(error.description)")
             }
         }
+    }
+
+    /// The first effect whose path (or source) passes through a symlink or a file on disk now.
+    private static func unconfined(_ effects: [PostInstallEffect], prefix: String) -> String? {
+        for effect in effects {
+            var paths = [effect.path]
+            if case .copy(let from, _) = effect { paths.append(from) }
+            if let bad = paths.first(where: { !PostInstallConfinement.probe($0, root: prefix) }) { return bad }
+        }
+        return nil
     }
 
     private static func isPEMBundle(_ path: String) -> Bool {
