@@ -329,4 +329,21 @@ final class PostInstallInterpreterTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside + "/tool"), [])
         XCTAssertEqual(PosixFS.kind(layout.cellar + "/tool/1.0/stamp"), .missing, "an earlier effect ran")
     }
+
+    func testDeeplyNestedSourcesAreRefusedNotACrash() {
+        let n = 20_000
+        let shapes = [
+            "class Deep < Formula\n  def post_install\n    x = " + String(repeating: "(", count: n) + "1" + String(repeating: ")", count: n) + "\n  end\nend\n",
+            "class Deep < Formula\n  def post_install\n    puts \"" + String(repeating: "#{\"", count: n) + String(repeating: "\"}", count: n) + "\"\n  end\nend\n",
+            "class Deep < Formula\n  def post_install\n" + String(repeating: "if true\n", count: n) + String(repeating: "end\n", count: n) + "  end\nend\n",
+            "class Deep < Formula\n" + String(repeating: "on_linux do\n", count: n) + "def post_install\nend\n" + String(repeating: "end\n", count: n) + "end\n",
+            "class Deep < Formula\n  def post_install\n    x = " + String(repeating: "!", count: n) + "true\n  end\nend\n",
+        ]
+        let context = PostInstallPlanner.Context(name: "deep", version: "1.0", prefix: "/p", kegPath: "/p/Cellar/deep/1.0",
+                                                 linux: true, arm: false)
+        for (index, text) in shapes.enumerated() {
+            let result = PostInstallPlanner.plan(FormulaSource.parse(text, linux: true), context: context, world: .empty)
+            XCTAssertNil(try? result.get(), "shape \(index) was not refused")
+        }
+    }
 }

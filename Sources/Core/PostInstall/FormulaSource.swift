@@ -95,7 +95,11 @@ struct FormulaSource: Sendable {
         var methods: [String: Method] = [:]
         var duplicates: Set<String> = []
         // Walk the class body: descend into `do` blocks (DSL like on_linux), skip other blocks.
-        func walk(from start: Int, to stop: Int, dropped: Bool) {
+        var tooDeep = false
+        func walk(from start: Int, to stop: Int, dropped: Bool, depth: Int = 0) {
+            // Nested `do`/`class` blocks recurse; a hostile file of 100,000 of them must not
+            // overflow the stack.
+            guard depth < 64 else { tooDeep = true; return }
             var i = start
             while i < stop {
                 if lexemes[i].token == .identifier("def"), ends[i] == nil, !dropped,
@@ -135,11 +139,11 @@ struct FormulaSource: Sendable {
                 } else if word == "do" {
                     let caller: String? = i > 0 ? { if case .identifier(let n) = lexemes[i - 1].token { n } else { nil } }() : nil
                     let drop = dropped || (linux && caller == "on_macos") || (!linux && caller == "on_linux")
-                    walk(from: i + 1, to: end, dropped: drop)
+                    walk(from: i + 1, to: end, dropped: drop, depth: depth + 1)
                     i = end + 1
                 } else if word == "class" {
                     if className == nil, i + 1 < end, case .constant(let n) = lexemes[i + 1].token { className = n }
-                    walk(from: i + 1, to: end, dropped: dropped)
+                    walk(from: i + 1, to: end, dropped: dropped, depth: depth + 1)
                     i = end + 1
                 } else {
                     i = end + 1
@@ -147,7 +151,7 @@ struct FormulaSource: Sendable {
             }
         }
         walk(from: 0, to: lexemes.count, dropped: false)
-        var problem: String?
+        var problem: String? = tooDeep ? "blocks nested deeper than 64" : nil
         if let d = duplicates.sorted().first(where: { $0 == "post_install" || methods[$0] != nil }), duplicates.contains(d) {
             problem = "method `\(d)` is defined more than once"
         }

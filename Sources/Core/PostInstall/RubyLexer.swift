@@ -10,12 +10,17 @@ struct RubyLexer {
     private var line = 1
     /// Heredoc terminators waiting for the end of the current line: (terminator, squiggly/dash).
     private var pendingHeredocs: [(String, Bool)] = []
+    /// `#{"#{"#{…}"}"}` nesting: bounded so a hostile source cannot overflow the stack.
+    private var interpolationDepth = 0
+    private var tooDeep = false
 
     init(_ source: String) { bytes = Array(source.utf8) }
 
     static func tokenize(_ source: String) -> [RubyLexeme] {
         var lexer = RubyLexer(source)
-        return lexer.lex(untilClosingBrace: false)
+        let lexemes = lexer.lex(untilClosingBrace: false)
+        if lexer.tooDeep { return [RubyLexeme(token: .unsupported("string interpolation nested too deeply"), spaceBefore: false, line: 1)] }
+        return lexemes
     }
 
     private func peek(_ offset: Int = 0) -> UInt8? {
@@ -175,8 +180,11 @@ struct RubyLexer {
             if c == 0x23, peek(1) == 0x7B {
                 if !buffer.isEmpty { parts.append(.text(String(decoding: buffer, as: UTF8.self))); buffer = [] }
                 index += 2
+                if interpolationDepth >= 16 { tooDeep = true; index = bytes.count; break }
                 var inner = RubyLexer(bytes: bytes, index: index, line: line)
+                inner.interpolationDepth = interpolationDepth + 1
                 let tokens = inner.lex(untilClosingBrace: true)
+                if inner.tooDeep { tooDeep = true; index = bytes.count; break }
                 index = inner.index
                 line = inner.line
                 parts.append(.interpolation(tokens.map(\.token)))

@@ -10,6 +10,15 @@ struct RubyParser {
     private let lexemes: [RubyLexeme]
     private let ends: [Int: Int]
     private var i = 0
+    /// Recursion depth: a hostile source of 100,000 nested parentheses or `if`s must be refused,
+    /// not overflow the stack.
+    private var nesting = 0
+    private static let maxNesting = 100
+
+    private mutating func enter() throws(Failure) {
+        nesting += 1
+        if nesting > Self.maxNesting { throw Failure(reason: "nesting deeper than \(Self.maxNesting)") }
+    }
 
     init(_ lexemes: [RubyLexeme]) {
         self.lexemes = lexemes
@@ -80,6 +89,8 @@ struct RubyParser {
     }
 
     private mutating func statement() throws(Failure) -> RubyStatement {
+        try enter()
+        defer { nesting -= 1 }
         let startLine = line
         if case .identifier(let w)? = token {
             switch w {
@@ -154,6 +165,8 @@ struct RubyParser {
     // MARK: Expressions
 
     private mutating func expression() throws(Failure) -> RubyExpr {
+        try enter()
+        defer { nesting -= 1 }
         var left = try andExpression()
         while token == .op("||") || isKeyword("or") {
             i += 1
@@ -175,6 +188,8 @@ struct RubyParser {
     private mutating func notExpression() throws(Failure) -> RubyExpr {
         if token == .op("!") || isKeyword("not") {
             i += 1
+            try enter()
+            defer { nesting -= 1 }
             return .not(try notExpression())
         }
         var left = try additive()
