@@ -30,6 +30,7 @@ enum EventJSON {
         case .postInstallRan(let name, let detail): return ["event": "post_install_ran", "name": name, "detail": detail]
         case .postInstallNotRun(let name, let reason, let command):
             return ["event": "post_install_not_run", "name": name, "reason": reason, "command": command]
+        case .warning(let name, let message): return ["event": "warning", "name": name, "message": message]
         }
     }
 

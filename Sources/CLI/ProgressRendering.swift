@@ -33,7 +33,12 @@ enum ProgressText {
     }
 
     /// The one-line message for an event, or nil for events that only move progress bars.
+    /// Registry text reaches it (names, caveats, URLs in messages): escape sequences are removed.
     static func line(for event: InstallEvent) -> String? {
+        rawLine(for: event).map(TerminalText.sanitized)
+    }
+
+    private static func rawLine(for event: InstallEvent) -> String? {
         switch event {
         case .waitingForLock(let message): return "==> \(message)"
         case .resolving(let names): return "==> Resolving \(names.joined(separator: " "))"
@@ -56,6 +61,7 @@ enum ProgressText {
         case .postInstallRan(let name, let detail): return "==> \(name): \(detail)"
         case .postInstallNotRun(let name, let reason, _):
             return "Warning: \(name): post_install not run (\(reason)); the commands are listed at the end"
+        case .warning(let name, let message): return "Warning: \(name): \(message)"
         }
     }
 

@@ -25,6 +25,9 @@ public enum InstallEvent: Sendable, Equatable {
     /// pour did not run the formula's `post_install` (nothing of it was changed); the install
     /// still succeeded. `command` is what the user runs to finish it.
     case postInstallNotRun(name: String, reason: String, command: String)
+    /// Something the user should know that does not stop the install (e.g. a bottle relocated
+    /// in full for lack of metadata).
+    case warning(name: String, message: String)
 }
 
 extension InstallEvent {
