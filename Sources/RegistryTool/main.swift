@@ -8,7 +8,8 @@ struct PourRegistry: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pour-registry",
         abstract: "Generate, serve and push a local Homebrew bottle registry.",
-        subcommands: [Generate.self, GenerateCatalogue.self, Serve.self, Push.self, BenchUnpack.self])
+        subcommands: [Generate.self, GenerateCatalogue.self, Serve.self, Push.self, BenchUnpack.self,
+                      PostInstallCoverageCommand.self])
 }
 
 PourRegistry.main()
