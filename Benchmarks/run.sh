@@ -3,7 +3,7 @@
 # missing, then runs lib/bench.py. Needs root for the kernel link emulation (network namespaces);
 # without it the registry server's own throttling is used.
 #
-#   bash Benchmarks/run.sh                      # quick: ffmpeg-like × loopback+cdn, 5 runs (~10 min)
+#   bash Benchmarks/run.sh                      # quick: ffmpeg-like + deep-closure × loopback+cdn, 5 runs (~25 min)
 #   bash Benchmarks/run.sh --full               # every workload × loopback, cdn, cdn-capped
 #   bash Benchmarks/run.sh --workload one-huge --size-mb 256 --link loopback --runs 3
 #   bash Benchmarks/run.sh --contenders bounded+overlap,curl --peer 'mytool=brew install $POUR_BENCH_NAMES'

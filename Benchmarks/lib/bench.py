@@ -27,6 +27,8 @@ CLI_NS, SRV_NS = "pourbench-cli", "pourbench-srv"
 WORKLOADS = {
     # name: (recipe, formulae to install: None = every formula of the registry)
     "ffmpeg-like": ("ffmpeg-like", ["ffmpeg"]),
+    # ~230 bottles, dependency depth 9, 4 KB–32 MB (~240 MB): the metadata critical path of a real closure.
+    "deep-closure": ("deep-closure", ["deep-root"]),
     "many-small": ("many-small", None),
     "one-huge": ("one-huge", ["huge"]),
 }
@@ -41,6 +43,9 @@ POUR_MODES = {
     "unbounded": ["--jobs", "1000"],
     "bounded": ["--jobs", "8", "--no-overlap"],
     "bounded+overlap": [],
+    # The same with the formula index already built (`pour update`, untimed, before the timed
+    # install): the closure is read locally, so no formula JSON is fetched.
+    "bounded+overlap+index": [],
 }
 PEERS = {
     "curl": os.path.join(HERE, "peer-curl.sh"),
@@ -264,6 +269,11 @@ def run_once(args, contender, workload, link, server, work, index):
     timefile = os.path.join(work, "time.txt")
     command = link.client_prefix() + ["/usr/bin/time", "-f", "%e %U %S %M", "-o", timefile] + \
         contender_command(args, contender, workload, prefix, cache)
+    if contender.endswith("+index"):
+        # Untimed: build the index from the registry's formula.json (unsigned, allowed on loopback).
+        subprocess.run(link.client_prefix() + [os.path.join(args.bin, "pour"), "update", "--prefix", prefix,
+                                               "--cache", cache, "-q"],
+                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=run_dir)
     load = loadavg()
     with open(os.path.join(work, f"{contender.replace('/', '_')}.{index}.log"), "w") as out:
         rc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=run_dir).returncode
@@ -456,7 +466,7 @@ def chart(results, path):
 def main():
     p = argparse.ArgumentParser(prog="Benchmarks/run.sh", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workload", default=None, help="comma list: ffmpeg-like, many-small, one-huge")
+    p.add_argument("--workload", default=None, help="comma list: ffmpeg-like, deep-closure, many-small, one-huge")
     p.add_argument("--link", default=None, help="comma list: loopback, cdn, cdn-capped")
     p.add_argument("--runs", type=int, default=None, help="runs per contender (default 5)")
     p.add_argument("--contenders", default=None,
@@ -483,7 +493,8 @@ def main():
     machine = platform.machine()
     args.bottle_tag = os.environ.get("POUR_BOTTLE_TAG") or ("arm64_linux" if machine in ("aarch64", "arm64")
                                                               else "x86_64_linux")
-    workloads = (args.workload or ("ffmpeg-like,many-small,one-huge" if args.full else "ffmpeg-like")).split(",")
+    workloads = (args.workload or ("ffmpeg-like,deep-closure,many-small,one-huge" if args.full
+                                   else "ffmpeg-like,deep-closure")).split(",")
     links = (args.link or ("loopback,cdn,cdn-capped" if args.full else "loopback,cdn")).split(",")
     runs = args.runs or 5
     contenders = (args.contenders.split(",") if args.contenders else DEFAULT_CONTENDERS) + \
