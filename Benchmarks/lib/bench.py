@@ -231,7 +231,7 @@ class Server:
 
 def contender_command(args, name, workload, prefix, cache):
     if name in POUR_MODES:
-        return [os.path.join(args.bin, "pour"), "install", *workload.names, "--prefix", prefix, "--cache", cache,
+        return [args.pour, "install", *workload.names, "--prefix", prefix, "--cache", cache,
                 "--quiet", *POUR_MODES[name]]
     if name in PEERS:
         return ["bash", PEERS[name]]
@@ -271,7 +271,7 @@ def run_once(args, contender, workload, link, server, work, index):
         contender_command(args, contender, workload, prefix, cache)
     if contender.endswith("+index"):
         # Untimed: build the index from the registry's formula.json (unsigned, allowed on loopback).
-        subprocess.run(link.client_prefix() + [os.path.join(args.bin, "pour"), "update", "--prefix", prefix,
+        subprocess.run(link.client_prefix() + [args.pour, "update", "--prefix", prefix,
                                                "--cache", cache, "-q"],
                        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=run_dir)
     load = loadavg()
@@ -477,11 +477,13 @@ def main():
     p.add_argument("--size-mb", type=int, default=1024, help="one-huge bottle size (default 1024)")
     p.add_argument("--count", type=int, default=1000, help="many-small bottle count (default 1000)")
     p.add_argument("--emulation", choices=["auto", "kernel", "server"], default="auto")
-    p.add_argument("--bin", required=True)
+    p.add_argument("--bin", required=True, help="directory of pour-registry (and of pour unless --pour)")
+    p.add_argument("--pour", default=None, help="the pour binary (default BIN/pour)")
     p.add_argument("--cache-dir", default=os.path.join(BENCH, ".cache"))
     p.add_argument("--out", default=None, help="results directory (default Benchmarks/results/<timestamp>)")
     p.add_argument("--work-root", default="/dev/shm" if os.path.isdir("/dev/shm") else "/tmp")
     args = p.parse_args()
+    args.pour = args.pour or os.path.join(args.bin, "pour")
 
     peers = []
     for i, spec in enumerate(args.peer):
