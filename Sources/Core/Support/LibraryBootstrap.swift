@@ -11,7 +11,7 @@ import Foundation
 /// (Sources/CCurl/shim.h): commands that never transfer anything never load it.
 /// `ensure()` and `ensureCrypto()` are idempotent and thread-safe (a `static let` is initialised
 /// exactly once).
-public enum LibraryBootstrap {
+package enum LibraryBootstrap {
     private static let crypto: Bool = {
         _ = pour_openssl_init_no_atexit()
         return true
@@ -27,14 +27,8 @@ public enum LibraryBootstrap {
     /// Loads and initialises libcurl (and OpenSSL) once per process. Returns false if libcurl
     /// cannot be loaded or refused to initialise.
     @discardableResult
-    public static func ensure() -> Bool { once }
+    package static func ensure() -> Bool { once }
 
     /// Initialises OpenSSL only (hashing needs no libcurl).
     static func ensureCrypto() { _ = crypto }
-
-    /// The libcurl version string, e.g. `7.88.1` (loads libcurl).
-    public static var curlVersion: String {
-        guard ensure(), let info = pour_curl_version_info(), let version = info.pointee.version else { return "unknown" }
-        return String(cString: version)
-    }
 }
