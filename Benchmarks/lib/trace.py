@@ -34,6 +34,7 @@ def main():
             # The first one marks the first bottle byte (metadata critical path ends there).
             if event.get("received_bytes", 0) > 0:
                 first.setdefault("first_bottle_byte", t)
+                last.setdefault("first_bottle_byte", t)
             continue
         first.setdefault(kind, t)
         last[kind] = t
