@@ -33,7 +33,7 @@ if [ -z "${POUR_BENCH_NO_BUILD:-}" ]; then
   echo "==> building pour and pour-registry (release)" >&2
   swift build -c release --product pour-registry >&2
   # pour itself with the Swift runtime and Foundation linked statically (what a release of pour
-  # ships: start-up ~3 ms less CPU; Docs/Performance.md "Start-up"), in its own scratch path so the
+  # ships: far less dynamic binding at start-up; Docs/Performance.md "Issue 16"), in its own scratch path so the
   # two builds do not invalidate each other.
   swift build -c release --static-swift-stdlib --scratch-path .build-static --product pour >&2
 fi
