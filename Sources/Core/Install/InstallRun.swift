@@ -134,7 +134,7 @@ final class InstallRun: @unchecked Sendable {
         assertOnRunQueue()
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
                                           allowInsecureHTTP: configuration.allowInsecureHTTP) else {
-            return finishRun(error: .setup(path: "libcurl", message: "cannot initialise libcurl"))
+            return finishRun(error: .setup(path: "libcurl", message: "cannot load or initialise libcurl (libcurl.so.4); install libcurl4 (Debian) or curl"))
         }
         self.engine = engine
         emit(.resolving(names: requestedNames))
