@@ -54,7 +54,7 @@ let package = Package(
                 path: "Sources/TestSupport",
                 linkerSettings: [.linkedLibrary("archive")]),
         .executableTarget(name: "pour-registry",
-                          dependencies: ["PourTestSupport",
+                          dependencies: ["PourTestSupport", "PourCore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/RegistryTool"),
 
