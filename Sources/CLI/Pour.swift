@@ -14,4 +14,16 @@ struct Pour: ParsableCommand {
                       AutoremoveCommand.self, CleanupCommand.self, LinkCommand.self, UnlinkCommand.self,
                       PinCommand.self, UnpinCommand.self, DoctorCommand.self, FetchCommand.self, BundleCommand.self]
     )
+
+    /// `pour --version` answers before ArgumentParser is set up: parsing costs ~50 first-time
+    /// protocol-conformance lookups, each a scan of every conformance record in the (statically
+    /// linked) binary — a third of the instructions `--version` executed (Docs/Performance.md,
+    /// "Start-up"). Everything else goes through the parser as before.
+    static func main() {
+        if CommandLine.arguments.dropFirst().elementsEqual(["--version"]) {
+            print(PourVersion.string)
+            return
+        }
+        main(nil)
+    }
 }
