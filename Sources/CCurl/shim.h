@@ -101,6 +101,12 @@ static inline const char *pour_curl_easy_strerror(CURLcode code) {
     POUR_CURL_SLOT(curl_easy_strerror);
     return ((const char *(*)(CURLcode))fn)(code);
 }
+/// Blocking transfer on the calling thread: used only by PourTestSupport's tool client
+/// (`pour-registry push`), never by pour's transfer engine.
+static inline CURLcode pour_curl_easy_perform(CURL *h) {
+    POUR_CURL_SLOT(curl_easy_perform);
+    return fn == NULL ? CURLE_FAILED_INIT : ((CURLcode (*)(CURL *))fn)(h);
+}
 static inline struct curl_slist *pour_curl_slist_append(struct curl_slist *list, const char *value) {
     POUR_CURL_SLOT(curl_slist_append);
     return ((struct curl_slist *(*)(struct curl_slist *, const char *))fn)(list, value);

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import PourCore
 
 /// A minimal blocking HTTP client for tools and tests (`pour-registry push`, readiness probes):
 /// one curl easy handle per request, performed on the calling thread. pour's own transfers do
@@ -32,10 +33,10 @@ struct BlockingHTTPClient: Sendable {
     /// (PUT only) is streamed from disk instead, so a large bottle is never held in memory.
     func send(_ method: String, _ url: String, headers: [String] = [], body: Data? = nil, bodyFile: String? = nil,
               followRedirects: Bool = false) throws(MirrorError) -> Response {
-        guard let easy = curl_easy_init() else {
-            throw .transport(method: method, url: url, message: "curl_easy_init failed")
+        guard LibraryBootstrap.ensure(), let easy = pour_curl_easy_init() else {
+            throw .transport(method: method, url: url, message: "libcurl could not be loaded or initialised")
         }
-        defer { curl_easy_cleanup(easy) }
+        defer { pour_curl_easy_cleanup(easy) }
         let sink = Sink()
         let context = Unmanaged.passUnretained(sink).toOpaque()
         _ = pour_easy_setopt_string(easy, CURLOPT_URL, url)
@@ -67,8 +68,8 @@ struct BlockingHTTPClient: Sendable {
 
         var list: UnsafeMutablePointer<curl_slist>?
         // No `Expect: 100-continue` round trip before a blob body.
-        for header in headers + ["Expect:"] { list = curl_slist_append(list, header) }
-        defer { curl_slist_free_all(list) }
+        for header in headers + ["Expect:"] { list = pour_curl_slist_append(list, header) }
+        defer { pour_curl_slist_free_all(list) }
         _ = pour_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
 
         if let bodyFile {
@@ -112,9 +113,9 @@ struct BlockingHTTPClient: Sendable {
             if method != "POST" { _ = pour_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method) }
         }
 
-        let code = curl_easy_perform(easy)
+        let code = pour_curl_easy_perform(easy)
         guard code == CURLE_OK else {
-            throw .transport(method: method, url: url, message: String(cString: curl_easy_strerror(code)))
+            throw .transport(method: method, url: url, message: String(cString: pour_curl_easy_strerror(code)))
         }
         var status = 0
         _ = pour_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
