@@ -31,7 +31,8 @@ struct KegPreparation: Sendable {
         let keg: ExtractedKeg
         do throws(UnpackError) {
             keg = try BottleExtractor.extract(bottleAt: bottlePath, name: formula.name, pkgVersion: formula.pkgVersion,
-                                              into: stagingRoot, limits: configuration.extractionLimits,
+                                              into: stagingRoot,
+                                              limits: configuration.extractionLimits.capped(installedSize: manifest?.installedSize),
                                               cancellation: cancellation)
         } catch {
             return .failure(.unpack(error))
