@@ -86,7 +86,15 @@ public final class FormulaIndex {
         let statement = try statement("SELECT \(IndexSchema.formulaColumns) FROM formulae WHERE id = ?")
         statement.bind([.int(id)])
         guard try statement.step() else { return nil }
-        return FormulaIndex.formula(from: statement)
+        return try FormulaIndex.validated(FormulaIndex.formula(from: statement))
+    }
+
+    /// Rows are checked again on the way out: the index file is data on disk, not trusted code.
+    private static func validated(_ formula: Formula) throws(IndexError) -> Formula {
+        do { try PathNames.validate(formula) } catch {
+            throw .malformedCatalogue(source: "the formula index", detail: error.description)
+        }
+        return formula
     }
 
     /// Every formula, in catalogue order (suggestions, `FormulaCatalog` for unknown names).
@@ -94,7 +102,10 @@ public final class FormulaIndex {
         let statement = try statement("SELECT \(IndexSchema.formulaColumns) FROM formulae ORDER BY id")
         statement.bind([])
         var result: [Formula] = []
-        while try statement.step() { result.append(FormulaIndex.formula(from: statement)) }
+        while try statement.step() {
+            let formula = FormulaIndex.formula(from: statement)
+            if (try? PathNames.validate(formula)) != nil { result.append(formula) }
+        }
         return result
     }
 

@@ -140,14 +140,13 @@ final class InstallRun: @unchecked Sendable {
                 return .failure(.setup(path: layout.prefix + "/lib/ld.so", message: error.description))
             }
         }
-        if let stale = try? FileManager.default.contentsOfDirectory(atPath: layout.staging) {
-            for entry in stale { try? FileManager.default.removeItem(atPath: layout.staging + "/" + entry) }
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
+        // Stale runs' debris goes, through real directories only (StatePaths refuses planted links).
+        do throws(ContainmentError) {
+            let staging = try StatePaths.sweepStaging(layout: layout)
+            try staging.makeDirectories(PosixFS.baseName(stagingRoot))
         } catch {
             lock.release()
-            return .failure(.setup(path: stagingRoot, message: InstallRun.reason(error)))
+            return .failure(.setup(path: stagingRoot, message: error.description))
         }
         return .success(lock)
     }
@@ -489,7 +488,8 @@ final class InstallRun: @unchecked Sendable {
 
     private func removeStaged(_ job: PackageJob) {
         let path = "\(stagingRoot)/\(job.name)"
-        extractions.addOperation { try? FileManager.default.removeItem(atPath: path) }
+        let layout = configuration.layout
+        extractions.addOperation { try? StatePaths.remove(path, layout: layout) }
     }
 
     /// Ends the run once the plan exists and every package has an outcome.
@@ -515,6 +515,7 @@ final class InstallRun: @unchecked Sendable {
         let engine = self.engine
         let lock = self.lock
         let stagingRoot = self.stagingRoot
+        let layout = configuration.layout
         let extractions = self.extractions
         let callbackQueue = self.callbackQueue
         let completion = self.completion
@@ -522,7 +523,7 @@ final class InstallRun: @unchecked Sendable {
         let cancelled = self.cancelled
         DispatchQueue.global(qos: .utility).async {
             extractions.waitUntilAllOperationsAreFinished()
-            try? FileManager.default.removeItem(atPath: stagingRoot)
+            try? StatePaths.remove(stagingRoot, layout: layout)
             engine?.shutdown()
             lock?.release()
             let result: Result<InstallReport, InstallError>

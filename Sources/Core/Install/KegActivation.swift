@@ -46,7 +46,12 @@ enum KegActivation {
             let previousWasLinked = previous != nil && cellar.linkedVersion(of: formula.name) != nil
             do throws(KegError) {
                 let kegPath = try committer.commit(name: formula.name, pkgVersion: formula.pkgVersion, durable: false)
-                try BottleEtcVar.install(kegPath: kegPath, layout: layout, package: formula.name)
+                do {
+                    try BottleEtcVar.install(kegPath: kegPath, layout: layout, package: formula.name)
+                } catch {
+                    KegRollback.removeCommitted(kegPath: kegPath, name: formula.name, layout: layout)
+                    throw error
+                }
                 committed.append((formula, kegPath, previous, previousWasLinked))
                 outcomes.append(nil)
             } catch {

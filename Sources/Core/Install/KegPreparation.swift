@@ -22,7 +22,7 @@ struct KegPreparation: Sendable {
         let result = prepare()
         if case .failure = result {
             // Leave nothing of this package behind in staging.
-            try? FileManager.default.removeItem(atPath: "\(stagingRoot)/\(formula.name)")
+            try? StatePaths.remove("\(stagingRoot)/\(formula.name)", layout: configuration.layout)
         }
         return result
     }

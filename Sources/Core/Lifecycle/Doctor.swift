@@ -54,6 +54,11 @@ public struct Doctor: Sendable {
 
     private func staleStaging(holdingLock: Bool) -> [DoctorFinding] {
         let live = !holdingLock && FileLockProbe.isLocked(layout.lockFile)
+        if PosixFS.kind(layout.staging) == .symlink || PosixFS.kind(PosixFS.parent(layout.staging)) == .symlink {
+            return [DoctorFinding(kind: .staleStaging, path: layout.staging,
+                                  detail: "a symlink stands in pour's staging path; pour refuses to use it; remove the link",
+                                  fixable: false)]
+        }
         return (PosixFS.children(layout.staging) ?? []).sorted().compactMap { entry in
             // Entries are named `<kind>-<pid>-…`; with the lock free no run is live at all.
             if live, let pid = Self.pid(inStagingName: entry), FileLockProbe.isAlive(pid) { return nil }
@@ -119,7 +124,8 @@ public struct Doctor: Sendable {
         case .brokenLink, .danglingOptLink, .leftoverDownload:
             return posixUnlink(finding.path) == 0
         case .staleStaging:
-            PosixFS.removeTree(finding.path)
+            // Beneath the prefix, no link followed (a planted link in var/homebrew is refused).
+            try? StatePaths.remove(finding.path, layout: layout)
             return PosixFS.kind(finding.path) == .missing
         case .kegWithoutReceipt:
             let name = PosixFS.baseName(PosixFS.parent(finding.path))

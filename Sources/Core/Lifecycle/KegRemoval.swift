@@ -14,17 +14,21 @@ enum KegRemoval {
     /// Removes `path` and returns the bytes it held.
     static func remove(_ path: String, layout: PrefixLayout) throws(LifecycleError) -> Int64 {
         let bytes = diskUsage(path)
-        do {
-            try PosixFS.makeDirectories(layout.staging)
-        } catch {
-            throw LifecycleError.keg(error)
+        // Staging is reached through real directories only, and the trash is deleted beneath the
+        // prefix without following any link (a keg's own links are removed, never their targets).
+        let staging: BeneathRoot
+        do { staging = try StatePaths.directory(layout.staging, layout: layout) } catch {
+            throw LifecycleError.keg(KegError.contained("open staging", error, package: nil))
         }
-        let trash = "\(layout.staging)/remove-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard rename(path, trash) == 0 else {
+        let trash = "remove-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard PosixFS.kind(path) == .directory || PosixFS.kind(path) == .file else {
+            throw LifecycleError.filesystem(operation: "remove", path: path, errno: PosixFS.kind(path) == .missing ? ENOENT : ELOOP)
+        }
+        guard rename(path, staging.path + "/" + trash) == 0 else {
             throw LifecycleError.filesystem(operation: "remove", path: path, errno: errno)
         }
         PosixFS.syncPath(PosixFS.parent(path))
-        PosixFS.removeTree(trash)
+        try? staging.remove(trash)
         return bytes
     }
 
