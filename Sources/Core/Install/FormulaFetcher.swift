@@ -190,7 +190,8 @@ final class FormulaFetcher: @unchecked Sendable {
                 let full = try FormulaCatalog(tag: configuration.bottleTag, formulaArray: data, source: source)
                 let fetchedNames = Set(catalog.names)
                 catalog = FormulaCatalog(tag: configuration.bottleTag,
-                                         formulae: catalog.formulae + full.formulae.filter { !fetchedNames.contains($0.name) })
+                                         formulae: catalog.formulae + full.formulae.filter { !fetchedNames.contains($0.name) },
+                                         rejected: catalog.rejected + full.rejected)
             } catch {
                 if failure == nil { failure = .registry(error) }
             }

@@ -33,7 +33,7 @@ public final class PrefixLock: Sendable {
         // The lock directory is reached through real directories only: a planted link there would
         // make pour create and truncate a file elsewhere.
         do { _ = try StatePaths.directory(layout.locks, layout: layout) } catch {
-            throw KegError.system("open lock directory", layout.locks, package: nil, errno: error.code)
+            throw KegError.contained("open lock directory", error, package: nil)
         }
         return try acquire(path: layout.lockFile, wait: wait, onContention: onContention)
     }
