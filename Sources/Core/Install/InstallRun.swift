@@ -196,7 +196,7 @@ final class InstallRun: @unchecked Sendable {
                 continue
             }
             guard let bottle = formula.bottle else { continue } // the resolver rejects bottle-less formulae
-            let closure = (try? resolver.runtimeClosure(of: formula.name)) ?? []
+            let closure: @Sendable () -> [Formula] = { (try? resolver.runtimeClosure(of: formula)) ?? [] }
             let job = PackageJob(formula: formula, bottle: bottle, requested: item.requested,
                                  dependencies: item.dependencies, runtimeClosure: closure)
             jobs[formula.name] = job

@@ -10,7 +10,8 @@ struct KegPreparation: Sendable {
     let formula: Formula
     let bottle: Bottle
     let requested: Bool
-    let runtimeClosure: [Formula]
+    /// Computed on the extraction queue when needed (see `PackageJob.runtimeClosure`).
+    let runtimeClosure: @Sendable () -> [Formula]
     /// The registry manifest, when fetched: its tab's `changed_files` guide relocation when the
     /// bottle has no receipt, and its build facts (compiler, built_on, arch, source time) go into ours.
     let manifest: BottleManifest?
@@ -28,6 +29,7 @@ struct KegPreparation: Sendable {
     }
 
     private func prepare() -> Result<ExtractedKeg, PackageFailure> {
+        let runtimeClosure = self.runtimeClosure()
         let keg: ExtractedKeg
         do throws(UnpackError) {
             keg = try BottleExtractor.extract(bottleAt: bottlePath, name: formula.name, pkgVersion: formula.pkgVersion,

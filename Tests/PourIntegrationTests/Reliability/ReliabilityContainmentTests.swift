@@ -253,6 +253,63 @@ final class ReliabilityContainmentTests: XCTestCase {
         try assertContained(fixture, sentinel: sentinel, before: before)
     }
 
+    /// A bare catalogue (no bottles needed) served as `api/formula.json` on 127.0.0.1.
+    private func serveCatalogue(_ formulae: [(name: String, dependencies: [String])]) throws -> (RegistryServer, URL) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pour-deps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("api"), withIntermediateDirectories: true)
+        let sha = String(repeating: "a", count: 64)
+        let objects: [[String: Any]] = formulae.map { formula in
+            ["name": formula.name, "full_name": formula.name, "tap": "homebrew/core", "aliases": [String](), "oldnames": [String](),
+             "versions": ["stable": "1.0"], "revision": 0, "dependencies": formula.dependencies,
+             "bottle": ["stable": ["rebuild": 0, "root_url": "https://ghcr.io/v2/homebrew/core",
+                                   "files": ["x86_64_linux": ["cellar": ":any", "sha256": sha,
+                                                              "url": "https://ghcr.io/v2/homebrew/core/\(formula.name)/blobs/sha256:\(sha)"]]]]]
+        }
+        try JSONSerialization.data(withJSONObject: objects).write(to: root.appendingPathComponent("api/formula.json"))
+        let server = try RegistryServer(root: root)
+        try server.start()
+        return (server, root)
+    }
+
+    private func deps(_ arguments: [String], server: RegistryServer, root: URL) throws -> (Int32, [String]) {
+        let process = try PourProcess(arguments: ["deps"] + arguments + ["--prefix", root.appendingPathComponent("prefix").path,
+                                                                         "--cache", root.appendingPathComponent("cache").path],
+                                      environment: ["HOMEBREW_API_DOMAIN": server.registryBaseURL + "/api",
+                                                    "POUR_BOTTLE_TAG": "x86_64_linux"])
+        let status = process.waitForExit()
+        process.waitForLine { _ in false }
+        return (status, process.output)
+    }
+
+    func testDepsTreeOfADeepChainAndALadderIsIterativeAndPrintsRepeatsOnce() throws {
+        // A 5,000-deep chain (the recursive printer overflowed the stack at 2,000 levels).
+        let depth = 5_000
+        let chain = (0..<depth).map { (name: "c\($0)", dependencies: $0 + 1 < depth ? ["c\($0 + 1)"] : []) }
+        let (chainServer, chainRoot) = try serveCatalogue(chain)
+        defer { chainServer.shutdown(); try? FileManager.default.removeItem(at: chainRoot) }
+        let (status, lines) = try deps(["--tree", "c0"], server: chainServer, root: chainRoot)
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(lines.count, depth)
+        XCTAssertEqual(lines.last, String(repeating: "    ", count: depth - 2) + "└── c\(depth - 1)")
+
+        // A 44-rung ladder: every rung's two formulae depend on both of the next rung's, so a tree
+        // printer without repeat markers prints 2^44 lines.
+        let rungs = 44
+        var ladder: [(name: String, dependencies: [String])] = [(name: "top", dependencies: ["a0", "b0"])]
+        for rung in 0..<rungs {
+            let next = rung + 1 < rungs ? ["a\(rung + 1)", "b\(rung + 1)"] : []
+            ladder += [(name: "a\(rung)", dependencies: next), (name: "b\(rung)", dependencies: next)]
+        }
+        let (ladderServer, ladderRoot) = try serveCatalogue(ladder)
+        defer { ladderServer.shutdown(); try? FileManager.default.removeItem(at: ladderRoot) }
+        let (ladderStatus, tree) = try deps(["--tree", "top"], server: ladderServer, root: ladderRoot)
+        XCTAssertEqual(ladderStatus, 0)
+        XCTAssertLessThanOrEqual(tree.count, 1 + 4 * rungs, "each subtree printed once: linear in the graph")
+        XCTAssertTrue(tree.contains { $0.hasSuffix("b1 (*)") }, "\(tree.prefix(8))")
+        // Every formula still appears.
+        for rung in 0..<rungs { XCTAssertTrue(tree.contains { $0.hasSuffix("── a\(rung)") }, "a\(rung)") }
+    }
+
     // MARK: - Class 7: modes
 
     func testWorldWritableModesAreMaskedByTheUmask() throws {
