@@ -29,14 +29,17 @@ enum KegActivation {
 
     static func activate(_ formulae: [Formula], layout: PrefixLayout, stagingRoot: String, link: Bool) -> [Outcome] {
         let markers = formulae.map { interruptedMarker(name: $0.name, layout: layout) }
-        if let first = markers.first {
-            try? FileManager.default.createDirectory(atPath: (first as NSString).deletingLastPathComponent,
-                                                     withIntermediateDirectories: true)
+        // Created and removed through real directories only (StatePaths): a link planted at
+        // `.pour-activating` is refused, never written through.
+        let markerDirectory = markers.first.flatMap {
+            try? StatePaths.directory(($0 as NSString).deletingLastPathComponent, layout: layout)
         }
-        for marker in markers { FileManager.default.createFile(atPath: marker, contents: nil) }
+        for formula in formulae {
+            if let fd = try? markerDirectory?.createExclusive(formula.name) { close(fd) }
+        }
         // Removed once every outcome is settled (success or a rolled-back failure); only a kill
         // in between leaves them.
-        defer { for marker in markers { unlink(marker) } }
+        defer { for formula in formulae { try? markerDirectory?.remove(formula.name) } }
         let committer = KegCommitter(layout: layout, stagingRoot: stagingRoot)
         let cellar = Cellar(layout: layout)
         var committed: [(formula: Formula, kegPath: String, previous: String?, previousWasLinked: Bool)?] = []

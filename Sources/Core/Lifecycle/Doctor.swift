@@ -121,7 +121,11 @@ public struct Doctor: Sendable {
 
     private func repair(_ finding: DoctorFinding) -> Bool {
         switch finding.kind {
-        case .brokenLink, .danglingOptLink, .leftoverDownload:
+        case .brokenLink, .danglingOptLink:
+            // Beneath the prefix, through real directories only: the link itself goes, nothing else.
+            guard PosixFS.kind(finding.path) == .symlink else { return false }
+            return (try? StatePaths.remove(finding.path, layout: layout)) != nil
+        case .leftoverDownload:
             return posixUnlink(finding.path) == 0
         case .staleStaging:
             // Beneath the prefix, no link followed (a planted link in var/homebrew is refused).
