@@ -46,7 +46,7 @@ package final class BeneathRoot: Sendable {
         }
         let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (refuseLinkAtRoot ? O_NOFOLLOW : 0)
         let opened = open(path, flags)
-        guard opened >= 0 else { throw ContainmentError("open directory", path, Self.refusalCode(errno)) }
+        guard opened >= 0 else { throw ContainmentError("open directory", path, Self.refusalCode(errno, AT_FDCWD, path)) }
         self.path = path
         self.fd = opened
     }
@@ -65,9 +65,14 @@ package final class BeneathRoot: Sendable {
         return parts
     }
 
-    /// `openat(O_NOFOLLOW|O_DIRECTORY)` on a link answers ELOOP or ENOTDIR; both mean "not a real
-    /// directory", which the caller must hear as the refusal it is.
-    private static func refusalCode(_ code: Int32) -> Int32 { code == ENOTDIR ? ELOOP : code }
+    /// `openat(O_NOFOLLOW|O_DIRECTORY)` on a link answers ELOOP or ENOTDIR: a link is reported as
+    /// the refusal it is (ELOOP), a plain file as ENOTDIR.
+    private static func refusalCode(_ code: Int32, _ parent: Int32, _ name: String) -> Int32 {
+        guard code == ENOTDIR || code == ELOOP else { return code }
+        var info = stat()
+        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return code }
+        return (info.st_mode & S_IFMT) == S_IFLNK ? ELOOP : ENOTDIR
+    }
 
     /// Whether `openat2` exists on this kernel (probed once; seccomp filters may also say ENOSYS).
     static let openat2Available: Bool = {
@@ -102,7 +107,8 @@ package final class BeneathRoot: Sendable {
                 let opened = pour_openat2(fd, parts.joined(separator: "/"), UInt64(O_RDONLY | O_DIRECTORY | O_CLOEXEC), 0,
                                           pour_resolve_beneath | pour_resolve_no_symlinks | pour_resolve_no_magiclinks)
                 guard opened >= 0 else {
-                    throw ContainmentError("open directory", path + "/" + display, Self.refusalCode(errno))
+                    // RESOLVE_NO_SYMLINKS answers ELOOP for a link; ENOTDIR is a plain file.
+                    throw ContainmentError("open directory", path + "/" + display, errno)
                 }
                 return opened
             }
@@ -118,9 +124,9 @@ package final class BeneathRoot: Sendable {
                 throw ContainmentError("create directory", walked, code)
             }
             let next = openat(current, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            let code = errno
+            let code = next >= 0 ? 0 : Self.refusalCode(errno, current, part)
             close(current)
-            guard next >= 0 else { throw ContainmentError("open directory", walked, Self.refusalCode(code)) }
+            guard next >= 0 else { throw ContainmentError("open directory", walked, code) }
             current = next
         }
         return current
@@ -142,7 +148,9 @@ package final class BeneathRoot: Sendable {
                 throw ContainmentError("create directory", path + "/" + prefix, errno)
             }
             let next = openat(current, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard next >= 0 else { throw ContainmentError("create directory", path + "/" + prefix, Self.refusalCode(errno)) }
+            guard next >= 0 else {
+                throw ContainmentError("create directory", path + "/" + prefix, Self.refusalCode(errno, current, part))
+            }
             close(current)
             current = next
         }
@@ -287,7 +295,7 @@ package final class BeneathRoot: Sendable {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             _ = fchmodat(parent, name, 0o700, 0)
             let directory = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard directory >= 0 else { throw ContainmentError("remove", display, refusalCode(errno)) }
+            guard directory >= 0 else { throw ContainmentError("remove", display, refusalCode(errno, parent, name)) }
             defer { close(directory) }
             for child in names(directory) { try removeEntry(directory, child, display: display + "/" + child) }
             guard unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT else {
