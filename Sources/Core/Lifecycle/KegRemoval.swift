@@ -21,8 +21,19 @@ enum KegRemoval {
             throw LifecycleError.keg(KegError.contained("open staging", error, package: nil))
         }
         let trash = "remove-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard PosixFS.kind(path) == .directory || PosixFS.kind(path) == .file else {
-            throw LifecycleError.filesystem(operation: "remove", path: path, errno: PosixFS.kind(path) == .missing ? ENOENT : ELOOP)
+        // The path itself and every directory above it (up to the prefix) must be real: renaming
+        // `Cellar/<name>/<version>` through a planted `Cellar/<name>` link would move (and then
+        // delete) a directory outside the prefix.
+        if let relative = StatePaths.relative(path, layout: layout) {
+            do throws(ContainmentError) {
+                let info = try BeneathRoot(path: layout.prefix).status(relative)
+                guard let info, (info.st_mode & S_IFMT) == S_IFDIR || (info.st_mode & S_IFMT) == S_IFREG else {
+                    throw ContainmentError("remove", path, info == nil ? ENOENT : ELOOP)
+                }
+            } catch {
+                if error.isRefusal { throw LifecycleError.keg(KegError.contained("remove", error, package: nil)) }
+                throw LifecycleError.filesystem(operation: "remove", path: path, errno: error.code)
+            }
         }
         guard rename(path, staging.path + "/" + trash) == 0 else {
             throw LifecycleError.filesystem(operation: "remove", path: path, errno: errno)
