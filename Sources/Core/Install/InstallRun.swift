@@ -9,15 +9,17 @@ import Foundation
 ///   writes its bytes.
 /// - `extractions` (an `OperationQueue`, width = active cores, QoS utility — below the I/O thread's
 ///   user-initiated) extracts, relocates and writes the receipt in a private staging directory.
-/// - `linkQueue` (serial, utility) commits kegs into the Cellar and links them, one package at a
-///   time, dependencies first. A commit+link unit is never interrupted, so a package is either
-///   fully installed and linked or absent.
-/// - Set-up (lock, directories) and tear-down (staging removal, engine shutdown) run on a global
-///   utility queue because they block.
+/// - `ActivationScheduler`'s link queue (serial, utility) commits kegs into the Cellar and links
+///   them, one batch at a time, dependencies first. A commit+link unit is never interrupted, so a
+///   package is either fully installed and linked or absent.
+/// - Set-up (`PrefixPreparation`: lock, directories) and tear-down (`RunTeardown`: staging removal,
+///   engine shutdown, unlock) run on a global utility queue because they block.
+/// - `stages` (a DispatchGroup) joins every piece of work the run hands to another queue
+///   (extractions, staging removals, activation batches); tear-down waits on it with `notify`.
 ///
 /// Errors: a package's failure finishes it as `.failed` and every package depending on it as
 /// `.skipped`; independent packages carry on. Cancellation finishes every unfinished package as
-/// `.skipped("cancelled")` once its in-flight stage has stopped.
+/// `.skipped(reason: .cancelled)` once its in-flight stage has stopped.
 ///
 /// `@unchecked Sendable`: state is confined to `runQueue` as described.
 final class InstallRun: @unchecked Sendable {
@@ -29,25 +31,24 @@ final class InstallRun: @unchecked Sendable {
     private var completion: (@Sendable (Result<InstallReport, InstallError>) -> Void)?
 
     private let runQueue = DispatchQueue(label: "pour.install.run", qos: .userInitiated)
-    private let linkQueue = DispatchQueue(label: "pour.install.link", qos: .utility)
     private let extractions: OperationQueue
+    private let stages = DispatchGroup()
+    private let activations: ActivationScheduler
     private let cancellation = CancellationFlag()
     private let startTime = DispatchTime.now()
+    /// This run's private staging directory (immutable; created by `PrefixPreparation`, removed by
+    /// `RunTeardown`). Each extraction owns its `<name>/` subdirectory while it runs.
+    private let stagingRoot: String
 
     // runQueue state
     private var engine: TransferEngine?
     private var fetcher: FormulaFetcher?
     private var lock: PrefixLock?
-    private var stagingRoot: String
     private var jobs: [String: PackageJob] = [:]
     private var order: [String] = []
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
     private var networkBytes: Int64 = 0
     private var cancelled = false
-    /// Packages ready to be committed and linked, waiting for the link queue.
-    private var activationQueue: [PackageJob] = []
-    /// True while a batch runs on the link queue.
-    private var activationInFlight = false
     /// Manifest fetches not yet answered, and the downloads held back until they are.
     private var manifestsPending = 0
     private var waitingForManifests: [PackageJob] = []
@@ -55,31 +56,47 @@ final class InstallRun: @unchecked Sendable {
     private var planned = false
     private var finishing = false
 
+    /// - Parameters:
+    ///   - callbackQueue: a serial queue; `events` and `completion` run there, in order.
+    ///   - observe: sees every event synchronously where it happens (any queue), before delivery.
     init(configuration: InstallConfiguration, names: [String], options: InstallOptions, callbackQueue: DispatchQueue,
+         observe: @escaping @Sendable (InstallEvent) -> Void = { _ in },
          events: @escaping @Sendable (InstallEvent) -> Void,
          completion: @escaping @Sendable (Result<InstallReport, InstallError>) -> Void) {
         self.configuration = configuration
         self.requestedNames = names
         self.options = options
         self.callbackQueue = callbackQueue
-        self.emit = { event in callbackQueue.async { events(event) } }
+        self.emit = { event in
+            observe(event)
+            callbackQueue.async { events(event) }
+        }
         self.completion = completion
         extractions = OperationQueue()
         extractions.name = "pour.extract"
         extractions.maxConcurrentOperationCount = configuration.extractionWidth
         extractions.qualityOfService = .utility
         stagingRoot = "\(configuration.layout.staging)/run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let layout = configuration.layout
+        let stagingRoot = self.stagingRoot
+        let link = options.link
+        activations = ActivationScheduler(runQueue: runQueue, group: stages) { formulae in
+            KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
+        }
     }
 
     // MARK: - Start
 
     func start() {
+        let preparation = PrefixPreparation(configuration: configuration, stagingRoot: stagingRoot)
+        let emit = self.emit
         DispatchQueue.global(qos: .utility).async { [self] in
-            switch preparePrefix() {
-            case .failure(let error):
-                runQueue.async { self.finishRun(error: error) }
-            case .success(let lock):
-                runQueue.async { [self] in
+            let prepared = preparation.run { message in emit(.waitingForLock(message: message)) }
+            runQueue.async { [self] in
+                switch prepared {
+                case .failure(let error):
+                    finishRun(error: error)
+                case .success(let lock):
                     self.lock = lock
                     guard !cancelled else { return finishRun(error: nil) }
                     fetchMetadata()
@@ -98,9 +115,9 @@ final class InstallRun: @unchecked Sendable {
                 guard let job = jobs[name] else { continue }
                 switch job.phase {
                 case .downloading:
-                    if let download = job.download { download.cancel() } else { finish(job, .skipped(reason: "cancelled")) }
+                    if let download = job.download { download.cancel() } else { finish(job, .skipped(reason: .cancelled)) }
                 case .staged:
-                    finish(job, .skipped(reason: "cancelled"))
+                    finish(job, .skipped(reason: .cancelled))
                 case .extracting, .committing, .finished:
                     break // in-flight stages report back and are finished then
                 }
@@ -109,55 +126,15 @@ final class InstallRun: @unchecked Sendable {
         }
     }
 
-    /// Creates the prefix directories, takes the prefix lock and removes staging directories left
-    /// by runs that died (we hold the lock, so no live run owns them). Blocking; utility queue.
-    private func preparePrefix() -> Result<PrefixLock, InstallError> {
-        let layout = configuration.layout
-        for directory in [layout.prefix, layout.cellar, layout.locks, layout.downloads, layout.api] {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                return .failure(.setup(path: directory, message: "\(InstallRun.reason(error)); check that it is writable or pass another --prefix/--cache"))
-            }
-        }
-        guard access(layout.cellar, W_OK) == 0 else {
-            return .failure(.setup(path: layout.cellar, message: "not writable; fix its permissions or pass another --prefix"))
-        }
-        let lock: PrefixLock
-        do {
-            lock = try PrefixLock.acquire(layout: layout, wait: configuration.waitForLock) { [emit] message in
-                emit(.waitingForLock(message: message))
-            }
-        } catch {
-            return .failure(.prefixBusy(error))
-        }
-        if configuration.bottleTag.isLinux {
-            // `<prefix>/lib/ld.so`, the interpreter relocated ELF programs use (as Homebrew keeps it).
-            do throws(RelocationError) {
-                try LoaderLink.ensureLoaderLink(layout: layout)
-            } catch {
-                lock.release()
-                return .failure(.setup(path: layout.prefix + "/lib/ld.so", message: error.description))
-            }
-        }
-        // Stale runs' debris goes, through real directories only (StatePaths refuses planted links).
-        do throws(ContainmentError) {
-            let staging = try StatePaths.sweepStaging(layout: layout)
-            try staging.makeDirectories(PosixFS.baseName(stagingRoot))
-        } catch {
-            lock.release()
-            return .failure(.setup(path: stagingRoot, message: error.description))
-        }
-        return .success(lock)
-    }
-
-    private static func reason(_ error: Error) -> String {
-        (error as NSError).localizedFailureReason ?? error.localizedDescription
+    /// Debug builds check the confinement the type's comment states.
+    private func assertOnRunQueue() {
+        dispatchPrecondition(condition: .onQueue(runQueue))
     }
 
     // MARK: - Resolve and plan (runQueue)
 
     private func fetchMetadata() {
+        assertOnRunQueue()
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
                                           allowInsecureHTTP: configuration.allowInsecureHTTP) else {
             return finishRun(error: .setup(path: "libcurl", message: "cannot initialise libcurl"))
@@ -175,6 +152,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func plan(_ catalog: FormulaCatalog) {
+        assertOnRunQueue()
         guard !cancelled else { return finishRun(error: nil) }
         let resolver = DependencyResolver(catalog: catalog)
         let resolved: [ResolvedFormula]
@@ -235,6 +213,7 @@ final class InstallRun: @unchecked Sendable {
     /// grace): with 8 slots and a per-connection cap the largest bottle is the tail, so it must
     /// not wait behind small ones (measured on the cdn-capped link; see Docs/Performance.md).
     private func scheduleDownload(_ job: PackageJob) {
+        assertOnRunQueue()
         guard let engine else { return }
         let cached = FileManager.default.fileExists(atPath: DownloadCache.bottlePath(layout: configuration.layout,
                                                                                     formula: job.formula, bottle: job.bottle))
@@ -248,6 +227,7 @@ final class InstallRun: @unchecked Sendable {
 
     /// Starts the downloads held back for manifests, largest first (unknown sizes last). Once.
     private func startWaitingDownloads() {
+        assertOnRunQueue()
         let waiting = waitingForManifests
         waitingForManifests = []
         let ordered = waiting.enumerated().sorted { lhs, rhs in
@@ -256,11 +236,12 @@ final class InstallRun: @unchecked Sendable {
             return left != right ? left > right : lhs.offset < rhs.offset
         }
         for (_, job) in ordered where !job.isFinished && !cancelled { startDownload(job) }
-        for (_, job) in ordered where !job.isFinished && cancelled { finish(job, .skipped(reason: "cancelled")) }
+        for (_, job) in ordered where !job.isFinished && cancelled { finish(job, .skipped(reason: .cancelled)) }
         finishIfDone()
     }
 
     private func startDownload(_ job: PackageJob) {
+        assertOnRunQueue()
         guard let engine else { return }
         let name = job.name
         let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle)
@@ -288,6 +269,7 @@ final class InstallRun: @unchecked Sendable {
     /// `changed_files` spares relocation a scan. Failure is harmless: the blob is all we need.
     @discardableResult
     private func fetchManifest(_ job: PackageJob, engine: TransferEngine) -> Bool {
+        assertOnRunQueue()
         guard let source = configuration.endpoints.manifestSources(for: job.formula, bottle: job.bottle).first else { return false }
         let sha = job.bottle.sha256
         let fetch = MemoryFetch(engine: engine, source: source, policy: RetryPolicy(maxAttempts: 2),
@@ -307,18 +289,19 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
+        assertOnRunQueue()
         job.download = nil
         // A job skipped while downloading (a dependency failed) waited only for this report.
         guard !job.isFinished else { return finishIfDone() }
         switch result {
         case .failure(.cancelled):
-            finish(job, .skipped(reason: "cancelled"))
+            finish(job, .skipped(reason: .cancelled))
         case .failure(let error):
             fail(job, .download(error))
         case .success(let outcome):
             networkBytes += outcome.networkBytes
             emit(.downloadFinished(name: job.name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
-            if cancelled { return finish(job, .skipped(reason: "cancelled")) }
+            if cancelled { return finish(job, .skipped(reason: .cancelled)) }
             if !options.overlapExtraction {
                 job.deferredBottlePath = outcome.path
             } else if job.manifestFetch != nil {
@@ -336,6 +319,7 @@ final class InstallRun: @unchecked Sendable {
 
     /// Without overlap: once no download is left, extracts every verified bottle.
     private func startDeferredPreparations() {
+        assertOnRunQueue()
         let unfinished = order.compactMap { jobs[$0] }.filter { !$0.isFinished }
         guard !cancelled, unfinished.allSatisfy({ $0.deferredBottlePath != nil }) else { return }
         for job in unfinished {
@@ -354,17 +338,19 @@ final class InstallRun: @unchecked Sendable {
 
     /// Starts the extraction that waited for the manifest, once (manifest arrived or grace over).
     private func startAwaitedPreparation(_ job: PackageJob) {
+        assertOnRunQueue()
         guard let path = job.bottleAwaitingManifest else { return }
         job.bottleAwaitingManifest = nil
         guard !job.isFinished else { return finishIfDone() }
         if cancelled {
-            finish(job, .skipped(reason: "cancelled"))
+            finish(job, .skipped(reason: .cancelled))
             return finishIfDone()
         }
         startPreparation(job, bottlePath: path)
     }
 
     private func startPreparation(_ job: PackageJob, bottlePath: String) {
+        assertOnRunQueue()
         job.phase = .extracting
         emit(.extracting(name: job.name))
         job.manifestFetch?.cancel()
@@ -372,23 +358,30 @@ final class InstallRun: @unchecked Sendable {
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
                                   manifest: job.manifest,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
+        // The group is left only after the outcome has been handled on the run queue, so that a
+        // staging removal it schedules joins the group before the group can drain.
+        stages.enter()
         extractions.addOperation { [self] in
             let result = work.run()
-            runQueue.async { self.preparationEnded(job, result) }
+            runQueue.async { [self] in
+                preparationEnded(job, result)
+                stages.leave()
+            }
         }
     }
 
     private func preparationEnded(_ job: PackageJob, _ result: Result<ExtractedKeg, PackageFailure>) {
+        assertOnRunQueue()
         switch result {
         case .failure(.unpack(.cancelled)):
-            finish(job, .skipped(reason: "cancelled"))
+            finish(job, .skipped(reason: .cancelled))
         case .failure(let failure):
             fail(job, failure)
         case .success(let keg):
             emit(.extracted(name: job.name, files: keg.fileCount, bytes: keg.totalBytes))
             if job.isFinished || cancelled {
                 // A dependency failed (or Ctrl-C) while this one was extracting: discard it.
-                if !job.isFinished { finish(job, .skipped(reason: "cancelled")) }
+                if !job.isFinished { finish(job, .skipped(reason: .cancelled)) }
                 removeStaged(job)
             } else {
                 job.phase = .staged
@@ -404,7 +397,9 @@ final class InstallRun: @unchecked Sendable {
     /// batch; one batch runs on the link queue at a time, and packages that become ready meanwhile
     /// form the next one.
     private func commitReadyPackages() {
+        assertOnRunQueue()
         guard !cancelled else { return }
+        var ready: [PackageJob] = []
         for name in order {
             guard let job = jobs[name], case .staged = job.phase else { continue }
             let depsReady = job.dependencies.allSatisfy { dependency in
@@ -413,32 +408,18 @@ final class InstallRun: @unchecked Sendable {
             }
             guard depsReady else { continue }
             job.phase = .committing
-            activationQueue.append(job)
+            ready.append(job)
         }
-        startActivationBatch()
-    }
-
-    private func startActivationBatch() {
-        guard !activationInFlight, !activationQueue.isEmpty else { return }
-        let batch = activationQueue
-        activationQueue = []
-        activationInFlight = true
-        let layout = configuration.layout
-        let stagingRoot = self.stagingRoot
-        let link = options.link
-        let formulae = batch.map(\.formula)
-        linkQueue.async { [self] in
-            let outcomes = KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
-            runQueue.async { [self] in
-                activationInFlight = false
-                for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
-                commitReadyPackages()
-                finishIfDone()
-            }
+        guard !ready.isEmpty else { return }
+        activations.submit(ready) { [self] batch, outcomes in
+            for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
+            commitReadyPackages()
+            finishIfDone()
         }
     }
 
     private func activationEnded(_ job: PackageJob, _ result: KegActivation.Outcome) {
+        assertOnRunQueue()
         switch result {
         case .failure(let failure):
             fail(job, failure)
@@ -454,13 +435,15 @@ final class InstallRun: @unchecked Sendable {
     // MARK: - Outcomes (runQueue)
 
     private func fail(_ job: PackageJob, _ failure: PackageFailure) {
+        assertOnRunQueue()
         guard !job.isFinished else { return }
         finish(job, .failed(failure))
         emit(.failed(name: job.name, message: failure.description))
-        skipDependents(of: job.name, reason: "dependency \(job.name) failed")
+        skipDependents(of: job.name, reason: .dependencyFailed(job.name))
     }
 
     private func finish(_ job: PackageJob, _ outcome: PackageOutcome) {
+        assertOnRunQueue()
         guard !job.isFinished else { return }
         let previous = job.phase
         job.phase = .finished(outcome)
@@ -474,7 +457,8 @@ final class InstallRun: @unchecked Sendable {
 
     /// Finishes every package that (transitively) depends on `name` as skipped. Their downloads are
     /// cancelled; their extractions are discarded when they report back.
-    private func skipDependents(of name: String, reason: String) {
+    private func skipDependents(of name: String, reason: InstallReport.SkipReason) {
+        assertOnRunQueue()
         var failed: Set<String> = [name]
         for candidate in order {
             guard let job = jobs[candidate] else { continue }
@@ -487,13 +471,19 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func removeStaged(_ job: PackageJob) {
+        assertOnRunQueue()
         let path = "\(stagingRoot)/\(job.name)"
+        stages.enter()
         let layout = configuration.layout
-        extractions.addOperation { try? StatePaths.remove(path, layout: layout) }
+        extractions.addOperation { [stages] in
+            try? StatePaths.remove(path, layout: layout)
+            stages.leave()
+        }
     }
 
     /// Ends the run once the plan exists and every package has an outcome.
     private func finishIfDone() {
+        assertOnRunQueue()
         // A skipped job's download may still be winding down (its cancel deletes the
         // `.incomplete`): the run ends only once it has reported, or the process could exit
         // first and leave the partial file behind.
@@ -504,36 +494,27 @@ final class InstallRun: @unchecked Sendable {
 
     /// Tears down (blocking work off the run queue) and delivers the single completion.
     private func finishRun(error: InstallError?) {
+        assertOnRunQueue()
         guard !finishing else { return }
         finishing = true
         let report = InstallReport(
             packages: alreadyInstalled.map { ($0.name, $0.pkgVersion, PackageOutcome.alreadyInstalled) }
-                + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: "cancelled")) } },
+                + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: .cancelled)) } },
             networkBytes: networkBytes,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9,
             cancelled: cancelled)
-        let engine = self.engine
-        let lock = self.lock
-        let stagingRoot = self.stagingRoot
-        let layout = configuration.layout
-        let extractions = self.extractions
         let callbackQueue = self.callbackQueue
         let completion = self.completion
         self.completion = nil
-        let cancelled = self.cancelled
-        DispatchQueue.global(qos: .utility).async {
-            extractions.waitUntilAllOperationsAreFinished()
-            try? StatePaths.remove(stagingRoot, layout: layout)
-            engine?.shutdown()
-            lock?.release()
-            let result: Result<InstallReport, InstallError>
-            if cancelled {
-                result = .failure(.cancelled(report))
-            } else if let error {
-                result = .failure(error)
-            } else {
-                result = .success(report)
-            }
+        let result: Result<InstallReport, InstallError>
+        if cancelled {
+            result = .failure(.cancelled(report))
+        } else if let error {
+            result = .failure(error)
+        } else {
+            result = .success(report)
+        }
+        RunTeardown(group: stages, stagingRoot: stagingRoot, layout: configuration.layout, engine: engine, lock: lock).perform {
             callbackQueue.async { completion?(result) }
         }
     }

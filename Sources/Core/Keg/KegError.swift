@@ -51,7 +51,7 @@ public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot move \(package) from \(from) to \(to): \(KegError.text(errno)); "
                 + "the previous keg was kept; check free space and permissions, then retry"
         case let .receiptUnreadable(path, reason):
-            return "cannot read receipt \(path): \(reason); reinstall the package to rewrite it"
+            return "cannot read receipt \(path): \(reason); reinstall the public to rewrite it"
         case let .permissionDenied(package, path):
             return "\(package.map { "\($0): " } ?? "")permission denied on \(path); "
                 + "fix its owner/mode (it must be writable by you)"
@@ -67,7 +67,7 @@ public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
+    static func text(_ code: Int32) -> String { errnoText(code) }
 
     /// Maps a containment failure: a refusal (planted link, escape) or the real errno.
     static func contained(_ operation: String, _ error: ContainmentError, package: String?) -> KegError {

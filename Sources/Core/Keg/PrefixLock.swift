@@ -12,8 +12,8 @@
 ///
 /// Confinement: the descriptor lives in a `Locked` box, so `release()` and `deinit` may race
 /// from different queues without double-closing it.
-public final class PrefixLock: Sendable {
-    public let path: String
+package final class PrefixLock: Sendable {
+    package let path: String
     private let descriptor: Locked<Int32>
 
     private init(path: String, fd: Int32) {
@@ -28,7 +28,7 @@ public final class PrefixLock: Sendable {
     /// - Parameters:
     ///   - wait: when the lock is busy, block until it is free (true) or throw `prefixLocked` (false).
     ///   - onContention: called once, before blocking, with a message naming the holder's pid.
-    public static func acquire(layout: PrefixLayout, wait: Bool,
+    package static func acquire(layout: PrefixLayout, wait: Bool,
                                onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
         // The lock directory is reached through real directories only: a planted link there would
         // make pour create and truncate a file elsewhere.
@@ -39,7 +39,7 @@ public final class PrefixLock: Sendable {
     }
 
     /// As `acquire(layout:…)`, for an explicit lock-file path.
-    public static func acquire(path: String, wait: Bool,
+    package static func acquire(path: String, wait: Bool,
                                onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
         try PosixFS.makeDirectories(PosixFS.parent(path))
         // O_CLOEXEC: processes pour spawns must not inherit (and so prolong) the lock.
@@ -78,10 +78,10 @@ public final class PrefixLock: Sendable {
     }
 
     /// True until `release()`.
-    public var isHeld: Bool { descriptor.current >= 0 }
+    package var isHeld: Bool { descriptor.current >= 0 }
 
     /// Releases the lock. Idempotent.
-    public func release() {
+    package func release() {
         descriptor.withLock { fd in
             guard fd >= 0 else { return }
             _ = ftruncate(fd, 0)  // the pid is no longer true

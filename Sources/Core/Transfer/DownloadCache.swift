@@ -8,12 +8,12 @@ import Foundation
 /// reuse anyway, which costs ~0.1 s per 150 MB).
 ///
 /// Thread-safety: a stateless namespace of constants and functions; use it from any thread.
-public enum DownloadCache {
-    public static func bottlePath(layout: PrefixLayout, formula: Formula, bottle: Bottle) -> String {
+package enum DownloadCache {
+    package static func bottlePath(layout: PrefixLayout, formula: Formula, bottle: Bottle) -> String {
         let rebuild = bottle.rebuild > 0 ? ".\(bottle.rebuild)" : ""
         let file = "\(SHA256Hasher.hex(of: bottle.url))--\(formula.name)--\(formula.pkgVersion).\(bottle.tag.rawValue).bottle\(rebuild).tar.gz"
         return layout.downloads + "/" + file
     }
 
-    public static func incompletePath(for finalPath: String) -> String { finalPath + ".incomplete" }
+    package static func incompletePath(for finalPath: String) -> String { finalPath + ".incomplete" }
 }

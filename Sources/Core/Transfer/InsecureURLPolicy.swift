@@ -7,9 +7,9 @@ import Foundation
 /// `POUR_ALLOW_INSECURE_HTTP=1`). `https://` and `file://` are always allowed.
 ///
 /// Stateless; safe from any thread.
-public enum InsecureURLPolicy {
+package enum InsecureURLPolicy {
     /// True when `url` is plain HTTP to a host other than loopback.
-    public static func isInsecure(_ url: String) -> Bool {
+    package static func isInsecure(_ url: String) -> Bool {
         guard url.lowercased().hasPrefix("http://") else { return false }
         guard let components = URLComponents(string: url), let host = components.host?.lowercased() else { return true }
         return !isLoopback(host)

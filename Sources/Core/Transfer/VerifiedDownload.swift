@@ -3,20 +3,20 @@ import Foundation
 /// Progress of one download, as reported to the installer.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct DownloadProgress: Sendable {
-    public var receivedBytes: Int64
-    public var totalBytes: Int64?
+package struct DownloadProgress: Sendable {
+    package var receivedBytes: Int64
+    package var totalBytes: Int64?
 }
 
 /// What a finished download reports.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct DownloadOutcome: Sendable {
-    public var path: String
+package struct DownloadOutcome: Sendable {
+    package var path: String
     /// Bytes that crossed the network in this run (0 for a cache hit).
-    public var networkBytes: Int64
-    public var fromCache: Bool
-    public var attempts: Int
+    package var networkBytes: Int64
+    package var fromCache: Bool
+    package var attempts: Int
 }
 
 /// Downloads one bottle into the cache, hashing every byte as it arrives, and renames it to its
@@ -31,10 +31,10 @@ public struct DownloadOutcome: Sendable {
 /// Confinement: all mutable state lives on `queue` (serial), which is also the transfer's sink
 /// queue, so file writes and hashing happen there, never on the I/O thread. Cancellation and
 /// start may be called from any thread; they hop onto `queue`. Hence `@unchecked Sendable`.
-public final class VerifiedDownload: @unchecked Sendable {
-    public let packageName: String
-    public let expectedSHA256: String
-    public let destination: String
+package final class VerifiedDownload: @unchecked Sendable {
+    package let packageName: String
+    package let expectedSHA256: String
+    package let destination: String
     private let engine: TransferEngine
     private let sources: [DownloadSource]
     private let policy: RetryPolicy
@@ -62,7 +62,7 @@ public final class VerifiedDownload: @unchecked Sendable {
 
     private var incomplete: String { DownloadCache.incompletePath(for: destination) }
 
-    public init(engine: TransferEngine, packageName: String, sources: [DownloadSource], expectedSHA256: String,
+    package init(engine: TransferEngine, packageName: String, sources: [DownloadSource], expectedSHA256: String,
                 destination: String, policy: RetryPolicy, timeouts: TransferTimeouts, queue: DispatchQueue,
                 onProgress: @escaping @Sendable (DownloadProgress) -> Void,
                 onRetry: @escaping @Sendable (Int, Double, TransferError) -> Void,
@@ -80,12 +80,12 @@ public final class VerifiedDownload: @unchecked Sendable {
         self.completion = completion
     }
 
-    public func start() {
+    package func start() {
         queue.async { self.begin() }
     }
 
     /// Admission priority while waiting for a transfer slot (pour uses the bottle size).
-    public func setPriority(_ priority: Int64) {
+    package func setPriority(_ priority: Int64) {
         queue.async {
             self.priority = priority
             self.handle?.setPriority(priority)
@@ -93,7 +93,7 @@ public final class VerifiedDownload: @unchecked Sendable {
     }
 
     /// Stops the download, deletes the `.incomplete` file it owns and completes with `.cancelled`.
-    public func cancel() {
+    package func cancel() {
         queue.async {
             guard !self.cancelled else { return }
             self.cancelled = true
@@ -134,7 +134,7 @@ public final class VerifiedDownload: @unchecked Sendable {
         writeError = nil
         if fd < 0 {
             fd = open(incomplete, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { return fail(.fileSystem(path: incomplete, message: String(cString: strerror(errno)))) }
+            guard fd >= 0 else { return fail(.fileSystem(path: incomplete, message: errnoText())) }
             // Two pour processes sharing one cache must not write the same partial file.
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 close(fd)
@@ -188,7 +188,7 @@ public final class VerifiedDownload: @unchecked Sendable {
             return true
         }
         if !ok {
-            let error = TransferError.fileSystem(path: incomplete, message: String(cString: strerror(errno)))
+            let error = TransferError.fileSystem(path: incomplete, message: errnoText())
             writeError = error
             handle?.cancel(reason: error)
             return
@@ -216,7 +216,7 @@ public final class VerifiedDownload: @unchecked Sendable {
             if actual == expectedSHA256 {
                 closeFile()
                 if rename(incomplete, destination) != 0 {
-                    return fail(.fileSystem(path: destination, message: String(cString: strerror(errno))))
+                    return fail(.fileSystem(path: destination, message: errnoText()))
                 }
                 return succeed(fromCache: false)
             }

@@ -5,7 +5,7 @@ import Foundation
 /// Stateless: each call keeps its state (visited inodes, results) in locals, so kegs may be
 /// relocated concurrently. Binary files are never touched here: a replacement changes the file's
 /// length, which only text tolerates (Mach-O/ELF relocation is a separate step).
-public enum TextRelocator {
+package enum TextRelocator {
     /// Bytes examined to decide text vs binary before reading a whole file.
     static let sniffLength = 8192
 
@@ -20,7 +20,7 @@ public enum TextRelocator {
     ///
     /// Files larger than `streamingAbove` bytes are relocated in `blockSize` blocks through a temp
     /// file (`StreamingTextRelocation`), so memory does not grow with the file.
-    public static func relocate(kegAt kegPath: String, placeholders: Placeholders, changedFiles: [String]? = nil,
+    package static func relocate(kegAt kegPath: String, placeholders: Placeholders, changedFiles: [String]? = nil,
                                 cancellation: CancellationFlag? = nil, streamingAbove: Int = 8 << 20,
                                 blockSize: Int = 1 << 20) throws(UnpackError) -> [String] {
         let package = packageLabel(kegPath)
@@ -204,7 +204,7 @@ public enum TextRelocator {
                 initialized = filled
             }
             if failure != 0 {
-                throw .relocationFailed(package: package, file: relative, reason: String(cString: strerror(failure)))
+                throw .relocationFailed(package: package, file: relative, reason: errnoText(failure))
             }
             return bytes
         }
