@@ -31,7 +31,19 @@ final class BeneathRootTests: XCTestCase {
     }
 
     func testWritesNeverGoThroughLinks() throws {
-        let root = try BeneathRoot(path: base + "/root")
+        try writesNeverGoThroughLinks(useOpenat2: BeneathRoot.openat2Available)
+    }
+
+    /// The `openat(O_NOFOLLOW)` walk used where the kernel has no `openat2` gives the same answers.
+    func testWritesNeverGoThroughLinksWithTheFallbackWalk() throws {
+        try writesNeverGoThroughLinks(useOpenat2: false)
+    }
+
+    private func writesNeverGoThroughLinks(useOpenat2: Bool) throws {
+        let root = try BeneathRoot(path: base + "/root", useOpenat2: useOpenat2)
+        XCTAssertThrowsError(try root.openDirectory("out")) { XCTAssertEqual(($0 as? ContainmentError)?.code, ELOOP) }
+        XCTAssertThrowsError(try root.status("out/secret")) { XCTAssertEqual(($0 as? ContainmentError)?.code, ELOOP) }
+        XCTAssertNotNil(try root.status("out"), "the link itself is visible (lstat)")
         XCTAssertThrowsError(try root.replaceFile("out/secret") { _ in 0 }) { XCTAssertEqual(($0 as? ContainmentError)?.code, ELOOP) }
         XCTAssertThrowsError(try root.makeDirectories("out/new")) { XCTAssertEqual(($0 as? ContainmentError)?.code, ELOOP) }
         XCTAssertThrowsError(try root.openFile("out/secret")) { XCTAssertEqual(($0 as? ContainmentError)?.code, ELOOP) }

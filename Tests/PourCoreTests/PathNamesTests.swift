@@ -43,3 +43,14 @@ final class PathNamesTests: XCTestCase {
         }
     }
 }
+
+/// Issue 13, class 6: the per-bottle cap follows the manifest's installed size.
+final class ExtractionLimitsCapTests: XCTestCase {
+    func testInstalledSizeLowersTheCapWithHeadroomAndNeverRaisesIt() {
+        let limits = ExtractionLimits.default
+        XCTAssertEqual(limits.capped(installedSize: nil).maxTotalBytes, 8 << 30)
+        XCTAssertEqual(limits.capped(installedSize: 0).maxTotalBytes, 8 << 30)
+        XCTAssertEqual(limits.capped(installedSize: 1 << 20).maxTotalBytes, (2 << 20) + (64 << 20))
+        XCTAssertEqual(limits.capped(installedSize: 6 << 30).maxTotalBytes, 8 << 30, "the absolute cap stays")
+    }
+}

@@ -27,10 +27,13 @@ import CArchive
 package final class BeneathRoot: Sendable {
     package let path: String
     let fd: Int32
+    /// `openat2` when the kernel has it; false forces the `openat(O_NOFOLLOW)` walk (tests run both).
+    let useOpenat2: Bool
 
     /// Opens `path` as a root. With `create`, missing directories up to it are made (mode 0755);
     /// with `refuseLinkAtRoot`, the last component must not be a symlink (state directories).
-    package init(path: String, create: Bool = false, refuseLinkAtRoot: Bool = false) throws(ContainmentError) {
+    package init(path: String, create: Bool = false, refuseLinkAtRoot: Bool = false,
+                 useOpenat2: Bool = BeneathRoot.openat2Available) throws(ContainmentError) {
         if create {
             var missing: [String] = []
             var current = path
@@ -49,6 +52,7 @@ package final class BeneathRoot: Sendable {
         guard opened >= 0 else { throw ContainmentError("open directory", path, Self.refusalCode(errno, AT_FDCWD, path)) }
         self.path = path
         self.fd = opened
+        self.useOpenat2 = useOpenat2
     }
 
     deinit { close(fd) }
@@ -103,7 +107,7 @@ package final class BeneathRoot: Sendable {
             return copy
         }
         #if os(Linux)
-            if !create && Self.openat2Available {
+            if !create && useOpenat2 {
                 let opened = pour_openat2(fd, parts.joined(separator: "/"), UInt64(O_RDONLY | O_DIRECTORY | O_CLOEXEC), 0,
                                           pour_resolve_beneath | pour_resolve_no_symlinks | pour_resolve_no_magiclinks)
                 guard opened >= 0 else {
@@ -171,7 +175,7 @@ package final class BeneathRoot: Sendable {
     /// last). Returns a descriptor the caller closes.
     package func openFile(_ relative: String, flags: Int32 = O_RDONLY) throws(ContainmentError) -> Int32 {
         #if os(Linux)
-            if Self.openat2Available {
+            if useOpenat2 {
                 let parts = try Self.components(relative)
                 let opened = pour_openat2(fd, parts.joined(separator: "/"), UInt64(flags | O_NOFOLLOW | O_CLOEXEC), 0,
                                           pour_resolve_beneath | pour_resolve_no_symlinks | pour_resolve_no_magiclinks)
