@@ -117,6 +117,17 @@ final class ReliabilityContainmentTests: XCTestCase {
         }
         // With the links gone the prefix works again.
         assertOutcomes(install(["good"], configuration: fixture.configuration()), installed: ["good"])
+        // Lifecycle commands meet planted links too: `pin` with `var/homebrew/pinned` planted, and
+        // `doctor --fix` with the staging directory planted, refuse and leave the sentinel alone.
+        let pinned = layout.prefix + "/var/homebrew/pinned"
+        try FileManager.default.createSymbolicLink(atPath: pinned, withDestinationPath: sentinel)
+        XCTAssertNotEqual(try runPour(["pin", "good"], fixture: fixture).status, 0)
+        try FileManager.default.removeItem(atPath: pinned)
+        try? FileManager.default.removeItem(atPath: layout.staging)
+        try FileManager.default.createSymbolicLink(atPath: layout.staging, withDestinationPath: sentinel)
+        XCTAssertNotEqual(try runPour(["doctor", "--fix"], fixture: fixture).status, 0, "doctor names the planted link")
+        XCTAssertEqual(image(sentinel), before, "a lifecycle command went through a planted link")
+        try FileManager.default.removeItem(atPath: layout.staging)
         try assertContained(fixture, sentinel: sentinel, before: before)
     }
 
