@@ -60,9 +60,10 @@ struct DepsCommand: ParsableCommand {
 
     /// The tree, printed iteratively (no recursion: a 5,000-deep chain must not overflow the
     /// stack) and streamed (memory linear in the graph, not in the output). A formula whose
-    /// subtree was already printed is shown once more with " (*)" and not expanded again, as
-    /// brew's `deps --tree` marks repeats, so a ladder of 44 formulae prints 44·k lines instead
-    /// of 2^44; a dependency on a formula already on the current path is marked " (cycle)".
+    /// subtree was already printed is shown once more with " (PRUNED)" and not expanded again —
+    /// brew's `deps --tree --prune` marker (`Library/Homebrew/cmd/deps.rb#recursive_deps_tree`);
+    /// pour always prunes, since the unpruned tree of a 44-rung ladder has 2^44 lines. A
+    /// dependency on a formula already on the current path is marked " (cycle)".
     private func printTree(root: Formula, children: (Formula) -> [String], lookup: (String) -> Formula?) {
         struct Frame {
             let children: [String]
@@ -92,7 +93,7 @@ struct DepsCommand: ParsableCommand {
             let repeated = !grandchildren.isEmpty && expanded.contains(canonical)
             var line = ""
             for ancestorWasLast in lastFlags { line += ancestorWasLast ? "    " : "│   " }
-            line += (last ? "└── " : "├── ") + child + (cycle ? " (cycle)" : repeated ? " (*)" : "")
+            line += (last ? "└── " : "├── ") + child + (cycle ? " (cycle)" : repeated ? " (PRUNED)" : "")
             out.line(line)
             guard !cycle, !repeated, !grandchildren.isEmpty else { continue }
             expanded.insert(canonical)

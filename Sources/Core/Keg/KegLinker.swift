@@ -49,8 +49,9 @@ package struct KegLinker: Sendable {
                                       overwrite: overwrite, dryRun: dryRun, cancellation: cancellation)
         do {
             try operation.linkOpt(name)
-            // An alias never takes a link another formula owns (brew's `optlink` skips those too):
-            // not a rack of that name, not an opt link into another formula's rack.
+            // An alias never takes a link another formula owns: not a rack of that name, not an opt
+            // link into another formula's rack. (brew's `Library/Homebrew/keg.rb#optlink` deletes any
+            // existing `opt/<alias>`; a formula's metadata must not re-point another's opt link.)
             for alias in aliases where alias != name && operation.aliasIsFree(alias) { try operation.linkOpt(alias) }
             if !kegOnly {
                 for top in LinkRules.linkedDirectories where PosixFS.kind(keg + "/" + top) == .directory {
