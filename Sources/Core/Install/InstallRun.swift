@@ -351,7 +351,7 @@ final class InstallRun: @unchecked Sendable {
 
     private func startPreparation(_ job: PackageJob, bottlePath: String) {
         assertOnRunQueue()
-        job.phase = .extracting
+        job.move(to: .extracting)
         emit(.extracting(name: job.name))
         job.manifestFetch?.cancel()
         let work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
@@ -384,7 +384,7 @@ final class InstallRun: @unchecked Sendable {
                 if !job.isFinished { finish(job, .skipped(reason: .cancelled)) }
                 removeStaged(job)
             } else {
-                job.phase = .staged
+                job.move(to: .staged)
                 commitReadyPackages()
             }
         }
@@ -407,7 +407,7 @@ final class InstallRun: @unchecked Sendable {
                 return depJob.outcome == .installed
             }
             guard depsReady else { continue }
-            job.phase = .committing
+            job.move(to: .committing)
             ready.append(job)
         }
         guard !ready.isEmpty else { return }
@@ -446,7 +446,7 @@ final class InstallRun: @unchecked Sendable {
         assertOnRunQueue()
         guard !job.isFinished else { return }
         let previous = job.phase
-        job.phase = .finished(outcome)
+        job.move(to: .finished(outcome))
         job.manifestFetch?.cancel()
         if case .skipped(let reason) = outcome {
             emit(.skipped(name: job.name, reason: reason))

@@ -23,7 +23,8 @@ final class PackageJob: @unchecked Sendable {
     /// receipt is written, not at planning, so a run holds one closure per extraction in flight
     /// instead of one per package (a 5,000-deep chain would otherwise hold 12.5 M formula copies).
     let runtimeClosure: @Sendable () -> [Formula]
-    var phase: Phase = .downloading
+    /// Where the package is; changed only through `move(to:)`, which checks the transition.
+    private(set) var phase: Phase = .downloading
     var download: VerifiedDownload?
     /// Verified bottle waiting for extraction when `overlapExtraction` is off.
     var deferredBottlePath: String?
@@ -43,6 +44,21 @@ final class PackageJob: @unchecked Sendable {
     }
 
     var name: String { formula.name }
+
+    /// The pipeline's only legal moves: downloading → extracting → staged → committing, and from
+    /// any unfinished phase to finished (done, failed or skipped). A finished package never moves
+    /// again. An illegal move is a bug in the orchestrator, caught in debug builds.
+    func move(to next: Phase) {
+        let legal: Bool
+        switch (phase, next) {
+        case (.finished, _): legal = false
+        case (_, .finished): legal = true
+        case (.downloading, .extracting), (.extracting, .staged), (.staged, .committing): legal = true
+        default: legal = false
+        }
+        assert(legal, "\(name): illegal phase change \(phase) → \(next)")
+        phase = next
+    }
 
     var isFinished: Bool {
         if case .finished = phase { return true }

@@ -60,7 +60,7 @@ package final class PrefixLock: Sendable {
                 close(fd)
                 throw KegError.prefixLocked(path: path, pid: holder)
             }
-            let who = holder.map { "another pour process (pid \($0))" } ?? "another pour process"
+            let who = holder.map { $0 == getpid() ? "another install in this process" : "another pour process (pid \($0))" } ?? "another pour process"
             onContention("waiting for \(who) to release \(path)")
             while flock(fd, LOCK_EX) != 0 {
                 if errno == EINTR { continue }

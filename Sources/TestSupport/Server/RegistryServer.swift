@@ -18,6 +18,8 @@ package final class RegistryServer: Sendable {
     package let faults = FaultScript()
     /// Every request served, plus concurrency peaks.
     package let log = RequestLog()
+    /// Holds the first blob responses until N blob requests are in flight at once.
+    package var blobGate: BlobGate { context.blobGate }
 
     private let group: MultiThreadedEventLoopGroup
     private let fileIO: NIOThreadPool
