@@ -14,7 +14,9 @@ struct PrefixPreparation: Sendable {
     /// - Parameter waiting: told (on the calling thread) when another process holds the lock.
     func run(waiting: @escaping @Sendable (String) -> Void) -> Result<PrefixLock, InstallError> {
         let layout = configuration.layout
-        for directory in [layout.prefix, layout.cellar, layout.locks, layout.downloads, layout.api] {
+        // `var/homebrew/locks` is made by `PrefixLock` through real directories only (StatePaths):
+        // creating it here would follow a link planted at `var/homebrew`.
+        for directory in [layout.prefix, layout.cellar, layout.downloads, layout.api] {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {

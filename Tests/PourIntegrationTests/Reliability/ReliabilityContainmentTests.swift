@@ -105,7 +105,8 @@ final class ReliabilityContainmentTests: XCTestCase {
         let (fixture, sentinel) = try fixture(nil)
         let before = image(sentinel)
         let layout = fixture.configuration().layout
-        for (planted, label) in [(layout.staging, "staging"), (layout.locks, "locks")] {
+        for (planted, label) in [(layout.staging, "staging"), (layout.locks, "locks"),
+                                 (layout.prefix + "/var/homebrew", "var/homebrew")] {
             try FileManager.default.createDirectory(atPath: PosixParent.of(planted), withIntermediateDirectories: true)
             try? FileManager.default.removeItem(atPath: planted)
             try FileManager.default.createSymbolicLink(atPath: planted, withDestinationPath: sentinel)

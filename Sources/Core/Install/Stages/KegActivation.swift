@@ -74,7 +74,7 @@ enum KegActivation {
                                              linkOverwrite: formula.linkOverwrite)
                 outcomes[index] = .success((entry.kegPath, report.linksCreated))
             } catch {
-                try? FileManager.default.removeItem(atPath: entry.kegPath)
+                KegRollback.removeCommitted(kegPath: entry.kegPath, name: formula.name, layout: layout)
                 if let previous = entry.previous {
                     // Put the old version back exactly as it was linked before.
                     _ = try? linker.link(name: formula.name, pkgVersion: previous, kegOnly: !entry.previousWasLinked,
