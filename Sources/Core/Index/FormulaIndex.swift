@@ -30,6 +30,17 @@ public final class FormulaIndex {
 
     // MARK: Metadata
 
+    /// The `meta` key recording why formula `name` was refused at decode.
+    static func refusedKey(_ name: String) -> String { "refused:" + name }
+
+    /// Why formula `name` is absent from the index, when it was refused for an unsafe path name.
+    package func refusal(of name: String) -> RegistryError? {
+        guard let text = metadata(Self.refusedKey(name)) else { return nil }
+        let parts = text.split(separator: "\u{1F}", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3 else { return nil }
+        return .unsafeName(formula: name, field: parts[0], value: parts[1], reason: parts[2])
+    }
+
     /// One `meta` value (`source_url`, `etag`, `last_modified`, `signed`, `built_at`, `formula_count`…).
     public func metadata(_ key: String) -> String? {
         guard let statement = try? statement("SELECT value FROM meta WHERE key = ?") else { return nil }

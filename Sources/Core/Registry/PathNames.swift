@@ -60,8 +60,10 @@ package enum PathNames {
         }
     }
 
-    /// `value` with control characters shown as `\u{…}`, so an error message cannot be forged.
+    /// `value` with control characters shown as `\u{…}` (an error message cannot be forged) and
+    /// cut to 80 characters (it stays one line).
     static func printable(_ value: String) -> String {
-        String(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
+        let shown = value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        return shown.count > 80 ? String(shown.prefix(80)) + "…" : shown
     }
 }

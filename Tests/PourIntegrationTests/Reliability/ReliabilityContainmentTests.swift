@@ -153,10 +153,11 @@ final class ReliabilityContainmentTests: XCTestCase {
         let (fixture, sentinel) = try fixture(nil, hostile: FormulaSpec(name: "hostile", aliases: ["../../../outside/pwned"],
                                                                          targetCompressedSize: 20_000))
         let before = image(sentinel)
-        // Through the formula index (built from formula.json) the refused formula is absent…
+        // Through the formula index (built from formula.json) and through the per-formula API,
+        // the error names the formula and the field.
         let indexed = install(["hostile"], configuration: fixture.configuration())
-        guard case .failure = indexed.result else { return XCTFail("installed a formula with an unsafe alias") }
-        // …and through the per-formula API the error names the formula and the field.
+        guard case .failure(let indexError) = indexed.result else { return XCTFail("installed a formula with an unsafe alias") }
+        XCTAssertTrue("\(indexError)".contains("unsafe aliases"), "\(indexError)")
         var perFormula = fixture.configuration()
         perFormula.index.autoUpdate = false
         perFormula.layout = PrefixLayout(prefix: fixture.prefix, cache: fixture.cache + "-api")
