@@ -13,7 +13,8 @@
 /// has no `etc` yet — wget ships `.bottle/etc/wgetrc`), a link in the prefix path is refused and
 /// never written through, files are created under pour's temp name with `O_EXCL|O_NOFOLLOW` and
 /// renamed into place. A link in `.bottle` is copied only when it stays inside both the keg and the
-/// prefix once every link it passes through is followed; otherwise it is left out.
+/// prefix once every link it passes through is followed; otherwise it is left out. Nothing is
+/// copied into `var/homebrew` (pour's and brew's own state).
 ///
 /// `<keg>/.bottle` stays in the keg: brew's `install_renamed.rb` compares a user's config with
 /// the old keg's copy on upgrade.
@@ -40,6 +41,10 @@ enum BottleEtcVar {
                 let source = ".bottle/" + top + (directory.isEmpty ? "" : "/" + directory)
                 for name in (keg.children(source) ?? []).sorted() {
                     let relative = directory.isEmpty ? name : directory + "/" + name
+                    // `var/homebrew` is the package managers' own state (links, pins, locks,
+                    // staging): bottle contents never write there, as dpkg keeps packages out of
+                    // its database.
+                    if top == "var" && relative == "homebrew" { continue }
                     let from = source + "/" + name
                     let to = top + "/" + relative
                     do throws(ContainmentError) {

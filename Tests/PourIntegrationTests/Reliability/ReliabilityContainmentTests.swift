@@ -215,12 +215,18 @@ final class ReliabilityContainmentTests: XCTestCase {
         let entries = [Entry(keg, .directory), Entry(keg + "share/", .directory), .file(keg + "share/x", "x\n"),
                        Entry(keg + ".bottle/", .directory), Entry(keg + ".bottle/etc/", .directory),
                        .file(keg + ".bottle/etc/plain.conf", "plain\n"),
-                       Entry(keg + ".bottle/etc/cfg", .symlink(target: "../../share/x"))]
+                       Entry(keg + ".bottle/etc/cfg", .symlink(target: "../../share/x")),
+                       // A fake "linked" record for another formula: pour's state is never bottle content.
+                       Entry(keg + ".bottle/var/", .directory), Entry(keg + ".bottle/var/homebrew/linked/", .directory),
+                       Entry(keg + ".bottle/var/homebrew/linked/good", .symlink(target: "../../../share/x")),
+                       .file(keg + ".bottle/var/log/hostile.log", "")]
         let (fixture, sentinel) = try fixture(entries)
         let before = image(sentinel)
         let layout = fixture.configuration().layout
         assertOutcomes(install(["hostile"], configuration: fixture.configuration()), installed: ["hostile"])
         XCTAssertFalse(isSymlink(layout.prefix + "/etc/cfg"))
+        XCTAssertFalse(isSymlink(layout.prefix + "/var/homebrew/linked/good"), "bottle content wrote pour's state")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: layout.prefix + "/var/log/hostile.log"))
         XCTAssertEqual(try String(contentsOfFile: layout.prefix + "/etc/plain.conf", encoding: .utf8), "plain\n")
         try assertContained(fixture, sentinel: sentinel, before: before)
 
