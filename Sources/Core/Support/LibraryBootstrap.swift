@@ -12,6 +12,8 @@ package enum LibraryBootstrap {
     private static let once: Bool = {
         _ = pour_openssl_init_no_atexit()
         signal(SIGPIPE, SIG_IGN)
+        // The umask, read before any libarchive writer can briefly zero it (see ProcessUmask).
+        _ = ProcessUmask.value
         return curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
     }()
 

@@ -25,6 +25,9 @@ package enum BottleExtractor {
             throw .invalidKegName(package: package)
         }
         if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+        // Read the umask before any libarchive writer exists: `archive_write_disk_new` sets it to 0
+        // for a moment to read it, which a first read racing with another extraction could observe.
+        _ = ProcessUmask.value
 
         // SECURE_SYMLINKS refuses paths reached through any symlink, including ones above the
         // staging directory (e.g. /tmp -> /private/tmp on macOS), so resolve it first.

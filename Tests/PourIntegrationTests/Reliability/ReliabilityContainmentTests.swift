@@ -337,9 +337,12 @@ final class ReliabilityContainmentTests: XCTestCase {
             .file(keg + "share/open.txt", "x\n", permissions: 0o666), .file(keg + "share/run.sh", "#!/bin/sh\n", permissions: 0o777),
         ])
         let before = image(sentinel)
-        let mask = umask(0o022)
-        umask(mask)
-        XCTAssertNotEqual(mask & 0o002, 0, "the test needs a umask that masks world write")
+        // Read from /proc, not by setting it: libarchive's writer briefly sets umask 0 to read it,
+        // so the set-and-restore dance can observe 0 while another thread extracts.
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Umask:") }
+        let mask = mode_t(line.map { $0.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces) } ?? "", radix: 8) ?? 0
+        if mask & 0o002 == 0 { throw XCTSkip("umask \(String(mask, radix: 8)) allows world write: nothing to mask") }
         assertOutcomes(install(["hostile"], configuration: fixture.configuration()), installed: ["hostile"])
         let kegPath = fixture.configuration().layout.keg("hostile", "1.0.0")
         for (path, requested) in [("share", 0o777), ("share/open.txt", 0o666), ("share/run.sh", 0o777)] as [(String, mode_t)] {
