@@ -7,7 +7,11 @@
 /// Installs a bottle's `.bottle/etc` and `.bottle/var` into the prefix, as brew's
 /// `formula.rb#install_etc_var` does when pouring: files missing from `<prefix>/etc|var` are
 /// copied there; a file that exists with different contents is left alone and the bottle's version
-/// lands beside it as `<file>.default`, so a user's configuration is never overwritten.
+/// lands beside it as `<file>.default`, so a user's configuration is never overwritten — unless it
+/// is identical to the `.bottle` copy an older installed version of the formula shipped, i.e. the
+/// user never edited it: then the new default replaces it, so untouched configs advance on upgrade
+/// (`install_renamed.rb#append_default_if_different`). The keg's `.bottle` directory stays in the
+/// keg for that comparison, as brew keeps it.
 ///
 /// Every write goes through `BeneathRoot`: parents are created as real directories (a fresh prefix
 /// has no `etc` yet — wget ships `.bottle/etc/wgetrc`), a link in the prefix path is refused and
@@ -15,9 +19,6 @@
 /// renamed into place. A link in `.bottle` is copied only when it stays inside both the keg and the
 /// prefix once every link it passes through is followed; otherwise it is left out. Nothing is
 /// copied into `var/homebrew` (pour's and brew's own state).
-///
-/// `<keg>/.bottle` stays in the keg: brew's `install_renamed.rb` compares a user's config with
-/// the old keg's copy on upgrade.
 ///
 /// Runs on the serial link queue (it writes into the shared prefix).
 enum BottleEtcVar {
@@ -54,7 +55,8 @@ enum BottleEtcVar {
                             try prefix.makeDirectories(to)
                             pending.append(relative)
                         case S_IFREG:
-                            try copyFile(from, in: keg, to: to, in: prefix, mode: mode_t(entry.st_mode) & 0o777)
+                            try copyFile(from, in: keg, to: to, in: prefix, mode: mode_t(entry.st_mode) & 0o777,
+                                         kegPath: kegPath)
                         case S_IFLNK:
                             try copyLink(from, in: keg, to: to, in: prefix)
                         default:
@@ -69,19 +71,22 @@ enum BottleEtcVar {
     }
 
     /// Copies a regular file; an existing different file keeps its place and the copy lands at
-    /// `<to>.default` (brew's rule). Parents are created as real directories.
+    /// `<to>.default` (brew's rule), unless the user never edited it (`untouchedDefault`). Parents
+    /// are created as real directories.
     private static func copyFile(_ from: String, in keg: BeneathRoot, to: String, in prefix: BeneathRoot,
-                                 mode: mode_t) throws(ContainmentError) {
+                                 mode: mode_t, kegPath: String) throws(ContainmentError) {
         let source = try keg.openFile(from)
         defer { close(source) }
         var destination = to
         if let existing = try prefix.status(to) {
+            var untouched = false
             if (existing.st_mode & S_IFMT) == S_IFREG, let other = try? prefix.openFile(to) {
-                let same = sameContents(source, other)
-                close(other)
-                if same { return }
+                defer { close(other) }
+                if sameContents(source, other) { return }
+                untouched = untouchedDefault(other, relative: to, kegPath: kegPath)
             }
-            destination = to + ".default"
+            // An untouched default is replaced (rename over it); anything else keeps its place.
+            if !untouched { destination = to + ".default" }
         }
         let parent = destination.split(separator: "/").dropLast().joined(separator: "/")
         if !parent.isEmpty { try prefix.makeDirectories(parent) }
@@ -99,6 +104,26 @@ enum BottleEtcVar {
         let parent = to.split(separator: "/").dropLast().joined(separator: "/")
         if !parent.isEmpty { try prefix.makeDirectories(parent) }
         try prefix.makeSymlink(to, target: target)
+    }
+
+    /// True when the open prefix file `live` is identical to the `.bottle` copy of `relative` in
+    /// another installed version of the same formula, i.e. the user never changed the default that
+    /// version installed (`install_renamed.rb#append_default_if_different`). Old kegs are read
+    /// beneath themselves: a link in them is never followed.
+    static func untouchedDefault(_ live: Int32, relative: String, kegPath: String) -> Bool {
+        let slash = kegPath.lastIndex(of: "/") ?? kegPath.startIndex
+        let rack = String(kegPath[..<slash])
+        let this = String(kegPath[kegPath.index(after: slash)...])
+        guard let rackRoot = try? BeneathRoot(path: rack, refuseLinkAtRoot: true) else { return false }
+        for version in (rackRoot.children("") ?? []).sorted() where version != this && !version.hasPrefix(".") {
+            guard let old = try? BeneathRoot(path: rack + "/" + version, refuseLinkAtRoot: true),
+                  let file = try? old.openFile(".bottle/" + relative) else { continue }
+            defer { close(file) }
+            var info = stat()
+            guard fstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            if sameContents(file, live) { return true }
+        }
+        return false
     }
 
     private static func copyBytes(from source: Int32, to destination: Int32) -> Int32 {

@@ -61,6 +61,9 @@ package enum TextRelocator {
         let blockSize: Int
         var changed: [String] = []
         var seenInodes: Set<Inode> = []
+        /// Rewritten multi-link files: their other names are listed as changed too, as
+        /// `keg_relocate.rb#replace_text_in_files` lists `[first, *rest]`.
+        var changedInodes: Set<Inode> = []
 
         /// Normalises a receipt path and checks that it names the file itself, inside the keg,
         /// not reached through any symlink (realpath must land exactly where the text says).
@@ -125,9 +128,14 @@ package enum TextRelocator {
                 throw .relocationFailed(package: package, file: relative, reason: errnoText())
             }
             guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return }
+            var linked: Inode?
             if info.st_nlink > 1 {
                 let inode = Inode(device: UInt64(bitPattern: Int64(info.st_dev)), number: UInt64(info.st_ino))
-                if !seenInodes.insert(inode).inserted { return }
+                if !seenInodes.insert(inode).inserted {
+                    if changedInodes.contains(inode) { changed.append(relative) }
+                    return
+                }
+                linked = inode
             }
 
             if Int(info.st_size) > streamingAbove {
@@ -139,6 +147,7 @@ package enum TextRelocator {
             guard let replaced else { return }
             try writeInPlace(path: path, relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
             changed.append(relative)
+            if let linked { changedInodes.insert(linked) }
         }
 
         /// A large file, in blocks: its directory is opened beneath the keg (no symlink on the way)
