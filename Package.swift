@@ -49,7 +49,7 @@ let package = Package(
                                .product(name: "NIOHTTP1", package: "swift-nio")],
                 path: "Sources/TestSupport"),
         .executableTarget(name: "pour-registry",
-                          dependencies: ["PourTestSupport",
+                          dependencies: ["PourTestSupport", "PourCore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/RegistryTool"),
 

@@ -12,6 +12,6 @@ struct Pour: ParsableCommand {
                       DepsCommand.self, UsesCommand.self, UpgradeCommand.self, ReinstallCommand.self,
                       UninstallCommand.self, ListCommand.self, LeavesCommand.self, OutdatedCommand.self,
                       AutoremoveCommand.self, CleanupCommand.self, LinkCommand.self, UnlinkCommand.self,
-                      PinCommand.self, UnpinCommand.self, DoctorCommand.self]
+                      PinCommand.self, UnpinCommand.self, DoctorCommand.self, FetchCommand.self, BundleCommand.self]
     )
 }

@@ -21,17 +21,24 @@ struct Generate: ParsableCommand {
     @Option(help: "gzip level (default: 6, or 1 for one-huge).")
     var compressionLevel: Int?
 
+    @Option(help: "A PEM bundle: ca-certificates ships it and, with openssl@3, gets a post_install (sample recipe).")
+    var caBundle: String?
+
     @Option(help: "Output directory.")
     var out: String
 
     func run() throws {
-        let chosen: RegistryRecipe
+        var chosen: RegistryRecipe
         switch recipe {
         case "sample": chosen = .sample()
         case "ffmpeg-like": chosen = .ffmpegLike()
         case "many-small": chosen = .manySmall(count: count, seed: seed)
         case "one-huge": chosen = .oneHuge(size: sizeMB << 20)
         default: throw ValidationError("unknown recipe \(recipe); expected sample, ffmpeg-like, many-small or one-huge")
+        }
+        if let caBundle {
+            guard let data = FileManager.default.contents(atPath: caBundle) else { throw ValidationError("cannot read \(caBundle)") }
+            chosen = chosen.withCertificateChain(bundle: String(decoding: data, as: UTF8.self))
         }
         let level = compressionLevel ?? (recipe == "one-huge" ? 1 : 6)
         let started = Date()

@@ -14,6 +14,40 @@ package struct RegistryRecipe: Hashable, Sendable {
         self.specs = specs
     }
 
+    /// The recipe with the certificate chain of homebrew-core's shape: `ca-certificates` ships
+    /// `bundle` at `share/ca-certificates/cacert.pem` and a `post_install` that copies it to
+    /// `etc/ca-certificates/cert.pem`; `openssl@3` links `etc/openssl@3/cert.pem` to that file.
+    /// Both formulae must be in the recipe.
+    package func withCertificateChain(bundle: String) -> RegistryRecipe {
+        var copy = self
+        for index in copy.specs.indices {
+            switch copy.specs[index].name {
+            case "ca-certificates":
+                copy.specs[index].kegFiles["share/ca-certificates/cacert.pem"] = bundle
+                copy.specs[index].postInstall = """
+                  def post_install
+                    rm(pkgetc/"cert.pem", force: true)
+                    pkgetc.mkpath
+                    cp pkgshare/"cacert.pem", pkgetc/"cert.pem"
+                  end
+                """
+            case "openssl@3":
+                copy.specs[index].postInstall = """
+                  def openssldir
+                    etc/"openssl@3"
+                  end
+
+                  def post_install
+                    rm(openssldir/"cert.pem") if (openssldir/"cert.pem").exist?
+                    openssldir.install_symlink Formula["ca-certificates"].pkgetc/"cert.pem"
+                  end
+                """
+            default: break
+            }
+        }
+        return copy
+    }
+
     /// Any graph a test needs.
     package static func custom(_ specs: [FormulaSpec]) -> RegistryRecipe {
         RegistryRecipe(name: "custom", specs: specs)

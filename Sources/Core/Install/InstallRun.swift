@@ -48,6 +48,8 @@ final class InstallRun: @unchecked Sendable {
     private var order: [String] = []
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
     private var networkBytes: Int64 = 0
+    /// Installed formulae whose post_install pour did not run (for the report).
+    private var postInstallNotRun: [InstallReport.PendingPostInstall] = []
     private var cancelled = false
     /// Manifest fetches not yet answered, and the downloads held back until they are.
     private var manifestsPending = 0
@@ -80,8 +82,9 @@ final class InstallRun: @unchecked Sendable {
         let layout = configuration.layout
         let stagingRoot = self.stagingRoot
         let link = options.link
+        let unlinked = options.unlinked
         activations = ActivationScheduler(runQueue: runQueue, group: stages) { formulae in
-            KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
+            KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link, unlinked: unlinked)
         }
     }
 
@@ -432,7 +435,16 @@ final class InstallRun: @unchecked Sendable {
             if let caveats = job.formula.caveats(in: configuration.layout), !caveats.isEmpty {
                 emit(.caveats(name: job.name, text: caveats))
             }
+            if let postInstall = activated.postInstall { reportPostInstall(job.name, postInstall) }
         }
+    }
+
+    private func reportPostInstall(_ name: String, _ outcome: PostInstallOutcome) {
+        let event = PostInstallRunner.event(name: name, outcome)
+        if case .postInstallNotRun(_, let reason, let command) = event {
+            postInstallNotRun.append(InstallReport.PendingPostInstall(name: name, reason: reason, command: command))
+        }
+        emit(event)
     }
 
     // MARK: - Outcomes (runQueue)
@@ -505,7 +517,7 @@ final class InstallRun: @unchecked Sendable {
                 + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: .cancelled)) } },
             networkBytes: networkBytes,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9,
-            cancelled: cancelled)
+            cancelled: cancelled, postInstallNotRun: postInstallNotRun)
         let callbackQueue = self.callbackQueue
         let completion = self.completion
         self.completion = nil
