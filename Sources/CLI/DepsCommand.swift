@@ -39,19 +39,8 @@ struct DepsCommand: ParsableCommand {
 
         var output = ""
         if tree {
-            output += root.name + "\n"
-            func walk(_ formula: Formula, prefix: String, path: Set<String>) {
-                let children = kindOptions.names(of: formula).filter(keep)
-                for (offset, child) in children.enumerated() {
-                    let last = offset == children.count - 1
-                    let canonical = lookup(child)?.name ?? child
-                    let cycle = path.contains(canonical)
-                    output += prefix + (last ? "└── " : "├── ") + child + (cycle ? " (cycle)" : "") + "\n"
-                    guard !cycle, !direct, let next = lookup(child) else { continue }
-                    walk(next, prefix: prefix + (last ? "    " : "│   "), path: path.union([canonical]))
-                }
-            }
-            walk(root, prefix: "", path: [root.name])
+            printTree(root: root, children: { kindOptions.names(of: $0).filter(keep) }, lookup: lookup)
+            return
         } else {
             var seen: Set<String> = [root.name]
             var queue = [root]
@@ -67,5 +56,68 @@ struct DepsCommand: ParsableCommand {
             output = names.filter(keep).sorted().map { $0 + "\n" }.joined()
         }
         FileHandle.standardOutput.write(Data(output.utf8))
+    }
+
+    /// The tree, printed iteratively (no recursion: a 5,000-deep chain must not overflow the
+    /// stack) and streamed (memory linear in the graph, not in the output). A formula whose
+    /// subtree was already printed is shown once more with " (PRUNED)" and not expanded again —
+    /// brew's `deps --tree --prune` marker (`Library/Homebrew/cmd/deps.rb#recursive_deps_tree`);
+    /// pour always prunes, since the unpruned tree of a 44-rung ladder has 2^44 lines. A
+    /// dependency on a formula already on the current path is marked " (cycle)".
+    private func printTree(root: Formula, children: (Formula) -> [String], lookup: (String) -> Formula?) {
+        struct Frame {
+            let children: [String]
+            var next = 0
+        }
+        var out = BufferedOutput()
+        out.line(root.name)
+        var stack = [Frame(children: children(root))]
+        var lastFlags: [Bool] = []  // for each printed ancestor below the root: was it its parent's last child
+        var path: [String] = [root.name]
+        var onPath: Set<String> = [root.name]
+        var expanded: Set<String> = [root.name]
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            guard stack[top].next < stack[top].children.count else {
+                stack.removeLast()
+                if !lastFlags.isEmpty { lastFlags.removeLast() }
+                onPath.remove(path.removeLast())
+                continue
+            }
+            let child = stack[top].children[stack[top].next]
+            stack[top].next += 1
+            let last = stack[top].next == stack[top].children.count
+            let canonical = lookup(child)?.name ?? child
+            let cycle = onPath.contains(canonical)
+            let grandchildren = !cycle && !direct ? lookup(child).map(children) ?? [] : []
+            let repeated = !grandchildren.isEmpty && expanded.contains(canonical)
+            var line = ""
+            for ancestorWasLast in lastFlags { line += ancestorWasLast ? "    " : "│   " }
+            line += (last ? "└── " : "├── ") + child + (cycle ? " (cycle)" : repeated ? " (PRUNED)" : "")
+            out.line(line)
+            guard !cycle, !repeated, !grandchildren.isEmpty else { continue }
+            expanded.insert(canonical)
+            stack.append(Frame(children: grandchildren))
+            lastFlags.append(last)
+            path.append(canonical)
+            onPath.insert(canonical)
+        }
+        out.flush()
+    }
+}
+
+/// Standard output in 64 KiB writes. Confinement: one command's thread.
+private struct BufferedOutput {
+    private var buffer = Data()
+
+    mutating func line(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        FileHandle.standardOutput.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
     }
 }

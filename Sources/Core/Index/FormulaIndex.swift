@@ -33,6 +33,17 @@ public final class FormulaIndex {
 
     // MARK: Metadata
 
+    /// The `meta` key recording why formula `name` was refused at decode.
+    static func refusedKey(_ name: String) -> String { "refused:" + name }
+
+    /// Why formula `name` is absent from the index, when it was refused for an unsafe path name.
+    package func refusal(of name: String) -> RegistryError? {
+        guard let text = metadata(Self.refusedKey(name)) else { return nil }
+        let parts = text.split(separator: "\u{1F}", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3 else { return nil }
+        return .unsafeName(formula: name, field: parts[0], value: parts[1], reason: parts[2])
+    }
+
     /// One `meta` value (`source_url`, `etag`, `last_modified`, `signed`, `built_at`, `formula_count`…).
     public func metadata(_ key: String) -> String? {
         guard let statement = try? statement("SELECT value FROM meta WHERE key = ?") else { return nil }
@@ -84,7 +95,15 @@ public final class FormulaIndex {
         let statement = try statement("SELECT \(IndexSchema.formulaColumns) FROM formulae WHERE id = ?")
         statement.bind([.int(id)])
         guard try statement.step() else { return nil }
-        return FormulaIndex.formula(from: statement)
+        return try FormulaIndex.validated(FormulaIndex.formula(from: statement))
+    }
+
+    /// Rows are checked again on the way out: the index file is data on disk, not trusted code.
+    private static func validated(_ formula: Formula) throws(IndexError) -> Formula {
+        do { try PathNames.validate(formula) } catch {
+            throw .malformedCatalogue(source: "the formula index", detail: error.description)
+        }
+        return formula
     }
 
     /// Every formula, in catalogue order (suggestions, `FormulaCatalog` for unknown names).
@@ -92,7 +111,10 @@ public final class FormulaIndex {
         let statement = try statement("SELECT \(IndexSchema.formulaColumns) FROM formulae ORDER BY id")
         statement.bind([])
         var result: [Formula] = []
-        while try statement.step() { result.append(FormulaIndex.formula(from: statement)) }
+        while try statement.step() {
+            let formula = FormulaIndex.formula(from: statement)
+            if (try? PathNames.validate(formula)) != nil { result.append(formula) }
+        }
         return result
     }
 

@@ -63,6 +63,11 @@ enum IndexWriter {
             ("pour_version", PourVersion.string),
         ]
         for (key, value) in values where value != nil { try meta.run([.text(key), .optional(value)]) }
+        // Formulae refused at decode for an unsafe path name (PathNames) are not indexed; their
+        // reason is, so a lookup says why instead of "unknown formula" (issue 13).
+        for case let .unsafeName(name, field, value, reason) in catalog.rejected {
+            try meta.run([.text(FormulaIndex.refusedKey(name)), .text([field, value, reason].joined(separator: "\u{1F}"))])
+        }
 
         let formulaRow = try database.prepare("""
             INSERT INTO formulae(id, name, full_name, tap, aliases, oldnames, version, revision, version_scheme,

@@ -93,6 +93,13 @@ final class FormulaFetcher: @unchecked Sendable {
             let index = try FormulaIndex(path: path)
             guard index.tag == configuration.bottleTag else { return false }
             var (closure, unknown) = try index.closure(of: names.map(FormulaFetcher.canonicalRequestName))
+            // A formula the catalogue refused (unsafe path name) is reported as such, naming the field.
+            let missing = unknown + closure.formulae.flatMap(\.dependencies).filter { closure.formula(named: $0) == nil }
+            if let refused = missing.lazy.compactMap({ index.refusal(of: $0) }).first {
+                self.completion = nil
+                completion(.failure(.registry(refused)))
+                return true
+            }
             if !unknown.isEmpty { closure = FormulaCatalog(tag: configuration.bottleTag, formulae: try index.allFormulae()) }
             self.completion = nil
             completion(.success(closure))
@@ -198,7 +205,8 @@ final class FormulaFetcher: @unchecked Sendable {
                 let full = try FormulaCatalog(tag: configuration.bottleTag, formulaArray: data, source: source)
                 let fetchedNames = Set(catalog.names)
                 catalog = FormulaCatalog(tag: configuration.bottleTag,
-                                         formulae: catalog.formulae + full.formulae.filter { !fetchedNames.contains($0.name) })
+                                         formulae: catalog.formulae + full.formulae.filter { !fetchedNames.contains($0.name) },
+                                         rejected: catalog.rejected + full.rejected)
             } catch {
                 if failure == nil { failure = .registry(error) }
             }

@@ -174,7 +174,7 @@ final class InstallRun: @unchecked Sendable {
                 continue
             }
             guard let bottle = formula.bottle else { continue } // the resolver rejects bottle-less formulae
-            let closure = (try? resolver.runtimeClosure(of: formula.name)) ?? []
+            let closure: @Sendable () -> [Formula] = { (try? resolver.runtimeClosure(of: formula)) ?? [] }
             let job = PackageJob(formula: formula, bottle: bottle, requested: item.requested,
                                  dependencies: item.dependencies, runtimeClosure: closure)
             jobs[formula.name] = job
@@ -462,8 +462,9 @@ final class InstallRun: @unchecked Sendable {
         assertOnRunQueue()
         let path = "\(stagingRoot)/\(job.name)"
         stages.enter()
+        let layout = configuration.layout
         extractions.addOperation { [stages] in
-            try? FileManager.default.removeItem(atPath: path)
+            try? StatePaths.remove(path, layout: layout)
             stages.leave()
         }
     }
@@ -501,7 +502,7 @@ final class InstallRun: @unchecked Sendable {
         } else {
             result = .success(report)
         }
-        RunTeardown(group: stages, stagingRoot: stagingRoot, engine: engine, lock: lock).perform {
+        RunTeardown(group: stages, stagingRoot: stagingRoot, layout: configuration.layout, engine: engine, lock: lock).perform {
             callbackQueue.async { completion?(result) }
         }
     }

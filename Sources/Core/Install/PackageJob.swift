@@ -19,8 +19,10 @@ final class PackageJob: @unchecked Sendable {
     let requested: Bool
     /// Canonical names of its direct runtime dependencies.
     let dependencies: [String]
-    /// Its whole runtime closure, for the receipt's `runtime_dependencies`.
-    let runtimeClosure: [Formula]
+    /// Its whole runtime closure, for the receipt's `runtime_dependencies`: computed when the
+    /// receipt is written, not at planning, so a run holds one closure per extraction in flight
+    /// instead of one per package (a 5,000-deep chain would otherwise hold 12.5 M formula copies).
+    let runtimeClosure: @Sendable () -> [Formula]
     /// Where the package is; changed only through `move(to:)`, which checks the transition.
     private(set) var phase: Phase = .downloading
     var download: VerifiedDownload?
@@ -33,7 +35,7 @@ final class PackageJob: @unchecked Sendable {
     /// A verified bottle waiting (briefly) for its manifest before extraction.
     var bottleAwaitingManifest: String?
 
-    init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: [Formula]) {
+    init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: @escaping @Sendable () -> [Formula]) {
         self.formula = formula
         self.bottle = bottle
         self.requested = requested

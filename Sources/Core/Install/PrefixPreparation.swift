@@ -14,7 +14,9 @@ struct PrefixPreparation: Sendable {
     /// - Parameter waiting: told (on the calling thread) when another process holds the lock.
     func run(waiting: @escaping @Sendable (String) -> Void) -> Result<PrefixLock, InstallError> {
         let layout = configuration.layout
-        for directory in [layout.prefix, layout.cellar, layout.locks, layout.downloads, layout.api] {
+        // `var/homebrew/locks` is made by `PrefixLock` through real directories only (StatePaths):
+        // creating it here would follow a link planted at `var/homebrew`.
+        for directory in [layout.prefix, layout.cellar, layout.downloads, layout.api] {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
@@ -39,14 +41,14 @@ struct PrefixPreparation: Sendable {
                 return .failure(.setup(path: layout.prefix + "/lib/ld.so", message: error.description))
             }
         }
-        if let stale = try? FileManager.default.contentsOfDirectory(atPath: layout.staging) {
-            for entry in stale { try? FileManager.default.removeItem(atPath: layout.staging + "/" + entry) }
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
+        // Stale runs' debris goes, through real directories only: StatePaths refuses a link planted
+        // at `.pour-staging` or above it instead of sweeping whatever it points at.
+        do throws(ContainmentError) {
+            let staging = try StatePaths.sweepStaging(layout: layout)
+            try staging.makeDirectories(PosixFS.baseName(stagingRoot))
         } catch {
             lock.release()
-            return .failure(.setup(path: stagingRoot, message: Self.reason(error)))
+            return .failure(.setup(path: stagingRoot, message: error.description))
         }
         return .success(lock)
     }

@@ -9,12 +9,14 @@ import Foundation
 struct RunTeardown: Sendable {
     let group: DispatchGroup
     let stagingRoot: String
+    let layout: PrefixLayout
     let engine: TransferEngine?
     let lock: PrefixLock?
 
     func perform(then done: @escaping @Sendable () -> Void) {
         group.notify(queue: .global(qos: .utility)) {
-            try? FileManager.default.removeItem(atPath: stagingRoot)
+            // Beneath the prefix, no link followed (StatePaths).
+            try? StatePaths.remove(stagingRoot, layout: layout)
             engine?.shutdown()
             lock?.release()
             done()

@@ -441,26 +441,24 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
     package func write(kegPath: String, package: String? = nil, durable: Bool = true) throws(KegError) {
         let data = try jsonData()
         let path = kegPath + "/" + Self.fileName
-        let temp = kegPath + "/.\(Self.fileName).\(getpid()).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw KegError.system("create", temp, package: package, errno: errno) }
-        var failure: Int32 = 0
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = posixWrite(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                offset += n
+        // The temp file is created O_CREAT|O_EXCL|O_NOFOLLOW under a random name pour chooses, and
+        // renamed over the receipt: a bottle that ships links at any name cannot redirect the write.
+        do throws(ContainmentError) {
+            let keg = try BeneathRoot(path: kegPath, refuseLinkAtRoot: true)
+            try keg.replaceFile(Self.fileName, mode: 0o644 & ~ProcessUmask.value, durable: durable) { fd in
+                data.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = posixWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+                        if n < 0 { if errno == EINTR { continue }; return errno }
+                        offset += n
+                    }
+                    return 0
+                }
             }
+        } catch {
+            throw KegError.system("write", path, package: package, errno: error.code)
         }
-        if failure == 0 && durable && fsync(fd) != 0 { failure = errno }
-        close(fd)
-        if failure == 0 && rename(temp, path) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(temp)
-            throw KegError.system("write", path, package: package, errno: failure)
-        }
-        if durable { PosixFS.syncPath(kegPath) }
     }
 }
 

@@ -57,8 +57,18 @@ package struct KegCommitter: Sendable {
             throw KegError.stagedKegMissing(package: name, path: staged)
         }
         let createdDirs: [String]
-        do { createdDirs = try PosixFS.makeDirectories(rack) } catch {
-            throw KegError.commitFailed(package: name, from: staged, to: keg, errno: Self.code(of: error))
+        if let relative = StatePaths.relative(rack, layout: layout) {
+            // The Cellar and the rack must be real directories: a planted link would move the keg elsewhere.
+            do throws(ContainmentError) {
+                createdDirs = try BeneathRoot(path: layout.prefix).makeDirectories(relative).map { layout.prefix + "/" + $0 }
+            } catch {
+                if error.isRefusal { throw KegError.contained("create rack", error, package: name) }
+                throw KegError.commitFailed(package: name, from: staged, to: keg, errno: error.code)
+            }
+        } else {
+            do { createdDirs = try PosixFS.makeDirectories(rack) } catch {
+                throw KegError.commitFailed(package: name, from: staged, to: keg, errno: Self.code(of: error))
+            }
         }
 
         var aside: String?

@@ -32,6 +32,9 @@ public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
     case prefixLocked(path: String, pid: Int32?)
     /// The operation was interrupted; everything it had done was rolled back.
     case cancelled(package: String)
+    /// pour refused to write, link or remove `path`: a symlink stands in its way, or it leads
+    /// outside the prefix (see `BeneathRoot`).
+    case refusedPath(package: String?, path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -59,10 +62,25 @@ public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "wait for it to finish or rerun with waiting enabled"
         case let .cancelled(package):
             return "\(package): interrupted; changes were rolled back, rerun to finish"
+        case let .refusedPath(package, path, reason):
+            return "\(package.map { "\($0): " } ?? "")refusing \(path): \(reason); remove it if you did not make it, then retry"
         }
     }
 
     static func text(_ code: Int32) -> String { errnoText(code) }
+
+    /// Maps a containment failure: a refusal (planted link, escape) or the real errno.
+    static func contained(_ operation: String, _ error: ContainmentError, package: String?) -> KegError {
+        switch error.code {
+        case ELOOP:
+            return .refusedPath(package: package, path: error.path,
+                                reason: "a symlink stands where pour needs a real directory or file (\(operation))")
+        case EXDEV:
+            return .refusedPath(package: package, path: error.path, reason: "it leads outside the prefix (\(operation))")
+        default:
+            return system(operation, error.path, package: package, errno: error.code)
+        }
+    }
 
     /// Maps a failed system call to `permissionDenied` or `filesystem`.
     static func system(_ operation: String, _ path: String, package: String?, errno code: Int32) -> KegError {

@@ -49,7 +49,10 @@ package struct KegLinker: Sendable {
                                       overwrite: overwrite, dryRun: dryRun, cancellation: cancellation)
         do {
             try operation.linkOpt(name)
-            for alias in aliases where alias != name { try operation.linkOpt(alias) }
+            // An alias never takes a link another formula owns: not a rack of that name, not an opt
+            // link into another formula's rack. (brew's `Library/Homebrew/keg.rb#optlink` deletes any
+            // existing `opt/<alias>`; a formula's metadata must not re-point another's opt link.)
+            for alias in aliases where alias != name && operation.aliasIsFree(alias) { try operation.linkOpt(alias) }
             if !kegOnly {
                 for top in LinkRules.linkedDirectories where PosixFS.kind(keg + "/" + top) == .directory {
                     try operation.linkTree(kegPath: keg, relative: top, top: top, forOtherKeg: false)
@@ -103,7 +106,7 @@ package struct KegLinker: Sendable {
         var records = [layout.linkedKegs + "/" + name]
         if !keepOpt {
             let names = [name] + (aliases ?? ((try? InstallReceipt.read(kegPath: keg))??.aliases ?? []))
-            records += names.map { layout.opt + "/" + $0 }
+            records += names.filter { PathNames.componentProblem($0) == nil }.map { layout.opt + "/" + $0 }
         }
         for record in records where PosixFS.resolvedLink(record) == kegNormal {
             guard posixUnlink(record) == 0 else {
@@ -163,6 +166,23 @@ final class LinkOperation {
     }
 
     // MARK: Records
+
+    /// True when `opt/<alias>` may be made or replaced for this keg: the alias is a safe name, no
+    /// formula is installed under it, and an existing link there points into this formula's rack.
+    func aliasIsFree(_ alias: String) -> Bool {
+        guard PathNames.componentProblem(alias) == nil else { return false }
+        if PosixFS.kind(layout.cellar + "/" + alias) != .missing { return false }
+        let path = layout.opt + "/" + alias
+        switch PosixFS.kind(path) {
+        case .missing: return true
+        case .symlink:
+            guard let target = PosixFS.resolvedLink(path) else { return false }
+            let rack = PosixFS.normalize(PosixFS.parent(keg))
+            return target == rack || target.hasPrefix(rack + "/")
+                || !cellarRoots.contains { target.hasPrefix($0 + "/") }  && !PosixFS.existsFollowingLinks(path)
+        default: return false
+        }
+    }
 
     /// `opt/<name>` → the keg. An existing opt link (an older version) is replaced.
     func linkOpt(_ name: String) throws(KegError) {
@@ -334,18 +354,45 @@ final class LinkOperation {
         report.directories.append(path)
     }
 
-    /// `mkdir -p` for a link's parent, journaled.
+    /// The prefix opened as a containment root (see `BeneathRoot`), once per link operation.
+    private lazy var prefixRoot: Result<BeneathRoot, ContainmentError> = {
+        do throws(ContainmentError) { return .success(try BeneathRoot(path: layout.prefix)) } catch { return .failure(error) }
+    }()
+
+    /// `mkdir -p` for a link's parent, journaled. Every component below the prefix must be a real
+    /// directory: a link planted in the prefix (`etc/x -> /elsewhere`) is refused, never written
+    /// through — checked on the filesystem, one `openat2` (or `openat(O_NOFOLLOW)` walk) per directory.
     private func ensureDirectory(_ path: String) throws(KegError) {
         if dryRun { return }
+        guard path.hasPrefix(layout.prefix + "/") else {
+            throw KegError.refusedPath(package: package, path: path, reason: "it is outside the prefix")
+        }
+        let relative = String(path.dropFirst(layout.prefix.count + 1))
+        let root: BeneathRoot
+        switch prefixRoot {
+        case .success(let opened): root = opened
+        case .failure(let error): throw KegError.contained("open prefix", error, package: package)
+        }
         let kind = PosixFS.kind(path)
-        if kind == .directory || (kind == .symlink && PosixFS.isDirectoryFollowingLinks(path)) { return }
-        if kind != .missing {
+        if kind != .missing && kind != .directory {
+            if kind == .symlink {
+                throw KegError.refusedPath(package: package, path: path,
+                                           reason: "a symlink stands where pour needs a real directory to put links in")
+            }
             throw KegError.linkConflict(package: package, path: path, existing: describe(path, kind: kind),
                                         source: source(of: path))
         }
-        for dir in try PosixFS.makeDirectories(path) {
-            journal.record(.createdDirectory(dir))
-            report.directories.append(dir)
+        do throws(ContainmentError) {
+            if kind == .directory {
+                close(try root.openDirectory(relative))  // a real directory reached through real ones
+                return
+            }
+            for dir in try root.makeDirectories(relative) {
+                journal.record(.createdDirectory(layout.prefix + "/" + dir))
+                report.directories.append(layout.prefix + "/" + dir)
+            }
+        } catch {
+            throw KegError.contained("create directory", error, package: package)
         }
     }
 

@@ -30,7 +30,12 @@ package final class PrefixLock: Sendable {
     ///   - onContention: called once, before blocking, with a message naming the holder's pid.
     package static func acquire(layout: PrefixLayout, wait: Bool,
                                onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
-        try acquire(path: layout.lockFile, wait: wait, onContention: onContention)
+        // The lock directory is reached through real directories only: a planted link there would
+        // make pour create and truncate a file elsewhere.
+        do { _ = try StatePaths.directory(layout.locks, layout: layout) } catch {
+            throw KegError.contained("open lock directory", error, package: nil)
+        }
+        return try acquire(path: layout.lockFile, wait: wait, onContention: onContention)
     }
 
     /// As `acquire(layout:…)`, for an explicit lock-file path.
@@ -38,7 +43,8 @@ package final class PrefixLock: Sendable {
                                onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
         try PosixFS.makeDirectories(PosixFS.parent(path))
         // O_CLOEXEC: processes pour spawns must not inherit (and so prolong) the lock.
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // O_NOFOLLOW: a link planted at the lock file's name is refused, never written through.
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw KegError.system("open lock file", path, package: nil, errno: errno) }
 
         var result = flock(fd, LOCK_EX | LOCK_NB)

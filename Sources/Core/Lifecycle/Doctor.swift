@@ -55,6 +55,11 @@ package struct Doctor: Sendable {
 
     private func staleStaging(holdingLock: Bool) -> [DoctorFinding] {
         let live = !holdingLock && FileLockProbe.isLocked(layout.lockFile)
+        if PosixFS.kind(layout.staging) == .symlink || PosixFS.kind(PosixFS.parent(layout.staging)) == .symlink {
+            return [DoctorFinding(kind: .staleStaging, path: layout.staging,
+                                  detail: "a symlink stands in pour's staging path; pour refuses to use it; remove the link",
+                                  fixable: false)]
+        }
         return (PosixFS.children(layout.staging) ?? []).sorted().compactMap { entry in
             // Entries are named `<kind>-<pid>-…`; with the lock free no run is live at all.
             if live, let pid = Self.pid(inStagingName: entry), FileLockProbe.isAlive(pid) { return nil }
@@ -128,10 +133,15 @@ package struct Doctor: Sendable {
 
     private func repair(_ finding: DoctorFinding) -> Bool {
         switch finding.kind {
-        case .brokenLink, .danglingOptLink, .leftoverDownload:
+        case .brokenLink, .danglingOptLink:
+            // Beneath the prefix, through real directories only: the link itself goes, nothing else.
+            guard PosixFS.kind(finding.path) == .symlink else { return false }
+            return (try? StatePaths.remove(finding.path, layout: layout)) != nil
+        case .leftoverDownload:
             return posixUnlink(finding.path) == 0
         case .staleStaging:
-            PosixFS.removeTree(finding.path)
+            // Beneath the prefix, no link followed (a planted link in var/homebrew is refused).
+            try? StatePaths.remove(finding.path, layout: layout)
             return PosixFS.kind(finding.path) == .missing
         case .kegWithoutReceipt:
             let name = PosixFS.baseName(PosixFS.parent(finding.path))

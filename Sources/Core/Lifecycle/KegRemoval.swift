@@ -14,17 +14,32 @@ enum KegRemoval {
     /// Removes `path` and returns the bytes it held.
     static func remove(_ path: String, layout: PrefixLayout) throws(LifecycleError) -> Int64 {
         let bytes = diskUsage(path)
-        do {
-            try PosixFS.makeDirectories(layout.staging)
-        } catch {
-            throw LifecycleError.keg(error)
+        // Staging is reached through real directories only, and the trash is deleted beneath the
+        // prefix without following any link (a keg's own links are removed, never their targets).
+        let staging: BeneathRoot
+        do { staging = try StatePaths.directory(layout.staging, layout: layout) } catch {
+            throw LifecycleError.keg(KegError.contained("open staging", error, package: nil))
         }
-        let trash = "\(layout.staging)/remove-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard rename(path, trash) == 0 else {
+        let trash = "remove-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        // The path itself and every directory above it (up to the prefix) must be real: renaming
+        // `Cellar/<name>/<version>` through a planted `Cellar/<name>` link would move (and then
+        // delete) a directory outside the prefix.
+        if let relative = StatePaths.relative(path, layout: layout) {
+            do throws(ContainmentError) {
+                let info = try BeneathRoot(path: layout.prefix).status(relative)
+                guard let info, (info.st_mode & S_IFMT) == S_IFDIR || (info.st_mode & S_IFMT) == S_IFREG else {
+                    throw ContainmentError("remove", path, info == nil ? ENOENT : ELOOP)
+                }
+            } catch {
+                if error.isRefusal { throw LifecycleError.keg(KegError.contained("remove", error, package: nil)) }
+                throw LifecycleError.filesystem(operation: "remove", path: path, errno: error.code)
+            }
+        }
+        guard rename(path, staging.path + "/" + trash) == 0 else {
             throw LifecycleError.filesystem(operation: "remove", path: path, errno: errno)
         }
         PosixFS.syncPath(PosixFS.parent(path))
-        PosixFS.removeTree(trash)
+        try? staging.remove(trash)
         return bytes
     }
 

@@ -18,9 +18,9 @@ package struct Pins: Sendable {
         guard let keg = formula.activeKeg else { throw LifecycleError.notInstalled(name: formula.name) }
         let path = pinPath(formula.name)
         do {
-            try PosixFS.makeDirectories(PosixFS.parent(path))
+            _ = try StatePaths.directory(PosixFS.parent(path), layout: layout)
         } catch {
-            throw LifecycleError.keg(error)
+            throw LifecycleError.keg(KegError.contained("create pin directory", error, package: formula.name))
         }
         if PosixFS.kind(path) == .symlink, posixUnlink(path) != 0 {
             throw LifecycleError.filesystem(operation: "replace pin", path: path, errno: errno)

@@ -108,6 +108,10 @@ extension Formula {
         /// Like `formula(named:)` but throws `.unknownFormula` with "did you mean" suggestions.
         public func resolve(_ query: String) throws(RegistryError) -> Formula {
             guard let formula = formula(named: query) else {
+                // A formula refused at decode for an unsafe path name says so, not "unknown".
+                for case let .unsafeName(name, field, value, reason) in rejected where name == query {
+                    throw .unsafeName(formula: name, field: field, value: value, reason: reason)
+                }
                 throw .unknownFormula(name: query, suggestions: closeMatches(for: query))
             }
             return formula

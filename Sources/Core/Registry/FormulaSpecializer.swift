@@ -31,7 +31,7 @@ package enum FormulaSpecializer {
         let reasonApplies = !(tag.isLinux && reason.map(macOSOnlyKegOnlyReasons.contains) == true)
         let kegOnly = declaredKegOnly && reasonApplies
 
-        return Formula(
+        let formula = Formula(
             name: name,
             fullName: nonEmpty(merged.fullName) ?? name,
             tap: nonEmpty(merged.tap) ?? "homebrew/core",
@@ -57,6 +57,9 @@ package enum FormulaSpecializer {
             deprecated: merged.deprecated ?? false,
             disabled: merged.disabled ?? false,
             postInstallDefined: merged.postInstallDefined ?? false)
+        // Before any path is built from it: names, versions, aliases, tags, link_overwrite.
+        try PathNames.validate(formula)
+        return formula
     }
 
     // MARK: Dependencies

@@ -11,6 +11,8 @@ public enum RegistryError: Error, Hashable, Sendable, CustomStringConvertible {
     case malformedJSON(source: String, detail: String)
     /// The formula object lacks a field pour cannot do without (`name`, `versions.stable`).
     case missingField(formula: String, field: String)
+    /// A metadata value that becomes part of a path is unsafe there (`PathNames`).
+    case unsafeName(formula: String, field: String, value: String, reason: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum RegistryError: Error, Hashable, Sendable, CustomStringConvertible {
             return "Cannot read formula data from \(source) (\(detail)): delete the cached copy and download it again"
         case .missingField(let formula, let field):
             return "Formula '\(formula)' has no '\(field)' in its API data: it cannot be poured; refresh the catalogue or report it to its tap"
+        case .unsafeName(let formula, let field, let value, let reason):
+            return "Formula '\(formula)' has an unsafe \(field) '\(value)' (\(reason)): it cannot be poured; report it to its tap"
         }
     }
 }

@@ -28,10 +28,11 @@ package enum LoaderLink {
             if readLink(link) == target && stat(link, &info) == 0 { return }
         }
         let directory = layout.prefix + "/lib"
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // `<prefix>/lib` must be a real directory: a planted link there would put ld.so elsewhere.
+        do throws(ContainmentError) {
+            try BeneathRoot(path: layout.prefix, create: true).makeDirectories("lib")
         } catch {
-            throw .loaderLinkFailed(path: link, reason: "cannot create \(directory)")
+            throw .loaderLinkFailed(path: link, reason: error.description)
         }
         let temporary = directory + "/.ld.so.pour-" + UUID().uuidString.prefix(8)
         guard symlink(target, temporary) == 0 else {

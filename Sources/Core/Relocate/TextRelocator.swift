@@ -17,8 +17,12 @@ package enum TextRelocator {
     /// Without it every regular file is scanned. Either way a file is rewritten only when it holds
     /// no NUL byte and contains a known placeholder. Symlinks are skipped. A file with several hard
     /// links is rewritten once, in place, so the links keep sharing one inode; its mode is kept.
+    ///
+    /// Files larger than `streamingAbove` bytes are relocated in `blockSize` blocks through a temp
+    /// file (`StreamingTextRelocation`), so memory does not grow with the file.
     package static func relocate(kegAt kegPath: String, placeholders: Placeholders, changedFiles: [String]? = nil,
-                                cancellation: CancellationFlag? = nil) throws(UnpackError) -> [String] {
+                                cancellation: CancellationFlag? = nil, streamingAbove: Int = 8 << 20,
+                                blockSize: Int = 1 << 20) throws(UnpackError) -> [String] {
         let package = packageLabel(kegPath)
         guard let resolved = realpath(kegPath, nil) else {
             throw .relocationFailed(package: package, file: kegPath, reason: errnoText())
@@ -27,7 +31,7 @@ package enum TextRelocator {
         free(resolved)
 
         var run = Run(kegReal: kegReal, package: package, table: PlaceholderReplacement.Table(placeholders),
-                      cancellation: cancellation)
+                      cancellation: cancellation, streamingAbove: max(1, streamingAbove), blockSize: max(64, blockSize))
         if let changedFiles {
             // Deduplicate after normalising: `./a` and `a` name one file.
             let safePaths = Set(changedFiles.compactMap { run.safeRelative($0) })
@@ -53,6 +57,8 @@ package enum TextRelocator {
         let package: String
         let table: PlaceholderReplacement.Table
         let cancellation: CancellationFlag?
+        let streamingAbove: Int
+        let blockSize: Int
         var changed: [String] = []
         var seenInodes: Set<Inode> = []
         /// Rewritten multi-link files: their other names are listed as changed too, as
@@ -132,12 +138,37 @@ package enum TextRelocator {
                 linked = inode
             }
 
+            if Int(info.st_size) > streamingAbove {
+                try relocateStreaming(fd: fd, info: info, relative: relative)
+                return
+            }
             guard let content = try readIfText(fd: fd, size: Int(info.st_size), relative: relative) else { return }
             let replaced = content.withUnsafeBufferPointer { PlaceholderReplacement.replace(in: $0, table: table) }
             guard let replaced else { return }
             try writeInPlace(path: path, relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
             changed.append(relative)
             if let linked { changedInodes.insert(linked) }
+        }
+
+        /// A large file, in blocks: its directory is opened beneath the keg (no symlink on the way)
+        /// and the result is written through pour's own O_EXCL temp file.
+        private mutating func relocateStreaming(fd: Int32, info: stat, relative: String) throws(UnpackError) {
+            let directory: Int32
+            let leaf: String
+            do throws(ContainmentError) {
+                (directory, leaf) = try BeneathRoot(path: kegReal).openParent(relative)
+            } catch {
+                throw .relocationFailed(package: package, file: relative, reason: error.description)
+            }
+            defer { close(directory) }
+            switch StreamingTextRelocation.relocate(fd: fd, info: info, directory: directory, leaf: leaf, table: table,
+                                                    blockSize: blockSize, cancellation: cancellation) {
+            case .success(.rewritten): changed.append(relative)
+            case .success(.unchanged): return
+            case .failure(let error):
+                if error.code == ECANCELED { throw .cancelled(package: package) }
+                throw .relocationFailed(package: package, file: relative, reason: error.description)
+            }
         }
 
         /// The whole file, or nil when it holds a NUL byte (binary). The first `sniffLength` bytes

@@ -31,12 +31,20 @@ package struct DependencyResolver: Sendable {
     package let tag: BottleTag
     private let lookup: @Sendable (String) -> Formula?
     private let suggestions: @Sendable (String) -> [String]
+    /// Why a name the catalogue refused at decode was refused (so the user hears that, not "unknown").
+    private var refusal: @Sendable (String) -> RegistryError? = { _ in nil }
 
     /// Resolves against a catalogue: names, full names, aliases and old names all work.
     package init(catalog: FormulaCatalog) {
         self.tag = catalog.tag
         self.lookup = { catalog.formula(named: $0) }
         self.suggestions = { catalog.closeMatches(for: $0) }
+        self.refusal = { name in
+            do throws(RegistryError) { _ = try catalog.resolve(name) } catch {
+                if case .unsafeName = error { return error }
+            }
+            return nil
+        }
     }
 
     /// Resolves through arbitrary lookups (tests, or a catalogue assembled another way).
@@ -59,6 +67,7 @@ package struct DependencyResolver: Sendable {
         var requestedNames = Set<String>()
         for query in requested {
             guard let formula = lookup(query) else {
+                if let refused = refusal(query) { throw .refusedMetadata(refused) }
                 throw .unknownFormula(name: query, suggestions: suggestions(query))
             }
             guard !formula.disabled else { throw .disabledFormula(name: formula.name) }
@@ -140,6 +149,7 @@ package struct DependencyResolver: Sendable {
         var result: [Formula] = []
         for name in formula.installDependencies {
             guard let dependency = lookup(name) else {
+                if let refused = refusal(name) { throw .refusedMetadata(refused) }
                 throw .missingDependency(formula: formula.name, dependency: name)
             }
             if seen.insert(dependency.name).inserted { result.append(dependency) }

@@ -14,6 +14,8 @@ public enum ResolveError: Error, Hashable, Sendable, CustomStringConvertible {
     /// No bottle file for `tag` (nor its fallbacks); `requiredBy` is the dependent when the
     /// formula was pulled in as a dependency.
     case noBottle(formula: String, tag: String, requiredBy: String?)
+    /// The formula's metadata was refused when decoded (an unsafe path name, see `PathNames`).
+    case refusedMetadata(RegistryError)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum ResolveError: Error, Hashable, Sendable, CustomStringConvertible {
             return "Dependency cycle \(path.joined(separator: " → ")): the formula data is inconsistent; refresh the catalogue or report it to the tap"
         case .disabledFormula(let name):
             return "Formula '\(name)' is disabled upstream and can no longer be installed: pick a replacement"
+        case .refusedMetadata(let error):
+            return error.description
         case .noBottle(let formula, let tag, let requiredBy):
             let context = requiredBy.map { " (needed by '\($0)')" } ?? ""
             return "Formula '\(formula)'\(context) has no bottle for \(tag): pour installs bottles only; use `brew install --build-from-source \(formula)`"

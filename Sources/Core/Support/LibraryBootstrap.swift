@@ -14,6 +14,8 @@ import Foundation
 package enum LibraryBootstrap {
     private static let crypto: Bool = {
         _ = pour_openssl_init_no_atexit()
+        // The umask, read before any libarchive writer can briefly zero it (see ProcessUmask).
+        _ = ProcessUmask.value
         return true
     }()
 

@@ -25,6 +25,9 @@ package enum BottleExtractor {
             throw .invalidKegName(package: package)
         }
         if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+        // Read the umask before any libarchive writer exists: `archive_write_disk_new` sets it to 0
+        // for a moment to read it, which a first read racing with another extraction could observe.
+        _ = ProcessUmask.value
 
         // SECURE_SYMLINKS refuses paths reached through any symlink, including ones above the
         // staging directory (e.g. /tmp -> /private/tmp on macOS), so resolve it first.
@@ -213,7 +216,9 @@ package enum BottleExtractor {
                 }
 
                 // setuid/setgid/sticky have no business in a bottle: neutralise them rather than fail.
-                archive_entry_set_perm(entry, archive_entry_perm(entry) & 0o777)
+                // ARCHIVE_EXTRACT_PERM restores modes verbatim, umask included: apply the process
+                // umask ourselves, as brew's tar does (no world-writable file unless the umask allows).
+                archive_entry_set_perm(entry, archive_entry_perm(entry) & 0o777 & ~ProcessUmask.value)
                 // A declared size past the cap fails before a byte is inflated (bomb fast path).
                 if archive_entry_size_is_set(entry) != 0, totalBytes + archive_entry_size(entry) > limits.maxTotalBytes {
                     throw .sizeLimitExceeded(package: package, entry: raw, limitBytes: limits.maxTotalBytes)
@@ -237,8 +242,18 @@ package enum BottleExtractor {
                     entries.append(.init(path: relative, kind: kind, size: written, linkTarget: linkTarget))
                 }
             }
-            // The tar end marker is not the end of the gzip stream: check the last trailer too.
-            if let problem = gzip?.drain() { throw .corruptArchive(package: package, entry: nil, reason: problem) }
+            // The tar end marker is not the end of the gzip stream: check the last trailer too, and
+            // refuse data after the end-of-archive beyond the tar record padding (zeros), which would
+            // otherwise be inflated without limit.
+            if let problem = gzip?.drain(maxTrailingBytes: limits.maxTrailingBytes, cancellation: cancellation) {
+                if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+                throw .corruptArchive(package: package, entry: nil, reason: problem)
+            }
+            // Text checks above kept each link inside the keg; now resolve every link against the
+            // tree as written, following the directory links it meets (a chain of in-keg links may
+            // climb out although each text alone stays inside).
+            try checkLinksPhysically(entries, kegPath: kegPath, package: package, name: name, pkgVersion: pkgVersion,
+                                     cancellation: cancellation)
         } catch {
             // A read that failed in the gzip source surfaces as a bare libarchive error: name the cause.
             if let problem = gzip?.failure, case .corruptArchive(let package, let entry, _) = error {
@@ -256,6 +271,27 @@ package enum BottleExtractor {
                             fileCount: fileCount, totalBytes: totalBytes, hasReceipt: hasReceipt,
                             receiptChangedFiles: hasReceipt
                                 ? ReceiptChangedFiles.read(receiptAt: kegPath + "/INSTALL_RECEIPT.json") : nil)
+    }
+
+    /// Refuses the keg when any symlink in it, resolved physically beneath the keg root, leads
+    /// outside it (placeholder targets excepted: relocation makes them prefix paths, and the text
+    /// check already refused `..` in them).
+    private static func checkLinksPhysically(_ entries: [ExtractedKeg.Entry], kegPath: String, package: String,
+                                             name: String, pkgVersion: String,
+                                             cancellation: CancellationFlag?) throws(UnpackError) {
+        guard entries.contains(where: { $0.kind == .symlink }) else { return }
+        let root: BeneathRoot
+        do { root = try BeneathRoot(path: kegPath, refuseLinkAtRoot: true) } catch {
+            throw .stagingUnavailable(package: package, path: kegPath, reason: error.description)
+        }
+        for (index, entry) in entries.enumerated() where entry.kind == .symlink {
+            if index % 4096 == 0, cancellation?.isCancelled == true { throw .cancelled(package: package) }
+            guard let target = entry.linkTarget, !target.hasPrefix(Placeholders.marker) else { continue }
+            if case .escapes = root.resolveLink(at: entry.path, target: target) {
+                throw .unsafeSymlink(package: package, entry: "\(name)/\(pkgVersion)/\(entry.path)",
+                                     target: target + " (leads outside the keg once the links it passes through are followed)")
+            }
+        }
     }
 
     /// Copies one entry's data block by block (sparse holes kept), charging the expanded size to

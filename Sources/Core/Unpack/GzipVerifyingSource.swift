@@ -92,10 +92,23 @@ final class GzipVerifyingSource {
         return (UnsafeRawPointer(output), Self.blockSize - Int(stream.avail_out))
     }
 
-    /// Inflates the rest of the file (after the tar's end marker) so every CRC is checked.
-    /// Returns the failure, if any.
-    func drain() -> String? {
-        while let block = next(), block.1 > 0 {}
+    /// Inflates the rest of the file (after the tar's end marker) so every CRC is checked, and
+    /// refuses what a tar writer never puts there: non-zero bytes, or more than `maxTrailingBytes`
+    /// of padding (a small download inflating to gigabytes after the archive's end). Checks
+    /// `cancellation` after every block. Returns the failure, if any.
+    func drain(maxTrailingBytes: Int64, cancellation: CancellationFlag?) -> String? {
+        var trailing: Int64 = 0
+        while let (bytes, count) = next(), count > 0 {
+            if cancellation?.isCancelled == true { return "cancelled" }
+            trailing += Int64(count)
+            if trailing > maxTrailingBytes {
+                return "more than \(maxTrailingBytes) bytes after the tar end-of-archive; the bottle is not a plain tar"
+            }
+            let buffer = UnsafeRawBufferPointer(start: bytes, count: count)
+            if buffer.contains(where: { $0 != 0 }) {
+                return "data after the tar end-of-archive (only zero padding may follow it)"
+            }
+        }
         return failure
     }
 

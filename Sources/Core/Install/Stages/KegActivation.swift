@@ -30,14 +30,17 @@ enum KegActivation {
     static func activate(_ formulae: [Formula], layout: PrefixLayout, stagingRoot: String, link: Bool,
                          unlinked: Set<String> = []) -> [Outcome] {
         let markers = formulae.map { interruptedMarker(name: $0.name, layout: layout) }
-        if let first = markers.first {
-            try? FileManager.default.createDirectory(atPath: (first as NSString).deletingLastPathComponent,
-                                                     withIntermediateDirectories: true)
+        // Created and removed through real directories only (StatePaths): a link planted at
+        // `.pour-activating` is refused, never written through.
+        let markerDirectory = markers.first.flatMap {
+            try? StatePaths.directory(($0 as NSString).deletingLastPathComponent, layout: layout)
         }
-        for marker in markers { _ = FileManager.default.createFile(atPath: marker, contents: nil) }
+        for formula in formulae {
+            if let fd = try? markerDirectory?.createExclusive(formula.name) { close(fd) }
+        }
         // Removed once every outcome is settled (success or a rolled-back failure); only a kill
         // in between leaves them.
-        defer { for marker in markers { unlink(marker) } }
+        defer { for formula in formulae { try? markerDirectory?.remove(formula.name) } }
         let committer = KegCommitter(layout: layout, stagingRoot: stagingRoot)
         let cellar = Cellar(layout: layout)
         var committed: [(formula: Formula, kegPath: String, previous: String?, previousWasLinked: Bool)?] = []
@@ -47,7 +50,12 @@ enum KegActivation {
             let previousWasLinked = previous != nil && cellar.linkedVersion(of: formula.name) != nil
             do throws(KegError) {
                 let kegPath = try committer.commit(name: formula.name, pkgVersion: formula.pkgVersion, durable: false)
-                try BottleEtcVar.install(kegPath: kegPath, layout: layout, package: formula.name)
+                do {
+                    try BottleEtcVar.install(kegPath: kegPath, layout: layout, package: formula.name)
+                } catch {
+                    KegRollback.removeCommitted(kegPath: kegPath, name: formula.name, layout: layout)
+                    throw error
+                }
                 committed.append((formula, kegPath, previous, previousWasLinked))
                 outcomes.append(nil)
             } catch {
@@ -70,7 +78,7 @@ enum KegActivation {
                     ? PostInstallRunner.run(name: formula.name, version: formula.version, kegPath: entry.kegPath, layout: layout) : nil
                 outcomes[index] = .success((entry.kegPath, report.linksCreated, postInstall))
             } catch {
-                try? FileManager.default.removeItem(atPath: entry.kegPath)
+                KegRollback.removeCommitted(kegPath: entry.kegPath, name: formula.name, layout: layout)
                 if let previous = entry.previous {
                     // Put the old version back exactly as it was linked before.
                     _ = try? linker.link(name: formula.name, pkgVersion: previous, kegOnly: !entry.previousWasLinked,

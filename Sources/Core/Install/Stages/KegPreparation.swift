@@ -11,7 +11,8 @@ struct KegPreparation: Sendable {
     let formula: Formula
     let bottle: Bottle
     let requested: Bool
-    let runtimeClosure: [Formula]
+    /// Computed on the extraction queue when needed (see `PackageJob.runtimeClosure`).
+    let runtimeClosure: @Sendable () -> [Formula]
     /// The registry manifest, when fetched: its tab (`sh.brew.tab`) is the bottle's tab, ahead of the
     /// bottle's own receipt (`BottleTab`); it decides relocation and fills the receipt's build facts.
     let manifest: BottleManifest?
@@ -25,16 +26,18 @@ struct KegPreparation: Sendable {
         let result = prepare()
         if case .failure = result {
             // Leave nothing of this package behind in staging.
-            try? FileManager.default.removeItem(atPath: "\(stagingRoot)/\(formula.name)")
+            try? StatePaths.remove("\(stagingRoot)/\(formula.name)", layout: configuration.layout)
         }
         return result
     }
 
     private func prepare() -> Result<ExtractedKeg, PackageFailure> {
+        let runtimeClosure = self.runtimeClosure()
         let keg: ExtractedKeg
         do throws(UnpackError) {
             keg = try BottleExtractor.extract(bottleAt: bottlePath, name: formula.name, pkgVersion: formula.pkgVersion,
-                                              into: stagingRoot, limits: configuration.extractionLimits,
+                                              into: stagingRoot,
+                                              limits: configuration.extractionLimits.capped(installedSize: manifest?.installedSize),
                                               cancellation: cancellation)
         } catch {
             return .failure(.unpack(error))
