@@ -33,6 +33,8 @@ struct InstallCommand: ParsableCommand {
     var noOverlap = false
 
     func run() throws {
+        // Before any work: a Ctrl-C from here on cancels cleanly (see SignalTrap).
+        let trap = SignalTrap()
         var configuration = prefixOptions.configuration()
         if let jobs = runOptions.jobs { configuration.jobs = jobs }
         configuration.waitForLock = !runOptions.noWait
@@ -49,7 +51,7 @@ struct InstallCommand: ParsableCommand {
                                            outcome.withLock { $0 = result }
                                            done.signal()
                                        })
-        let trap = SignalTrap { _ in
+        trap.arm { _ in
             renderer.note("cancelling — removing partial downloads and staging (press Ctrl-C again to quit at once)")
             handle.cancel()
         }

@@ -43,6 +43,7 @@ enum ProgressText {
             if !already.isEmpty { text += " (already installed: \(already.joined(separator: ", ")))" }
             return text
         case .downloadStarted, .downloadProgress, .extracting, .committed, .linked: return nil
+        case .downloadWaiting(_, let message): return "==> \(message)"
         case .downloadRetrying(let name, let attempt, let delay, let reason):
             return "Warning: \(name): attempt \(attempt) failed (\(reason)); retrying in \(String(format: "%.1f", delay)) s"
         case .downloadFinished(let name, let bytes, let fromCache):

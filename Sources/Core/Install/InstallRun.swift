@@ -76,6 +76,9 @@ final class InstallRun: @unchecked Sendable {
     func start() {
         DispatchQueue.global(qos: .utility).async { [self] in
             switch preparePrefix() {
+            case .failure(.cancelled):
+                // Cancelled while waiting for the prefix lock: `cancel()` already set `cancelled`.
+                runQueue.async { self.finishRun(error: nil) }
             case .failure(let error):
                 runQueue.async { self.finishRun(error: error) }
             case .success(let lock):
@@ -125,10 +128,11 @@ final class InstallRun: @unchecked Sendable {
         }
         let lock: PrefixLock
         do {
-            lock = try PrefixLock.acquire(layout: layout, wait: configuration.waitForLock) { [emit] message in
+            lock = try PrefixLock.acquire(layout: layout, wait: configuration.waitForLock, onContention: { [emit] message in
                 emit(.waitingForLock(message: message))
-            }
+            }, isCancelled: { [cancellation] in cancellation.isCancelled })
         } catch {
+            if case .cancelled = error { return .failure(.cancelled(FormulaFetcher.emptyReport)) }
             return .failure(.prefixBusy(error))
         }
         if configuration.bottleTag.isLinux {
@@ -272,12 +276,14 @@ final class InstallRun: @unchecked Sendable {
             sources: configuration.endpoints.sources(for: job.formula, bottle: job.bottle),
             expectedSHA256: job.bottle.sha256, destination: destination,
             policy: configuration.retryPolicy, timeouts: configuration.timeouts, queue: queue,
+            expectedSize: job.manifest?.size,
             onProgress: { progress in
                 emit(.downloadProgress(name: name, receivedBytes: progress.receivedBytes, totalBytes: progress.totalBytes))
             },
             onRetry: { attempt, delay, error in
                 emit(.downloadRetrying(name: name, attempt: attempt, delaySeconds: delay, reason: error.description))
             },
+            onWaiting: { message in emit(.downloadWaiting(name: name, message: message)) },
             completion: { [self] result in runQueue.async { self.downloadEnded(job, result) } })
         job.download = download
         emit(.downloadStarted(name: name))
@@ -296,7 +302,10 @@ final class InstallRun: @unchecked Sendable {
             job.manifestFetch = nil
             if case .success(let data) = result, let manifest = BottleManifest.parse(indexJSON: data, sha256: sha) {
                 job.manifest = manifest
-                if let size = manifest.size { job.download?.setPriority(size) }
+                if let size = manifest.size {
+                    job.download?.setPriority(size)
+                    job.download?.setExpectedSize(size)
+                }
             }
             manifestsPending -= 1
             if manifestsPending == 0 { startWaitingDownloads() }

@@ -16,4 +16,8 @@ public enum DownloadCache {
     }
 
     public static func incompletePath(for finalPath: String) -> String { finalPath + ".incomplete" }
+
+    /// The per-bottle lock beside the `.incomplete` (see `VerifiedDownload`): whoever holds its
+    /// `flock` owns the partial file. Removed by its holder when done.
+    public static func lockPath(for finalPath: String) -> String { finalPath + ".lock" }
 }

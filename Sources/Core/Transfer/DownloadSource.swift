@@ -4,10 +4,14 @@
 public struct DownloadSource: Sendable, Equatable {
     public var url: String
     public var headers: [String]
+    /// True when the URL comes from a mirror the user configured (a `HOMEBREW_*_DOMAIN`), the
+    /// only case where a `file://` URL is read (`URLPolicy`).
+    public var allowFile: Bool
 
-    public init(url: String, headers: [String] = []) {
+    public init(url: String, headers: [String] = [], allowFile: Bool = false) {
         self.url = url
         self.headers = headers
+        self.allowFile = allowFile
     }
 }
 
@@ -76,7 +80,10 @@ public struct DownloadEndpoints: Sendable, Equatable {
     /// Sources to try for a bottle, in order.
     public func sources(for formula: Formula, bottle: Bottle) -> [DownloadSource] {
         var url = bottle.url
+        // Only a URL built from a domain the user set may be file:// (never the registry's own).
+        var fromUserDomain = false
         if let bottleDomain, bottleDomain != DownloadEndpoints.defaultBottleDomain {
+            fromUserDomain = true
             if bottleDomain.contains("/v2/") {
                 url = "\(bottleDomain)/\(DownloadEndpoints.imageName(formula.name))/blobs/sha256:\(bottle.sha256)"
             } else {
@@ -84,14 +91,14 @@ public struct DownloadEndpoints: Sendable, Equatable {
                 url = "\(bottleDomain)/\(formula.name)-\(formula.pkgVersion).\(bottle.tag.rawValue).bottle\(rebuild).tar.gz"
             }
         }
-        var candidates: [String] = []
+        var candidates: [(url: String, user: Bool)] = []
         if let artifactDomain, url.hasPrefix("https://ghcr.io/") {
-            candidates.append(artifactDomain + "/" + url.dropFirst("https://ghcr.io/".count))
-            if !artifactDomainNoFallback { candidates.append(url) }
+            candidates.append((artifactDomain + "/" + url.dropFirst("https://ghcr.io/".count), true))
+            if !artifactDomainNoFallback { candidates.append((url, fromUserDomain)) }
         } else {
-            candidates.append(url)
+            candidates.append((url, fromUserDomain))
         }
-        return candidates.map { DownloadSource(url: $0, headers: headers(for: $0)) }
+        return candidates.map { DownloadSource(url: $0.url, headers: headers(for: $0.url), allowFile: $0.user) }
     }
 
     /// Where the bottle's OCI image index lives (`…/<image>/manifests/<pkg_version>[-<rebuild>]`),
@@ -101,7 +108,8 @@ public struct DownloadEndpoints: Sendable, Equatable {
         return sources(for: formula, bottle: bottle).compactMap { source in
             guard source.url.contains("/v2/"), let range = source.url.range(of: "/blobs/sha256:") else { return nil }
             let url = source.url[..<range.lowerBound] + "/manifests/" + reference
-            return DownloadSource(url: String(url), headers: source.headers + [BottleManifest.acceptHeader])
+            return DownloadSource(url: String(url), headers: source.headers + [BottleManifest.acceptHeader],
+                                  allowFile: source.allowFile)
         }
     }
 

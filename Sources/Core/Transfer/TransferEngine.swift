@@ -94,10 +94,12 @@ public final class TransferEngine: @unchecked Sendable {
     public func start(_ request: TransferRequest, lane: TransferLane = .bulk, priority: Int64 = 0, queue: DispatchQueue,
                       onResponse: @escaping @Sendable (TransferResponse) -> Void,
                       onData: @escaping @Sendable (Data) -> Void,
+                      onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil,
                       completion: @escaping @Sendable (Result<TransferSummary, TransferError>) -> Void) -> TransferHandle {
         let admission = lane == .bulk ? bulk : metadata
         let transfer = ActiveTransfer(request: request, lane: admission, priority: priority, queue: queue,
                                       onResponse: onResponse, onData: onData, completion: completion)
+        transfer.onWaiting = onWaiting
         let handle = TransferHandle(engine: self, transfer: transfer)
         admission.admit(transfer) { [self] admitted in
             if let reason = admitted.shared.withLock({ $0.cancelReason }) {
@@ -167,7 +169,9 @@ public final class TransferEngine: @unchecked Sendable {
             curl_multi_perform(multi, &running)
             for transfer in active.values { handOver(transfer) }
             drainFinished()
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            enforceDeadlines()
+            // A short poll while transfers run, so deadlines are checked a few times a second.
+            curl_multi_poll(multi, nil, 0, active.isEmpty ? 1000 : 250, nil)
         }
         stopped.leave()
     }
@@ -183,11 +187,17 @@ public final class TransferEngine: @unchecked Sendable {
                 finish(transfer, easy: nil, outcome: .failure(reason))
                 return
             }
-            if !allowInsecureHTTP && InsecureURLPolicy.isInsecure(transfer.request.url) {
-                finish(transfer, easy: nil, outcome: .failure(.insecureURL(transfer.request.url)))
+            let parsed: ParsedURL
+            switch URLPolicy.check(transfer.request.url, allowInsecureHTTP: allowInsecureHTTP,
+                                   allowFile: transfer.request.allowFile) {
+            case .failure(let refusal):
+                finish(transfer, easy: nil, outcome: .failure(refusal))
                 return
+            case .success(let value):
+                parsed = value
             }
-            guard let easy = configure(transfer) else {
+            transfer.parsedURL = parsed
+            guard let easy = configure(transfer, url: parsed) else {
                 finish(transfer, easy: nil, outcome: .failure(.invalidURL(transfer.request.url)))
                 return
             }
@@ -205,27 +215,31 @@ public final class TransferEngine: @unchecked Sendable {
         }
     }
 
-    private func configure(_ transfer: ActiveTransfer) -> UnsafeMutableRawPointer? {
+    private func configure(_ transfer: ActiveTransfer, url: ParsedURL) -> UnsafeMutableRawPointer? {
         guard let easy = curl_easy_init() else { return nil }
         transfer.easy = easy
         transfer.startTime = DispatchTime.now()
+        transfer.lastActivity = transfer.startTime.uptimeNanoseconds
         let request = transfer.request
         let context = Unmanaged.passUnretained(transfer).toOpaque()
-        _ = pour_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        // The URL curl fetches is the one the policy judged (curl's own re-serialisation).
+        _ = pour_easy_setopt_string(easy, CURLOPT_URL, url.normalized)
         _ = pour_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 10)
-        _ = pour_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https,file")
-        // An https transfer may not be redirected to plain http unless the user opted in.
-        let mayDowngrade = allowInsecureHTTP || request.url.lowercased().hasPrefix("http://")
-        _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, mayDowngrade ? "http,https" : "https")
+        // Protocols per handle: the first request's scheme only where the policy allowed it;
+        // redirects never to file, to http only where allowed; each hop's host is checked again
+        // in the header callback (`checkRedirect`).
+        _ = pour_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR,
+                                    URLPolicy.protocols(for: url, allowInsecureHTTP: allowInsecureHTTP))
+        _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR,
+                                    URLPolicy.redirectProtocols(for: url, allowInsecureHTTP: allowInsecureHTTP))
         _ = pour_easy_setopt_string(easy, CURLOPT_USERAGENT, userAgent)
         _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, TransferEngine.curlBufferSize)
         _ = pour_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 0)
         _ = pour_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.timeouts.connect * 1000))
-        _ = pour_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, request.timeouts.stallBytesPerSecond)
-        _ = pour_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, request.timeouts.stallSeconds)
+        // Time to first byte and the throughput floor are enforced by `enforceDeadlines`.
         _ = pour_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
         if request.acceptCompressed { _ = pour_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "") }
         if let caBundle { _ = pour_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
@@ -243,8 +257,7 @@ public final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_write(easy, CURLOPT_HEADERFUNCTION, { buffer, size, count, context in
             guard let buffer, let context else { return 0 }
             let transfer = Unmanaged<ActiveTransfer>.fromOpaque(context).takeUnretainedValue()
-            transfer.receiveHeaderLine(buffer, size * count)
-            return size * count
+            return transfer.receiveHeaderLine(buffer, size * count) ? size * count : 0
         })
         _ = pour_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, context)
         transfer.engine = self
@@ -255,6 +268,7 @@ public final class TransferEngine: @unchecked Sendable {
     fileprivate func receiveBody(_ transfer: ActiveTransfer, _ buffer: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
         guard let easy = transfer.easy else { return 0 }
         if transfer.abortReason != nil { return 0 }
+        transfer.lastActivity = DispatchTime.now().uptimeNanoseconds
         if !transfer.responseSeen {
             transfer.responseSeen = true
             var code = 0
@@ -267,7 +281,8 @@ public final class TransferEngine: @unchecked Sendable {
                 _ = pour_easy_getinfo_off(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
                 let response = TransferResponse(status: code, isPartialContent: code == 206,
                                                 contentLength: length >= 0 ? Int64(length) : nil,
-                                                effectiveURL: transfer.effectiveURL())
+                                                effectiveURL: transfer.effectiveURL(),
+                                                contentRangeStart: transfer.contentRangeStart)
                 transfer.queue.async { transfer.onResponse(response) }
             }
         }
@@ -314,6 +329,53 @@ public final class TransferEngine: @unchecked Sendable {
             }
             if resume { self?.resume(transfer) }
         }
+    }
+
+    /// Time to first byte, the throughput floor and "waiting for HOST" reports (I/O thread).
+    ///
+    /// The floor is measured over a sliding window of samples taken on every loop round; a
+    /// transfer paused for backpressure (our own disk being slower) restarts its window, so only
+    /// the server's slowness counts.
+    private func enforceDeadlines() {
+        guard !active.isEmpty else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        var expired: [(UnsafeMutableRawPointer, ActiveTransfer, TransferError)] = []
+        for (easy, transfer) in active {
+            let timeouts = transfer.request.timeouts
+            let url = transfer.effectiveURL()
+            if !transfer.headerSeen {
+                let waited = Double(now - transfer.startTime.uptimeNanoseconds) / 1e9
+                if waited >= timeouts.firstByte {
+                    expired.append((easy, transfer, .noResponse(url: url, seconds: timeouts.firstByte)))
+                    continue
+                }
+            }
+            let idle = Int((now - transfer.lastActivity) / 1_000_000_000)
+            if idle >= 2 && idle != transfer.lastWaitReport, let onWaiting = transfer.onWaiting {
+                transfer.lastWaitReport = idle
+                let host = transfer.parsedURL?.host ?? url
+                transfer.queue.async { onWaiting(host, idle) }
+            } else if idle < 2 {
+                transfer.lastWaitReport = 0
+            }
+            guard timeouts.stallBytesPerSecond > 0, transfer.headerSeen else { continue }
+            if transfer.shared.withLock({ $0.paused }) {
+                transfer.samples.removeAll()
+                continue
+            }
+            transfer.samples.append((now, transfer.bodyBytes))
+            let window = UInt64(timeouts.stallSeconds) * 1_000_000_000
+            // Keep the newest sample at least one window old as the base of the measurement.
+            while transfer.samples.count >= 2 && now - transfer.samples[1].time >= window { transfer.samples.removeFirst() }
+            guard let base = transfer.samples.first, now - base.time >= window else { continue }
+            let seconds = Double(now - base.time) / 1e9
+            let rate = Double(transfer.bodyBytes - base.bytes) / seconds
+            if rate < Double(timeouts.stallBytesPerSecond) {
+                expired.append((easy, transfer, .tooSlow(url: url, bytesPerSecond: Int(rate), floor: timeouts.stallBytesPerSecond,
+                                                         window: timeouts.stallSeconds)))
+            }
+        }
+        for (easy, transfer, reason) in expired { finish(transfer, easy: easy, outcome: .failure(reason)) }
     }
 
     private func drainFinished() {
@@ -422,6 +484,17 @@ final class ActiveTransfer: @unchecked Sendable {
     var gathered = Data()
     var abortReason: TransferError?
     var startTime = DispatchTime.now()
+    /// The URL of the first request as the policy parsed it (I/O thread).
+    var parsedURL: ParsedURL?
+    /// Deadlines (I/O thread): whether any response header arrived, when the last byte (header
+    /// or body) arrived, the throughput samples and the last "waiting" second reported.
+    var headerSeen = false
+    var lastActivity: UInt64 = 0
+    var samples: [(time: UInt64, bytes: Int64)] = []
+    var lastWaitReport = 0
+    var onWaiting: (@Sendable (String, Int) -> Void)?
+    /// The start of the latest response's `Content-Range` (I/O thread).
+    var contentRangeStart: Int64?
 
     init(request: TransferRequest, lane: AdmissionLane, priority: Int64, queue: DispatchQueue,
          onResponse: @escaping @Sendable (TransferResponse) -> Void,
@@ -462,23 +535,60 @@ final class ActiveTransfer: @unchecked Sendable {
         return pointer.map { String(cString: $0) } ?? request.url
     }
 
-    /// Header callback (I/O thread): remembers `Retry-After` of the latest response.
-    func receiveHeaderLine(_ buffer: UnsafeMutablePointer<CChar>, _ count: Int) {
+    /// Header callback (I/O thread): remembers `Retry-After`, validators and `Content-Range` of
+    /// the latest response, and checks every redirect hop against `URLPolicy` before curl
+    /// follows it. Returns false to abort the transfer (`abortReason` says why).
+    func receiveHeaderLine(_ buffer: UnsafeMutablePointer<CChar>, _ count: Int) -> Bool {
+        headerSeen = true
+        lastActivity = DispatchTime.now().uptimeNanoseconds
         let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: count), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             retryAfter = nil
             etag = nil
             lastModified = nil
-            return
+            contentRangeStart = nil
+            return true
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
+        if line == "\r\n" || line == "\n" {
+            return checkRedirectHop()
+        }
+        guard let colon = line.firstIndex(of: ":") else { return true }
         let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
         switch name {
         case "retry-after": retryAfter = RetryAfter.seconds(from: value)
         case "etag": etag = value
         case "last-modified": lastModified = value
+        case "content-range": contentRangeStart = ActiveTransfer.rangeStart(value)
         default: break
         }
+        return true
+    }
+
+    /// `bytes 100-199/200` → 100.
+    static func rangeStart(_ value: String) -> Int64? {
+        guard value.lowercased().hasPrefix("bytes ") else { return nil }
+        let spec = value.dropFirst("bytes ".count)
+        guard let dash = spec.firstIndex(of: "-") else { return nil }
+        return Int64(spec[..<dash].trimmingCharacters(in: .whitespaces))
+    }
+
+    /// At the end of a 3xx header block: may curl follow `CURLINFO_REDIRECT_URL`?
+    private func checkRedirectHop() -> Bool {
+        guard let easy, let engine else { return true }
+        var code = 0
+        _ = pour_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
+        guard (300...399).contains(code) else { return true }
+        var pointer: UnsafeMutablePointer<CChar>?
+        _ = pour_easy_getinfo_string(easy, CURLINFO_REDIRECT_URL, &pointer)
+        guard let pointer else { return true }
+        let target = String(cString: pointer)
+        let current = URLPolicy.parse(effectiveURL()) ?? parsedURL
+        guard let current else { return true }
+        if let refusal = URLPolicy.checkRedirect(from: current, to: target, allowInsecureHTTP: engine.allowInsecureHTTP) {
+            abortReason = refusal
+            return false
+        }
+        return true
     }
 }
