@@ -220,6 +220,7 @@ public final class TransferEngine: @unchecked Sendable {
         transfer.easy = easy
         transfer.startTime = DispatchTime.now()
         transfer.lastActivity = transfer.startTime.uptimeNanoseconds
+        transfer.requestStart = transfer.startTime.uptimeNanoseconds
         let request = transfer.request
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         // The URL curl fetches is the one the policy judged (curl's own re-serialisation).
@@ -344,7 +345,7 @@ public final class TransferEngine: @unchecked Sendable {
             let timeouts = transfer.request.timeouts
             let url = transfer.effectiveURL()
             if !transfer.headerSeen {
-                let waited = Double(now - transfer.startTime.uptimeNanoseconds) / 1e9
+                let waited = Double(now - transfer.requestStart) / 1e9
                 if waited >= timeouts.firstByte {
                     expired.append((easy, transfer, .noResponse(url: url, seconds: timeouts.firstByte)))
                     continue
@@ -489,7 +490,11 @@ final class ActiveTransfer: @unchecked Sendable {
     /// Deadlines (I/O thread): whether any response header arrived, when the last byte (header
     /// or body) arrived, the throughput samples and the last "waiting" second reported.
     var headerSeen = false
+    /// When the current request (the first, or the latest redirect hop) was started.
+    var requestStart: UInt64 = 0
     var lastActivity: UInt64 = 0
+    /// The latest response's `Location` header, for the per-hop redirect check.
+    var location: String?
     var samples: [(time: UInt64, bytes: Int64)] = []
     var lastWaitReport = 0
     var onWaiting: (@Sendable (String, Int) -> Void)?
@@ -547,6 +552,7 @@ final class ActiveTransfer: @unchecked Sendable {
             etag = nil
             lastModified = nil
             contentRangeStart = nil
+            location = nil
             return true
         }
         if line == "\r\n" || line == "\n" {
@@ -560,6 +566,7 @@ final class ActiveTransfer: @unchecked Sendable {
         case "etag": etag = value
         case "last-modified": lastModified = value
         case "content-range": contentRangeStart = ActiveTransfer.rangeStart(value)
+        case "location": location = value
         default: break
         }
         return true
@@ -573,22 +580,24 @@ final class ActiveTransfer: @unchecked Sendable {
         return Int64(spec[..<dash].trimmingCharacters(in: .whitespaces))
     }
 
-    /// At the end of a 3xx header block: may curl follow `CURLINFO_REDIRECT_URL`?
+    /// At the end of a 3xx header block, before curl resolves or connects to the next hop: may
+    /// it follow the `Location` (resolved against the current URL with curl's URL API)? A hop
+    /// that is followed starts a new time-to-first-byte measure.
     private func checkRedirectHop() -> Bool {
         guard let easy, let engine else { return true }
         var code = 0
         _ = pour_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
-        guard (300...399).contains(code) else { return true }
-        var pointer: UnsafeMutablePointer<CChar>?
-        _ = pour_easy_getinfo_string(easy, CURLINFO_REDIRECT_URL, &pointer)
-        guard let pointer else { return true }
-        let target = String(cString: pointer)
-        let current = URLPolicy.parse(effectiveURL()) ?? parsedURL
-        guard let current else { return true }
+        guard (300...399).contains(code), code != 304, let location else { return true }
+        let currentText = effectiveURL()
+        guard let current = URLPolicy.parse(currentText) ?? parsedURL else { return true }
+        let target = URLPolicy.resolve(location, against: currentText) ?? location
         if let refusal = URLPolicy.checkRedirect(from: current, to: target, allowInsecureHTTP: engine.allowInsecureHTTP) {
             abortReason = refusal
             return false
         }
+        headerSeen = false
+        requestStart = DispatchTime.now().uptimeNanoseconds
+        samples.removeAll()
         return true
     }
 }

@@ -105,7 +105,7 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
         case .refusedURL(let url, let reason):
             return "refusing \(url): \(reason)"
         case .noResponse(let url, let seconds):
-            return "\(url): the server accepted the connection but sent nothing for \(Int(seconds)) s; try again later or use another mirror (POUR_FIRST_BYTE_TIMEOUT sets the limit)"
+            return "\(url): the server accepted the connection but sent nothing for \(seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)) s; try again later or use another mirror (POUR_FIRST_BYTE_TIMEOUT sets the limit)"
         case .tooSlow(let url, let rate, let floor, let window):
             return "\(url): only \(rate) B/s over the last \(window) s, below the \(floor) B/s floor; try again later or use another mirror (POUR_MIN_SPEED / POUR_MIN_SPEED_WINDOW set the floor)"
         case .retryAfterTooLong(let url, let seconds, let cap):

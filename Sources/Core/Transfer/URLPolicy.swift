@@ -49,6 +49,21 @@ enum URLPolicy {
         return ParsedURL(scheme: scheme, host: host, path: path, normalized: normalized)
     }
 
+    /// Resolves a (possibly relative) `Location` against the URL it was received from, the way
+    /// curl will when it follows it.
+    static func resolve(_ reference: String, against base: String) -> String? {
+        guard let handle = curl_url() else { return nil }
+        defer { curl_url_cleanup(handle) }
+        guard curl_url_set(handle, CURLUPART_URL, base, 0) == CURLUE_OK,
+              curl_url_set(handle, CURLUPART_URL, reference, 0) == CURLUE_OK else { return nil }
+        var pointer: UnsafeMutablePointer<CChar>?
+        guard curl_url_get(handle, CURLUPART_URL, &pointer, 0) == CURLUE_OK, let pointer else { return nil }
+        defer { curl_free(pointer) }
+        // An absolute reference is judged as written (so `http:/host` stays refused).
+        if reference.contains(":") && !reference.hasPrefix("/") { return reference }
+        return String(cString: pointer)
+    }
+
     /// Decides whether `url` may be fetched as the first request of a transfer.
     static func check(_ url: String, allowInsecureHTTP: Bool, allowFile: Bool) -> Result<ParsedURL, TransferError> {
         guard let parsed = parse(url) else {

@@ -362,7 +362,10 @@ public final class VerifiedDownload: @unchecked Sendable {
                 let size = Int64(info.st_size)
                 queue.async { self.expectedTotal = size }
             }
-            let window = DispatchSemaphore(value: VerifiedDownload.localWindow)
+            // Created at 0 and signalled up: libdispatch traps when a semaphore is released
+            // below its initial value, which a cancelled read would otherwise leave it at.
+            let window = DispatchSemaphore(value: 0)
+            for _ in 0..<VerifiedDownload.localWindow { window.signal() }
             var total: Int64 = 0
             var failure: TransferError?
             while true {
