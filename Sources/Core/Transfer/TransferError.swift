@@ -1,4 +1,5 @@
 import CCurl
+import Foundation
 
 /// Everything that can go wrong while moving bytes, as a value a caller can act on.
 ///
