@@ -29,6 +29,8 @@ final class InstallRun: @unchecked Sendable {
     private var completion: (@Sendable (Result<InstallReport, InstallError>) -> Void)?
 
     private let runQueue = DispatchQueue(label: "pour.install.run", qos: .userInitiated)
+    /// The formula fetcher's queue: index (SQLite) and cache-file reads happen there.
+    private let metadataQueue = DispatchQueue(label: "pour.install.metadata", qos: .userInitiated)
     private let linkQueue = DispatchQueue(label: "pour.install.link", qos: .utility)
     private let extractions: OperationQueue
     private let cancellation = CancellationFlag()
@@ -42,6 +44,8 @@ final class InstallRun: @unchecked Sendable {
     private var jobs: [String: PackageJob] = [:]
     private var order: [String] = []
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
+    /// Packages whose verified bottle was already in the cache when planning (no manifest wait).
+    private var cachedBottles: Set<String> = []
     private var networkBytes: Int64 = 0
     private var cancelled = false
     /// Packages ready to be committed and linked, waiting for the link queue.
@@ -169,41 +173,55 @@ final class InstallRun: @unchecked Sendable {
         }
         self.engine = engine
         emit(.resolving(names: requestedNames))
-        let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: runQueue)
+        // The fetcher reads cache files and the SQLite index: it runs on its own queue, and
+        // its result is hopped back (the run queue never blocks).
+        let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: metadataQueue)
         self.fetcher = fetcher
         fetcher.fetchClosure(of: requestedNames) { [self] result in
-            switch result {
-            case .failure(let error): finishRun(error: cancelled ? nil : error)
-            case .success(let catalog): plan(catalog)
+            runQueue.async { [self] in
+                switch result {
+                case .failure(let error): finishRun(error: cancelled ? nil : error)
+                case .success(let catalog): gatherPlanFacts(catalog)
+                }
             }
         }
     }
 
-    private func plan(_ catalog: FormulaCatalog) {
+    /// Resolution and the filesystem checks planning needs, on a utility queue.
+    private func gatherPlanFacts(_ catalog: FormulaCatalog) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         guard !cancelled else { return finishRun(error: nil) }
-        let resolver = DependencyResolver(catalog: catalog)
-        let resolved: [ResolvedFormula]
-        do {
-            resolved = try resolver.resolve(requestedNames.map(FormulaFetcher.canonicalRequestName))
-        } catch {
-            return finishRun(error: .resolve(error))
+        let names = requestedNames
+        let layout = configuration.layout
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            let facts = PlanFacts.gather(catalog: catalog, names: names, layout: layout)
+            runQueue.async { [self] in
+                switch facts {
+                case .failure(let error): finishRun(error: error)
+                case .success(let facts): plan(facts)
+                }
+            }
         }
-        let cellar = Cellar(layout: configuration.layout)
+    }
+
+    private func plan(_ facts: PlanFacts) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
+        guard !cancelled else { return finishRun(error: nil) }
         var plannedPackages: [PlannedPackage] = []
-        for item in resolved {
+        for fact in facts.items {
+            let item = fact.resolved
             let formula = item.formula
             let forced = options.force && item.requested
             // A keg whose activation was cut short by a kill is installed again (commit replaces
-            // it, linking completes), not reported as already installed.
-            if !forced && cellar.isInstalled(name: formula.name, pkgVersion: formula.pkgVersion)
-                && !KegActivation.wasInterrupted(name: formula.name, layout: configuration.layout) {
+            // it, linking completes), not reported as already installed (see PlanFacts).
+            if !forced && fact.installed {
                 alreadyInstalled.append((formula.name, formula.pkgVersion))
                 continue
             }
             guard let bottle = formula.bottle else { continue } // the resolver rejects bottle-less formulae
-            let closure = (try? resolver.runtimeClosure(of: formula.name)) ?? []
+            if fact.cached { cachedBottles.insert(formula.name) }
             let job = PackageJob(formula: formula, bottle: bottle, requested: item.requested,
-                                 dependencies: item.dependencies, runtimeClosure: closure)
+                                 dependencies: item.dependencies, runtimeClosure: fact.runtimeClosure)
             jobs[formula.name] = job
             order.append(formula.name)
             plannedPackages.append(PlannedPackage(name: formula.name, pkgVersion: formula.pkgVersion,
@@ -240,10 +258,9 @@ final class InstallRun: @unchecked Sendable {
     /// grace): with 8 slots and a per-connection cap the largest bottle is the tail, so it must
     /// not wait behind small ones (measured on the cdn-capped link; see Docs/Performance.md).
     private func scheduleDownload(_ job: PackageJob) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         guard let engine else { return }
-        let cached = FileManager.default.fileExists(atPath: DownloadCache.bottlePath(layout: configuration.layout,
-                                                                                    formula: job.formula, bottle: job.bottle))
-        if cached || !fetchManifest(job, engine: engine) {
+        if cachedBottles.contains(job.name) || !fetchManifest(job, engine: engine) {
             startDownload(job)
             return
         }
@@ -253,6 +270,7 @@ final class InstallRun: @unchecked Sendable {
 
     /// Starts the downloads held back for manifests, largest first (unknown sizes last). Once.
     private func startWaitingDownloads() {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         let waiting = waitingForManifests
         waitingForManifests = []
         let ordered = waiting.enumerated().sorted { lhs, rhs in
@@ -266,6 +284,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func startDownload(_ job: PackageJob) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         guard let engine else { return }
         let name = job.name
         let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle)
@@ -317,6 +336,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         job.download = nil
         // A job skipped while downloading (a dependency failed) waited only for this report.
         guard !job.isFinished else { return finishIfDone() }
@@ -389,6 +409,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func preparationEnded(_ job: PackageJob, _ result: Result<ExtractedKeg, PackageFailure>) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         switch result {
         case .failure(.unpack(.cancelled)):
             finish(job, .skipped(reason: "cancelled"))
@@ -414,6 +435,7 @@ final class InstallRun: @unchecked Sendable {
     /// batch; one batch runs on the link queue at a time, and packages that become ready meanwhile
     /// form the next one.
     private func commitReadyPackages() {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         guard !cancelled else { return }
         for name in order {
             guard let job = jobs[name], case .staged = job.phase else { continue }
@@ -449,6 +471,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func activationEnded(_ job: PackageJob, _ result: KegActivation.Outcome) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         switch result {
         case .failure(let failure):
             fail(job, failure)
@@ -464,6 +487,7 @@ final class InstallRun: @unchecked Sendable {
     // MARK: - Outcomes (runQueue)
 
     private func fail(_ job: PackageJob, _ failure: PackageFailure) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         guard !job.isFinished else { return }
         finish(job, .failed(failure))
         emit(.failed(name: job.name, message: failure.description))
@@ -471,6 +495,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func finish(_ job: PackageJob, _ outcome: PackageOutcome) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         guard !job.isFinished else { return }
         let previous = job.phase
         job.phase = .finished(outcome)
@@ -503,6 +528,7 @@ final class InstallRun: @unchecked Sendable {
 
     /// Ends the run once the plan exists and every package has an outcome.
     private func finishIfDone() {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         // A skipped job's download may still be winding down (its cancel deletes the
         // `.incomplete`): the run ends only once it has reported, or the process could exit
         // first and leave the partial file behind.
@@ -513,6 +539,7 @@ final class InstallRun: @unchecked Sendable {
 
     /// Tears down (blocking work off the run queue) and delivers the single completion.
     private func finishRun(error: InstallError?) {
+        dispatchPrecondition(condition: .onQueue(runQueue))
         guard !finishing else { return }
         finishing = true
         let report = InstallReport(
