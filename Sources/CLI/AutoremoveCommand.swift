@@ -13,21 +13,18 @@ struct AutoremoveCommand: ParsableCommand {
 
     @OptionGroup var prefixOptions: PrefixOptions
 
-    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "List what would be removed without removing it.")
-    var dryRun = false
+    @OptionGroup var change: PrefixChangeOptions
 
-    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
-    var noWait = false
 
     func run() throws {
         let layout = prefixOptions.configuration().layout
-        let lock = dryRun ? nil : try LifecycleCLI.lock(layout, noWait: noWait)
+        let lock = try change.lockUnlessDryRun(layout)
         defer { lock?.release() }
         do {
             let inventory = PrefixInventory.read(layout: layout)
             let candidates = try inventory.autoremoveCandidates()
             if candidates.isEmpty { return LifecycleCLI.note("==> Nothing to remove") }
-            LifecycleCLI.note("==> \(dryRun ? "Would autoremove" : "Autoremoving") \(candidates.count) unneeded formula\(candidates.count == 1 ? "" : "e"):")
+            LifecycleCLI.note("==> \(change.dryRun ? "Would autoremove" : "Autoremoving") \(candidates.count) unneeded formula\(candidates.count == 1 ? "" : "e"):")
             for formula in candidates { LifecycleCLI.say(formula.name) }
             guard let lock else { return }
             let uninstaller = Uninstaller(layout: layout)

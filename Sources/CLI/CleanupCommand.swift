@@ -16,11 +16,8 @@ struct CleanupCommand: ParsableCommand {
     @Option(help: "Also remove cached bottles older than this many days.")
     var prune: Int?
 
-    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "List what would be removed without removing it.")
-    var dryRun = false
+    @OptionGroup var change: PrefixChangeOptions
 
-    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
-    var noWait = false
 
     func validate() throws {
         if let prune, prune < 0 { throw ValidationError("--prune must be 0 or more days") }
@@ -28,11 +25,11 @@ struct CleanupCommand: ParsableCommand {
 
     func run() throws {
         let layout = prefixOptions.configuration().layout
-        let lock = dryRun ? nil : try LifecycleCLI.lock(layout, noWait: noWait)
+        let lock = try change.lockUnlessDryRun(layout)
         defer { lock?.release() }
         let cleanup = Cleanup(layout: layout)
         let plan = cleanup.plan(inventory: PrefixInventory.read(layout: layout), pruneDays: prune)
-        let verb = dryRun ? "Would remove" : "Removing"
+        let verb = change.dryRun ? "Would remove" : "Removing"
         for keg in plan.kegs { LifecycleCLI.say("\(verb): \(keg.path)") }
         for file in plan.cacheFiles { LifecycleCLI.say("\(verb): \(file.path) (\(file.reason))") }
         guard let lock else {

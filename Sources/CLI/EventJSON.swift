@@ -18,7 +18,7 @@ enum EventJSON {
         case .downloadWaiting(let name, let message):
             return ["event": "download_waiting", "name": name, "message": message]
         case .downloadRetrying(let name, let attempt, let delay, let reason):
-            return ["event": "download_retrying", "name": name, "attempt": attempt, "delay_seconds": delay, "reason": reason]
+            return ["event": "download_retrying", "name": name, "attempt": attempt, "delay_seconds": delay, "reason": reason.description]
         case .downloadFinished(let name, let bytes, let fromCache):
             return ["event": "download_finished", "name": name, "bytes": bytes, "from_cache": fromCache]
         case .extracting(let name): return ["event": "extracting", "name": name]
@@ -26,7 +26,7 @@ enum EventJSON {
         case .committed(let name, let keg): return ["event": "committed", "name": name, "keg": keg]
         case .linked(let name, let links): return ["event": "linked", "name": name, "links": links]
         case .installed(let name, let version): return ["event": "installed", "name": name, "pkg_version": version]
-        case .skipped(let name, let reason): return ["event": "skipped", "name": name, "reason": reason]
+        case .skipped(let name, let reason): return ["event": "skipped", "name": name, "reason": reason.description]
         case .failed(let name, let message): return ["event": "failed", "name": name, "message": message]
         case .caveats(let name, let text): return ["event": "caveats", "name": name, "text": text]
         }

@@ -41,9 +41,11 @@ struct InstallCommand: ParsableCommand {
         if insecure { configuration.allowInsecureHTTP = true }
         let renderer = ProgressRenderers.make(json: runOptions.json, quiet: runOptions.quiet)
         let installer = Installer(configuration: configuration)
+        var installOptions = InstallOptions(force: force, link: !noLink)
+        installOptions.overlapExtraction = !noOverlap
         let done = DispatchSemaphore(value: 0)
         let outcome = Locked<Result<InstallReport, InstallError>?>(nil)
-        let handle = installer.install(names, options: InstallOptions(force: force, link: !noLink, overlapExtraction: !noOverlap),
+        let handle = installer.install(names, options: installOptions,
                                        callbackQueue: renderer.queue,
                                        events: { event in renderer.render(event) },
                                        completion: { result in

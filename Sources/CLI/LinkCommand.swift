@@ -14,15 +14,12 @@ struct LinkCommand: ParsableCommand {
     @Flag(help: "Replace conflicting files and links (never directories).")
     var overwrite = false
 
-    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "List what would be linked and what conflicts.")
-    var dryRun = false
+    @OptionGroup var change: PrefixChangeOptions
 
-    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
-    var noWait = false
 
     func run() throws {
         let layout = prefixOptions.configuration().layout
-        let lock = dryRun ? nil : try LifecycleCLI.lock(layout, noWait: noWait)
+        let lock = try change.lockUnlessDryRun(layout)
         defer { lock?.release() }
         let inventory = PrefixInventory.read(layout: layout)
         let linking = Linking(layout: layout)
@@ -34,8 +31,8 @@ struct LinkCommand: ParsableCommand {
                 continue
             }
             do {
-                let report = try linking.link(formula, inventory: inventory, overwrite: overwrite, dryRun: dryRun, lock: lock)
-                if dryRun {
+                let report = try linking.link(formula, inventory: inventory, overwrite: overwrite, dryRun: change.dryRun, lock: lock)
+                if change.dryRun {
                     LifecycleCLI.note("==> Would link \(formula.name) (\(report.links.count) links):")
                     for link in report.links { LifecycleCLI.say(link) }
                     for path in report.replaced { LifecycleCLI.say("would replace: \(path)") }

@@ -12,26 +12,23 @@ struct UnlinkCommand: ParsableCommand {
 
     @OptionGroup var prefixOptions: PrefixOptions
 
-    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "List the links that would be removed.")
-    var dryRun = false
+    @OptionGroup var change: PrefixChangeOptions
 
-    @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")
-    var noWait = false
 
     func run() throws {
         let layout = prefixOptions.configuration().layout
-        let lock = dryRun ? nil : try LifecycleCLI.lock(layout, noWait: noWait)
+        let lock = try change.lockUnlessDryRun(layout)
         defer { lock?.release() }
         let inventory = PrefixInventory.read(layout: layout)
         var failed = false
         for formula in try LifecycleCLI.resolve(names, in: inventory) {
             do {
-                let result = try Linking(layout: layout).unlink(formula, dryRun: dryRun, lock: lock)
+                let result = try Linking(layout: layout).unlink(formula, dryRun: change.dryRun, lock: lock)
                 guard let version = result.pkgVersion else {
                     LifecycleCLI.note("\(formula.name) is not linked")
                     continue
                 }
-                if dryRun {
+                if change.dryRun {
                     LifecycleCLI.note("==> Would remove \(result.links.count) links of \(formula.name) \(version):")
                     for link in result.links { LifecycleCLI.say(link) }
                 } else {

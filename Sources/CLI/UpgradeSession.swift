@@ -20,7 +20,7 @@ enum UpgradeSession {
             for message in messages(plan, mode: mode) { renderer.note(message) }
         }, events: { event in renderer.render(event) }, completion: { result in
             switch result {
-            case .success(let report):
+            case .success(let report), .failure(.cancelled(let report)):
                 if let install = report.install {
                     renderer.finish(report.cancelled ? .failure(.cancelled(install)) : .success(install))
                 } else if report.cancelled {
@@ -42,8 +42,9 @@ enum UpgradeSession {
         }
         done.wait()
         switch outcome.current {
+        case .failure(.cancelled)?:
+            throw ExitCode(128 + (trap.firstSignal ?? SIGINT))
         case .success(let report)?:
-            if report.cancelled { throw ExitCode(128 + (trap.firstSignal ?? SIGINT)) }
             if !report.succeeded { throw ExitCode.failure }
         case .failure?, nil:
             throw ExitCode.failure

@@ -11,31 +11,31 @@ import Foundation
 /// assert on them; the rest are derived from the seed. Output is byte-for-byte reproducible.
 ///
 /// A value type; `generate` allocates and returns everything it needs.
-public struct CatalogueGenerator: Sendable {
-    public var count: Int
-    public var seed: UInt64
+package struct CatalogueGenerator: Sendable {
+    package var count: Int
+    package var seed: UInt64
 
-    public init(count: Int = 8_300, seed: UInt64 = 1) {
+    package init(count: Int = 8_300, seed: UInt64 = 1) {
         self.count = max(count, CatalogueGenerator.fixed.count)
         self.seed = seed
     }
 
     /// One hand-written formula at the head of the catalogue.
-    public struct Fixed: Sendable {
-        public var name: String
-        public var desc: String
-        public var dependencies: [String] = []
-        public var aliases: [String] = []
-        public var oldnames: [String] = []
-        public var kegOnlyReason: String? = nil
-        public var caveats: String? = nil
+    package struct Fixed: Sendable {
+        package var name: String
+        package var desc: String
+        package var dependencies: [String] = []
+        package var aliases: [String] = []
+        package var oldnames: [String] = []
+        package var kegOnlyReason: String? = nil
+        package var caveats: String? = nil
         /// Extra runtime dependencies only on that Linux tag (`variations[tag].dependencies`).
-        public var linuxExtra: [String: [String]] = [:]
-        public var usesFromMacOS: [String] = []
+        package var linuxExtra: [String: [String]] = [:]
+        package var usesFromMacOS: [String] = []
     }
 
     /// The fixed head of every generated catalogue (what tests assert on).
-    public static let fixed: [Fixed] = [
+    package static let fixed: [Fixed] = [
         Fixed(name: "zlib", desc: "General-purpose lossless data-compression library"),
         Fixed(name: "ca-certificates", desc: "Mozilla CA certificate store"),
         Fixed(name: "openssl@3", desc: "Cryptography and SSL/TLS Toolkit", dependencies: ["ca-certificates"],
@@ -77,7 +77,7 @@ public struct CatalogueGenerator: Sendable {
     static let linuxTags = ["arm64_linux", "x86_64_linux"]
 
     /// The catalogue's names in order (fixed ones first).
-    public func names() -> [String] {
+    package func names() -> [String] {
         var names = CatalogueGenerator.fixed.map(\.name)
         var used = Set(names)
         var random = SeededRandom.derived(seed: seed, label: "names")
@@ -97,7 +97,7 @@ public struct CatalogueGenerator: Sendable {
     }
 
     /// `formula.json`: a JSON array of formula objects.
-    public func formulaJSON() -> Data {
+    package func formulaJSON() -> Data {
         let names = names()
         var writer = JSONTextWriter(reserving: count * 3_900)
         writer.raw("[")
@@ -111,7 +111,7 @@ public struct CatalogueGenerator: Sendable {
 
     /// Writes `api/formula.json` and, signed with `key`, `api/formula.jws.json` under `directory`,
     /// plus the public key as `api/pour-test-key.pem`.
-    public func write(into directory: URL, key: TestSigningKey) throws(RegistryError) {
+    package func write(into directory: URL, key: TestSigningKey) throws(RegistryError) {
         let api = directory.appendingPathComponent("api")
         let payload = formulaJSON()
         do {

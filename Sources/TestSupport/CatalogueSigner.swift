@@ -4,13 +4,13 @@ import PourCore
 
 /// Writes `formula.jws.json` envelopes the way Homebrew publishes them (RFC 7797 JSON
 /// serialisation, unencoded payload), plus deliberately broken variants for tests.
-public enum CatalogueSigner {
+package enum CatalogueSigner {
     /// The protected header Homebrew uses.
-    public static let standardHeader = #"{"alg":"PS512","b64":false,"crit":["b64"]}"#
+    package static let standardHeader = #"{"alg":"PS512","b64":false,"crit":["b64"]}"#
 
     /// A signed envelope around `payload` (JSON text). `protectedHeader` lets tests sign with a
     /// header pour must refuse (wrong `alg`, `b64: true`…).
-    public static func envelope(payload: Data, key: TestSigningKey, protectedHeader: String = standardHeader,
+    package static func envelope(payload: Data, key: TestSigningKey, protectedHeader: String = standardHeader,
                                 keyID: String = "pour-test") throws(RegistryError) -> Data {
         let protected = JWSVerifier.base64URLEncode(Data(protectedHeader.utf8))
         var input = Data(protected.utf8)
@@ -21,7 +21,7 @@ public enum CatalogueSigner {
     }
 
     /// An envelope with the given parts as they are; `signature` nil writes an empty list.
-    public static func envelope(payload: Data, protected: String, signature: String?, keyID: String = "pour-test") -> Data {
+    package static func envelope(payload: Data, protected: String, signature: String?, keyID: String = "pour-test") -> Data {
         var writer = JSONTextWriter(reserving: payload.count + payload.count / 8 + 2048)
         writer.raw("{\"payload\":\"")
         var escaped: [UInt8] = []

@@ -6,10 +6,10 @@ import PourCore
 /// download → verify → extract path meets it.
 ///
 /// Stateless; call from any thread (each call owns its writer and files).
-public enum CustomBottle {
+package enum CustomBottle {
     /// One archive member, described literally (nothing is validated: that is the point).
-    public struct Entry: Sendable {
-        public enum Kind: Sendable {
+    package struct Entry: Sendable {
+        package enum Kind: Sendable {
             case file(contents: [UInt8])
             /// A regular file of `size` bytes streamed from a repeating byte (a compression bomb
             /// when large: gzip shrinks a run of one byte about 1000 : 1).
@@ -23,23 +23,23 @@ public enum CustomBottle {
             case blockDevice(major: UInt32, minor: UInt32)
         }
 
-        public var path: String
-        public var kind: Kind
-        public var permissions: Int32
+        package var path: String
+        package var kind: Kind
+        package var permissions: Int32
 
-        public init(_ path: String, _ kind: Kind, permissions: Int32 = 0o644) {
+        package init(_ path: String, _ kind: Kind, permissions: Int32 = 0o644) {
             self.path = path
             self.kind = kind
             self.permissions = permissions
         }
 
-        public static func file(_ path: String, _ text: String, permissions: Int32 = 0o644) -> Entry {
+        package static func file(_ path: String, _ text: String, permissions: Int32 = 0o644) -> Entry {
             Entry(path, .file(contents: Array(text.utf8)), permissions: permissions)
         }
     }
 
     /// Writes `entries` as a gzip-compressed pax tar at `path`.
-    public static func writeArchive(_ entries: [Entry], to path: String) throws {
+    package static func writeArchive(_ entries: [Entry], to path: String) throws {
         let writer = try BottleArchiveWriter(path: path, compressionLevel: 6)
         for entry in entries {
             switch entry.kind {
@@ -72,7 +72,7 @@ public enum CustomBottle {
     /// alone: its `sh.brew.bottle.digest` no longer matches, so clients ignore its tab (whose
     /// `changed_files` describe the old bottle). Returns the new digest.
     @discardableResult
-    public static func publish(bottleAt bottlePath: String, as name: String, in registry: URL,
+    package static func publish(bottleAt bottlePath: String, as name: String, in registry: URL,
                                manifest: RegistryManifest) throws -> String {
         guard let entry = manifest.formulae[name] else { throw RegistryError.invalidSpec("no formula \(name) in the registry") }
         let newSHA = try FileDigest.sha256(ofFile: bottlePath)
@@ -90,7 +90,7 @@ public enum CustomBottle {
 
     /// Applies `edit` to the text of formula `name`'s JSON (`api/formula/<name>.json`) and to
     /// `api/formula.json`, for hostile-metadata tests (any string edit; the result is not checked).
-    public static func editFormulaJSON(in registry: URL, name: String, _ edit: (String) -> String) throws {
+    package static func editFormulaJSON(in registry: URL, name: String, _ edit: (String) -> String) throws {
         for relative in ["api/formula/\(name).json", "api/formula.json"] {
             let url = registry.appendingPathComponent(relative)
             guard let data = FileManager.default.contents(atPath: url.path) else { continue }

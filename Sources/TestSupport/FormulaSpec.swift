@@ -4,9 +4,9 @@ import PourCore
 /// any dependency graph by listing specs.
 ///
 /// Immutable value; safe to share across queues.
-public struct FormulaSpec: Hashable, Sendable {
+package struct FormulaSpec: Hashable, Sendable {
     /// Which compiled ELF pair (a shared library and a program linked against it) the bottle holds.
-    public enum ELFVariant: String, Hashable, Sendable, Codable {
+    package enum ELFVariant: String, Hashable, Sendable, Codable {
         /// RUNPATH `$ORIGIN/../lib`, system interpreter: runs from wherever it is extracted.
         case relocatable
         /// RUNPATH `@@HOMEBREW_PREFIX@@/lib`, interpreter `@@HOMEBREW_PREFIX@@/lib/ld.so`: runs only
@@ -15,58 +15,58 @@ public struct FormulaSpec: Hashable, Sendable {
     }
 
     /// One `uses_from_macos` entry: a bare name, or a name restricted to build/test use.
-    public struct UsesFromMacos: Hashable, Sendable {
-        public var name: String
+    package struct UsesFromMacos: Hashable, Sendable {
+        package var name: String
         /// nil for a runtime use; "build" or "test" otherwise.
-        public var tag: String?
+        package var tag: String?
         /// `uses_from_macos_bounds` entry, e.g. `["since": "sonoma"]`; empty for none.
-        public var bounds: [String: String]
+        package var bounds: [String: String]
 
-        public init(_ name: String, tag: String? = nil, bounds: [String: String] = [:]) {
+        package init(_ name: String, tag: String? = nil, bounds: [String: String] = [:]) {
             self.name = name
             self.tag = tag
             self.bounds = bounds
         }
     }
 
-    public var name: String
-    public var version: String
-    public var revision: Int
-    public var dependencies: [String]
-    public var buildDependencies: [String]
-    public var usesFromMacos: [UsesFromMacos]
-    public var kegOnly: Bool
+    package var name: String
+    package var version: String
+    package var revision: Int
+    package var dependencies: [String]
+    package var buildDependencies: [String]
+    package var usesFromMacos: [UsesFromMacos]
+    package var kegOnly: Bool
     /// `keg_only_reason.reason`, e.g. `:versioned_formula` or `:provided_by_macos`.
-    public var kegOnlyReason: String?
-    public var aliases: [String]
-    public var oldnames: [String]
+    package var kegOnlyReason: String?
+    package var aliases: [String]
+    package var oldnames: [String]
     /// Overlay per bottle tag, merged by clients onto the top level (`variations` in the API),
     /// e.g. `["x86_64_linux": ["dependencies": ["zlib"]]]`.
-    public var variations: [String: [String: JSONValue]]
-    public var cellar: CellarKind
+    package var variations: [String: [String: JSONValue]]
+    package var cellar: CellarKind
     /// Approximate size of the compressed bottle in bytes; payload files are added until the
     /// gzip stream reaches it.
-    public var targetCompressedSize: Int
-    public var elf: ELFVariant?
+    package var targetCompressedSize: Int
+    package var elf: ELFVariant?
     /// Bottle tags published for this formula.
-    public var tags: [String]
-    public var caveats: String?
-    public var desc: String?
-    public var linkOverwrite: [String]
-    public var conflictsWith: [String]
+    package var tags: [String]
+    package var caveats: String?
+    package var desc: String?
+    package var linkOverwrite: [String]
+    package var conflictsWith: [String]
     /// Files shipped under `.bottle/etc/` (path relative to etc → contents), which installers copy
     /// into `<prefix>/etc` (or beside an existing different file as `*.default`).
-    public var etcFiles: [String: String]
+    package var etcFiles: [String: String]
 
     /// `version` plus `_N` when `revision` N > 0.
-    public var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }
+    package var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }
 
     /// The ghcr image name: `@` becomes `/` and `+` becomes `x`.
-    public var image: String {
+    package var image: String {
         name.replacingOccurrences(of: "@", with: "/").replacingOccurrences(of: "+", with: "x")
     }
 
-    public init(name: String, version: String = "1.0.0", revision: Int = 0,
+    package init(name: String, version: String = "1.0.0", revision: Int = 0,
                 dependencies: [String] = [], buildDependencies: [String] = [],
                 usesFromMacos: [UsesFromMacos] = [], kegOnly: Bool = false,
                 kegOnlyReason: String? = nil, aliases: [String] = [], oldnames: [String] = [],

@@ -4,14 +4,14 @@ import Foundation
 /// one-liner for install tests (`let registry = try LocalRegistry(recipe: .sample())`).
 ///
 /// Thread-safe: immutable after init; `shutdown()` is idempotent (the server's own lock).
-public final class LocalRegistry: Sendable {
-    public let directory: URL
-    public let manifest: RegistryManifest
-    public let server: RegistryServer
+package final class LocalRegistry: Sendable {
+    package let directory: URL
+    package let manifest: RegistryManifest
+    package let server: RegistryServer
     private let removeOnShutdown: Bool
 
     /// Generates `recipe` into `directory` (a fresh temporary one if nil) and starts a server.
-    public init(recipe: RegistryRecipe, seed: UInt64 = 1, directory: URL? = nil,
+    package init(recipe: RegistryRecipe, seed: UInt64 = 1, directory: URL? = nil,
                 configuration: ServerConfiguration = ServerConfiguration()) throws {
         let target = directory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("pour-registry-\(getpid())-\(UUID().uuidString.prefix(8))")
@@ -23,11 +23,11 @@ public final class LocalRegistry: Sendable {
     }
 
     /// Stops the server and, if the directory was made here, deletes it.
-    public func shutdown() {
+    package func shutdown() {
         server.shutdown()
         if removeOnShutdown { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// `HOMEBREW_API_DOMAIN`, `HOMEBREW_ARTIFACT_DOMAIN` and no fallback, for a pour process.
-    public var environment: [String: String] { server.homebrewEnvironment }
+    package var environment: [String: String] { server.homebrewEnvironment }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything that can go wrong in the local registry: generating it, reading it back, serving it.
-public enum RegistryError: Error, CustomStringConvertible, Equatable {
+package enum RegistryError: Error, CustomStringConvertible, Equatable {
     /// libarchive refused an operation while writing a bottle.
     case archive(operation: String, message: String)
     /// A file or directory could not be created, read or linked.
@@ -15,7 +15,7 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable {
     /// The server could not bind or was used in the wrong state.
     case server(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .archive(let op, let message): return "libarchive \(op) failed: \(message)"
         case .io(let path, let message): return "\(path): \(message)"

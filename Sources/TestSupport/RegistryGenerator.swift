@@ -12,15 +12,15 @@ import PourCore
 /// - `manifest.json` (see `RegistryManifest`)
 ///
 /// Immutable configuration; `generate()` may be called from any thread.
-public struct RegistryGenerator: Sendable {
-    public var recipe: RegistryRecipe
-    public var seed: UInt64
+package struct RegistryGenerator: Sendable {
+    package var recipe: RegistryRecipe
+    package var seed: UInt64
     /// gzip level for the bottles (6 is what `brew bottle` effectively produces).
-    public var compressionLevel: Int
+    package var compressionLevel: Int
     /// Bottles built at once; generation is CPU-bound (gzip + PRNG).
-    public var parallelism: Int
+    package var parallelism: Int
 
-    public init(recipe: RegistryRecipe, seed: UInt64 = 1, compressionLevel: Int = 6,
+    package init(recipe: RegistryRecipe, seed: UInt64 = 1, compressionLevel: Int = 6,
                 parallelism: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)) {
         self.recipe = recipe
         self.seed = seed
@@ -30,7 +30,7 @@ public struct RegistryGenerator: Sendable {
 
     /// Writes the registry into `output` (created if needed; existing files are overwritten).
     @discardableResult
-    public func generate(into output: URL) throws -> RegistryManifest {
+    package func generate(into output: URL) throws -> RegistryManifest {
         let specs = recipe.specs
         try validate(specs)
         let fileManager = FileManager.default
@@ -81,7 +81,7 @@ public struct RegistryGenerator: Sendable {
                     let final = blobs.appendingPathComponent("sha256:\(sha)").path
                     let size = try Self.fileSize(temporary)
                     if rename(temporary, final) != 0 {
-                        throw RegistryError.io(path: final, message: String(cString: strerror(errno)))
+                        throw RegistryError.io(path: final, message: errnoText())
                     }
                     results.withLock { $0[spec.name] = (sha, size, built) }
                 } catch {
@@ -164,7 +164,7 @@ public struct RegistryGenerator: Sendable {
     /// seconds for a thousand formulae, and a test registry needs no durability.
     static func writeFile(_ data: Data, to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw RegistryError.io(path: path, message: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw RegistryError.io(path: path, message: errnoText()) }
         defer { close(descriptor) }
         try data.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
@@ -172,7 +172,7 @@ public struct RegistryGenerator: Sendable {
             while offset < raw.count {
                 let written = write(descriptor, base + offset, raw.count - offset)
                 if written < 0, errno == EINTR { continue }
-                guard written > 0 else { throw RegistryError.io(path: path, message: String(cString: strerror(errno))) }
+                guard written > 0 else { throw RegistryError.io(path: path, message: errnoText()) }
                 offset += written
             }
         }
@@ -180,7 +180,7 @@ public struct RegistryGenerator: Sendable {
 
     static func fileSize(_ path: String) throws -> Int {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw RegistryError.io(path: path, message: String(cString: strerror(errno))) }
+        guard stat(path, &info) == 0 else { throw RegistryError.io(path: path, message: errnoText()) }
         return Int(info.st_size)
     }
 }

@@ -4,24 +4,24 @@ import Foundation
 /// exactly the files its bottle carried and benchmarks can report sizes.
 ///
 /// Immutable value; safe to share across queues.
-public struct RegistryManifest: Codable, Hashable, Sendable {
-    public struct Entry: Codable, Hashable, Sendable {
-        public var name: String
-        public var pkgVersion: String
-        public var sha256: String
+package struct RegistryManifest: Codable, Hashable, Sendable {
+    package struct Entry: Codable, Hashable, Sendable {
+        package var name: String
+        package var pkgVersion: String
+        package var sha256: String
         /// Compressed bottle size in bytes.
-        public var size: Int
+        package var size: Int
         /// Sum of regular-file sizes once extracted.
-        public var installedSize: Int
+        package var installedSize: Int
         /// `:any`, `:any_skip_relocation` or a pinned path.
-        public var cellar: String
+        package var cellar: String
         /// ghcr image name (`@`→`/`, `+`→`x`).
-        public var image: String
+        package var image: String
         /// Sorted keg-relative paths of every non-directory member.
-        public var files: [String]
+        package var files: [String]
         /// Keg-relative text files holding placeholders (the receipt's `changed_files`).
-        public var changedFiles: [String]
-        public var dependencies: [String]
+        package var changedFiles: [String]
+        package var dependencies: [String]
 
         enum CodingKeys: String, CodingKey {
             case name, pkgVersion = "pkg_version", sha256, size, installedSize = "installed_size", cellar, image,
@@ -29,14 +29,14 @@ public struct RegistryManifest: Codable, Hashable, Sendable {
         }
     }
 
-    public var seed: UInt64
-    public var recipe: String
-    public var formulae: [String: Entry]
+    package var seed: UInt64
+    package var recipe: String
+    package var formulae: [String: Entry]
 
     /// Sum of the compressed bottle sizes.
-    public var totalSize: Int { formulae.values.reduce(0) { $0 + $1.size } }
+    package var totalSize: Int { formulae.values.reduce(0) { $0 + $1.size } }
 
-    public static func load(from registry: URL) throws -> RegistryManifest {
+    package static func load(from registry: URL) throws -> RegistryManifest {
         let path = registry.appendingPathComponent("manifest.json").path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RegistryError.io(path: path, message: "missing")

@@ -5,17 +5,17 @@ import PourCore
 /// benchmarks. Every recipe is a pure function of its parameters (and the seed, for graphs).
 ///
 /// Immutable value; safe to share across queues.
-public struct RegistryRecipe: Hashable, Sendable {
-    public var name: String
-    public var specs: [FormulaSpec]
+package struct RegistryRecipe: Hashable, Sendable {
+    package var name: String
+    package var specs: [FormulaSpec]
 
-    public init(name: String, specs: [FormulaSpec]) {
+    package init(name: String, specs: [FormulaSpec]) {
         self.name = name
         self.specs = specs
     }
 
     /// Any graph a test needs.
-    public static func custom(_ specs: [FormulaSpec]) -> RegistryRecipe {
+    package static func custom(_ specs: [FormulaSpec]) -> RegistryRecipe {
         RegistryRecipe(name: "custom", specs: specs)
     }
 
@@ -25,7 +25,7 @@ public struct RegistryRecipe: Hashable, Sendable {
     /// About ten formulae, a few MB in all, for the README demo: a diamond (wget → libidn2 →
     /// gettext → libunistring and wget → libunistring), a keg-only formula, a relocatable ELF
     /// program, an alias, a revision, a `uses_from_macos` runtime dependency and a Linux overlay.
-    public static func sample() -> RegistryRecipe {
+    package static func sample() -> RegistryRecipe {
         let linuxCurl: [String: JSONValue] = ["dependencies": ["openssl@3", "libnghttp2", "zlib"]]
         return RegistryRecipe(name: "sample", specs: [
             FormulaSpec(name: "ca-certificates", version: "2024.11.26", targetCompressedSize: 150 * kB,
@@ -63,7 +63,7 @@ public struct RegistryRecipe: Hashable, Sendable {
 
     /// 25 bottles, ~180 MB compressed, 0.5–40 MB each: ffmpeg on top of the codec libraries, the
     /// shape of Homebrew's real ffmpeg install.
-    public static func ffmpegLike() -> RegistryRecipe {
+    package static func ffmpegLike() -> RegistryRecipe {
         func spec(_ name: String, _ version: String, _ megabytes: Double, _ deps: [String] = [],
                   cellar: CellarKind = .anySkipRelocation, elf: FormulaSpec.ELFVariant? = nil) -> FormulaSpec {
             FormulaSpec(name: name, version: version, dependencies: deps, cellar: cellar,
@@ -103,7 +103,7 @@ public struct RegistryRecipe: Hashable, Sendable {
 
     /// `count` bottles of a few KB to 100 KB, in a random DAG (each formula depends on up to two
     /// earlier ones), for per-bottle overhead measurements.
-    public static func manySmall(count: Int = 1000, seed: UInt64 = 1) -> RegistryRecipe {
+    package static func manySmall(count: Int = 1000, seed: UInt64 = 1) -> RegistryRecipe {
         var random = SeededRandom.derived(seed: seed, label: "many-small")
         var specs: [FormulaSpec] = []
         let width = String(max(count, 1)).count
@@ -126,7 +126,7 @@ public struct RegistryRecipe: Hashable, Sendable {
     }
 
     /// One bottle of about `size` compressed bytes (default 1 GB), written streaming.
-    public static func oneHuge(size: Int = 1 << 30) -> RegistryRecipe {
+    package static func oneHuge(size: Int = 1 << 30) -> RegistryRecipe {
         RegistryRecipe(name: "one-huge", specs: [
             FormulaSpec(name: "huge", version: "1.0.0", targetCompressedSize: size, desc: "One very large bottle"),
         ])

@@ -3,12 +3,12 @@
 /// the system generator.
 ///
 /// A value type with no shared state; each generator is owned by whoever created it.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+package struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -17,13 +17,13 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A uniformly distributed value in `0..<bound` (bound > 0); slight modulo bias is fine here.
-    public mutating func below(_ bound: Int) -> Int {
+    package mutating func below(_ bound: Int) -> Int {
         Int(next() % UInt64(max(bound, 1)))
     }
 
     /// Derives an independent generator, e.g. one per formula, so adding a formula does not
     /// change the bytes of the others.
-    public static func derived(seed: UInt64, label: String) -> SeededRandom {
+    package static func derived(seed: UInt64, label: String) -> SeededRandom {
         // FNV-1a over the label, mixed with the seed.
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in label.utf8 {

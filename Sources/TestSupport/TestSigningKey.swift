@@ -5,13 +5,13 @@ import Foundation
 /// and benchmarks point pour at `publicPEM` through `POUR_API_PUBLIC_KEY`.
 ///
 /// Immutable value; safe to share.
-public struct TestSigningKey: Sendable {
-    public let privatePEM: String
-    public let publicPEM: String
+package struct TestSigningKey: Sendable {
+    package let privatePEM: String
+    package let publicPEM: String
 
     /// A fresh key. 2048 bits by default: generation time matters in tests and the verifier
     /// does not depend on the size.
-    public static func generate(bits: Int = 2048) throws(RegistryError) -> TestSigningKey {
+    package static func generate(bits: Int = 2048) throws(RegistryError) -> TestSigningKey {
         var privatePointer: UnsafeMutablePointer<CChar>?
         var publicPointer: UnsafeMutablePointer<CChar>?
         guard pour_rsa_generate_pem(Int32(bits), &privatePointer, &publicPointer) == 1,

@@ -76,7 +76,7 @@ final class PinnedCellarTests: XCTestCase {
         }
         XCTAssertEqual(package, "pinned")
         XCTAssertEqual(bottleCellar, "/home/linuxbrew/.linuxbrew/Cellar")
-        XCTAssertEqual(run.outcome("user"), .skipped(reason: "dependency pinned failed"))
+        XCTAssertEqual(run.outcome("user"), .skipped(reason: .dependencyFailed("pinned")))
         XCTAssertEqual(run.outcome("free"), .installed)
         XCTAssertEqual(fixture.log.entries.filter { $0.path.contains(fixture.sha256(of: "pinned")) }.count, 0,
                        "a refused bottle is not downloaded")

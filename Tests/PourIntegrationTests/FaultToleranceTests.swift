@@ -91,7 +91,7 @@ final class FaultToleranceTests: XCTestCase {
         XCTAssertEqual(package, "lib")
         XCTAssertEqual(expected, sha)
         XCTAssertNotEqual(actual, sha)
-        XCTAssertEqual(run.outcome("app"), .skipped(reason: "dependency lib failed"))
+        XCTAssertEqual(run.outcome("app"), .skipped(reason: .dependencyFailed("lib")))
         XCTAssertEqual(run.outcome("other"), .installed)
         // Exactly one fresh re-download after the mismatch.
         XCTAssertEqual(blobRequests(fixture, "lib").filter { $0.listener == .blob }.count, 2)

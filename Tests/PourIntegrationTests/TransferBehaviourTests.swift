@@ -14,12 +14,16 @@ final class TransferBehaviourTests: XCTestCase {
     func testPeakConcurrentTransfersEqualsJobsAndExtractionOverlapsDownloads() throws {
         let fixture = try RegistryFixture(recipe: Self.twelveBottles(),
                                           server: ServerConfiguration(perConnectionRate: 3_000_000))
+        // The server answers no blob until three are open at once: reaching the peak does not
+        // depend on timing, and the semaphore must keep it from going past three.
+        fixture.server.blobGate.hold(until: 3)
         let run = install((1...12).map { "pkg\($0)" }, configuration: fixture.configuration(jobs: 3))
         XCTAssertEqual(run.report?.installed.count, 12, "\(run.result)")
         XCTAssertEqual(fixture.log.peakConcurrentBlobTransfers, 3)
 
-        let firstExtraction = try XCTUnwrap(run.events.first { if case .extracting = $0.event { return true }; return false }?.time)
-        let lastDownload = try XCTUnwrap(run.events.last { if case .downloadFinished = $0.event { return true }; return false }?.time)
+        // Event order (delivered one at a time, in emission order), not clock readings.
+        let firstExtraction = try XCTUnwrap(run.events.firstIndex { if case .extracting = $0.event { return true }; return false })
+        let lastDownload = try XCTUnwrap(run.events.lastIndex { if case .downloadFinished = $0.event { return true }; return false })
         XCTAssertLessThan(firstExtraction, lastDownload, "extraction must start while downloads are still running")
     }
 

@@ -14,18 +14,13 @@ import Foundation
 ///
 /// Confinement: mutable state (`attempt`, `body`, `handle`, `cancelled`) lives on `queue`
 /// (serial; the transfers' sink queue); `@unchecked Sendable` for that reason.
-public final class CatalogueUpdater: @unchecked Sendable {
+package final class CatalogueUpdater: @unchecked Sendable {
     /// What an update did.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public enum Outcome: Sendable, Equatable {
-        /// The catalogue was unchanged (304 or same local file); nothing was decoded or written.
-        case notModified(indexPath: String)
-        /// A new index was written.
-        case rebuilt(indexPath: String, formulae: Int, rejected: Int, signed: Bool, source: String)
-    }
+    package typealias Outcome = IndexUpdateOutcome
 
-    private let configuration: InstallConfiguration
+    private let configuration: CatalogueSource
     private let settings: IndexSettings
     private let engine: TransferEngine?
     private let queue: DispatchQueue
@@ -35,20 +30,20 @@ public final class CatalogueUpdater: @unchecked Sendable {
     private var cancelled = false
 
     /// `engine` may be nil only for a `file://` API domain.
-    public init(configuration: InstallConfiguration, engine: TransferEngine?, queue: DispatchQueue) {
-        self.configuration = configuration
-        self.settings = configuration.index
+    package init(source: CatalogueSource, engine: TransferEngine?, queue: DispatchQueue) {
+        self.configuration = source
+        self.settings = source.index
         self.engine = engine
         self.queue = queue
     }
 
-    public var indexPath: String { IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag) }
+    package var indexPath: String { IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag) }
 
     /// True when the domain is a local directory: no transfer engine is needed.
-    public static func isLocal(_ apiDomain: String) -> Bool { apiDomain.hasPrefix("file://") }
+    package static func isLocal(_ apiDomain: String) -> Bool { apiDomain.hasPrefix("file://") }
 
     /// Runs the update; `completion` runs once, on `queue`. `force` ignores the validators.
-    public func update(force: Bool = false, completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
+    package func update(force: Bool = false, completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
         queue.async { [self] in
             let verifier: JWSVerifier
             do throws(IndexError) {
@@ -77,7 +72,7 @@ public final class CatalogueUpdater: @unchecked Sendable {
         }
     }
 
-    public func cancel() {
+    package func cancel() {
         queue.async { [self] in
             cancelled = true
             handle?.cancel()
@@ -162,7 +157,7 @@ public final class CatalogueUpdater: @unchecked Sendable {
     }
 
     /// `127.0.0.0/8`, `::1` and `localhost`: a catalogue the user serves to themselves.
-    public static func isLoopback(_ url: String) -> Bool {
+    package static func isLoopback(_ url: String) -> Bool {
         guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
         if host == "localhost" || host == "::1" || host == "[::1]" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)

@@ -7,23 +7,18 @@ import Foundation
 /// Confinement: wraps a `SQLiteDatabase`; use it on the thread or serial queue that opened it.
 public final class FormulaIndex {
     public let path: String
-    public let tag: BottleTag
+    public let tag: Formula.BottleTag
     private let database: SQLiteDatabase
     private var statements: [String: SQLiteStatement] = [:]
 
     /// Opens `path` read-only; `.missing` when absent, `.incompatible` for another schema version.
-    public init(path: String) throws(IndexError) {
+    public init(path: String) throws(FormulaIndex.IndexError) {
         guard access(path, R_OK) == 0 else { throw .missing(path: path) }
         self.path = path
         database = try SQLiteDatabase(path: path, readOnly: true)
         guard (try? database.userVersion()) == IndexSchema.version else { throw .incompatible(path: path) }
         let statement = try database.prepare("SELECT value FROM meta WHERE key = 'tag'")
         tag = BottleTag(try statement.step() ? statement.text(0) ?? "" : "")
-    }
-
-    /// Opens the index for `configuration`'s cache and bottle tag.
-    public convenience init(configuration: InstallConfiguration) throws(IndexError) {
-        try self.init(path: IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag))
     }
 
     private func statement(_ sql: String) throws(IndexError) -> SQLiteStatement {
@@ -56,19 +51,19 @@ public final class FormulaIndex {
     // MARK: Lookup
 
     /// The formula `query` names (name, `tap/name`, alias or old name; case-insensitive), or nil.
-    public func formula(named query: String) throws(IndexError) -> Formula? {
+    public func formula(named query: String) throws(FormulaIndex.IndexError) -> Formula? {
         guard let id = try formulaID(named: query) else { return nil }
         return try formula(id: id)
     }
 
     /// Like `formula(named:)`, throwing `.unknownFormula` with suggestions.
-    public func resolve(_ query: String) throws(IndexError) -> Formula {
+    public func resolve(_ query: String) throws(FormulaIndex.IndexError) -> Formula {
         if let formula = try formula(named: query) { return formula }
         throw .unknownFormula(name: query, suggestions: try suggestions(for: query))
     }
 
     /// The canonical name `query` resolves to.
-    public func canonicalName(for query: String) throws(IndexError) -> String? {
+    public func canonicalName(for query: String) throws(FormulaIndex.IndexError) -> String? {
         guard let id = try formulaID(named: query) else { return nil }
         let statement = try statement("SELECT name FROM formulae WHERE id = ?")
         statement.bind([.int(id)])
@@ -90,7 +85,7 @@ public final class FormulaIndex {
     }
 
     /// Every formula, in catalogue order (suggestions, `FormulaCatalog` for unknown names).
-    public func allFormulae() throws(IndexError) -> [Formula] {
+    public func allFormulae() throws(FormulaIndex.IndexError) -> [Formula] {
         let statement = try statement("SELECT \(IndexSchema.formulaColumns) FROM formulae ORDER BY id")
         statement.bind([])
         var result: [Formula] = []
@@ -99,7 +94,7 @@ public final class FormulaIndex {
     }
 
     /// Close names for a typo, via the catalogue's own matcher over names and aliases.
-    public func suggestions(for query: String, limit: Int = 5) throws(IndexError) -> [String] {
+    public func suggestions(for query: String, limit: Int = 5) throws(FormulaIndex.IndexError) -> [String] {
         let statement = try statement("SELECT name, aliases FROM formulae")
         statement.bind([])
         var light: [Formula] = []
@@ -135,7 +130,7 @@ public final class FormulaIndex {
     /// `DependencyResolver`. Names the index does not know are returned in `unknown`; the
     /// dependency of a known formula that is missing from the index simply stays absent (the
     /// resolver reports it).
-    public func closure(of names: [String]) throws(IndexError) -> (catalog: FormulaCatalog, unknown: [String]) {
+    package func closure(of names: [String]) throws(IndexError) -> (catalog: FormulaCatalog, unknown: [String]) {
         var found: [Formula] = []
         var seen = Set<Int>()
         var unknown: [String] = []
@@ -159,7 +154,7 @@ public final class FormulaIndex {
 
     /// Canonical names of formulae that declare `name` (canonical) as a dependency of one of
     /// `kinds`, sorted.
-    public func dependents(of name: String, kinds: Set<IndexDependencyKind>) throws(IndexError) -> [String] {
+    package func dependents(of name: String, kinds: Set<IndexDependencyKind>) throws(IndexError) -> [String] {
         guard !kinds.isEmpty else { return [] }
         let list = kinds.map { String($0.schemaKind.rawValue) }.sorted().joined(separator: ",")
         let statement = try statement("""
@@ -177,7 +172,7 @@ public final class FormulaIndex {
     /// Formulae matching `text`, best first: exact name (or alias/old name), then names starting
     /// with it, then names containing it, then full-text matches on name and description ranked
     /// by BM25 (name weighted above description).
-    public func search(_ text: String, limit: Int = 200) throws(IndexError) -> [SearchHit] {
+    public func search(_ text: String, limit: Int = 200) throws(FormulaIndex.IndexError) -> [FormulaIndex.SearchHit] {
         let query = text.trimmingCharacters(in: .whitespaces)
         guard !query.isEmpty else { return [] }
         var hits: [SearchHit] = []

@@ -1,7 +1,7 @@
 /// Dependency kinds a caller can ask about (`pour uses --include-build` …).
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public enum IndexDependencyKind: String, CaseIterable, Hashable, Sendable {
+package enum IndexDependencyKind: String, CaseIterable, Hashable, Sendable {
     case runtime, build, test, recommended, optional
 
     var schemaKind: IndexSchema.DependencyKind {

@@ -3,21 +3,21 @@ import Foundation
 /// How pour keeps and trusts its formula index.
 ///
 /// Immutable value; safe to share across queues.
-public struct IndexSettings: Sendable, Equatable {
+package struct IndexSettings: Sendable, Equatable {
     /// An index checked against the API less than this many seconds ago is used without asking
     /// (`POUR_INDEX_MAX_AGE`, default 24 h: the catalogue is ~30 MB, unlike brew's per-formula
     /// 450 s files, and a 304 costs one round trip anyway).
-    public var maxAge: Double
+    package var maxAge: Double
     /// Refresh a missing or stale index before installing (`POUR_NO_AUTO_UPDATE` /
     /// `HOMEBREW_NO_AUTO_UPDATE` turn it off; an existing index is then used whatever its age).
-    public var autoUpdate: Bool
+    package var autoUpdate: Bool
     /// Accept an unsigned `formula.json` from a remote host (`--insecure-unsigned`,
     /// `POUR_ALLOW_UNSIGNED_API=1`). Local files and loopback are always allowed.
-    public var allowUnsigned: Bool
+    package var allowUnsigned: Bool
     /// A PEM public key replacing Homebrew's `homebrew-1` key (`POUR_API_PUBLIC_KEY`).
-    public var publicKeyPath: String?
+    package var publicKeyPath: String?
 
-    public init(maxAge: Double = 86_400, autoUpdate: Bool = true, allowUnsigned: Bool = false,
+    package init(maxAge: Double = 86_400, autoUpdate: Bool = true, allowUnsigned: Bool = false,
                 publicKeyPath: String? = nil) {
         self.maxAge = maxAge
         self.autoUpdate = autoUpdate
@@ -25,7 +25,7 @@ public struct IndexSettings: Sendable, Equatable {
         self.publicKeyPath = publicKeyPath
     }
 
-    public static func fromEnvironment(_ environment: [String: String]) -> IndexSettings {
+    package static func fromEnvironment(_ environment: [String: String]) -> IndexSettings {
         func value(_ key: String) -> String? {
             guard let v = environment[key], !v.isEmpty else { return nil }
             return v
@@ -41,18 +41,18 @@ public struct IndexSettings: Sendable, Equatable {
     }
 
     /// `<cache>/api/pour-index.<tag>.sqlite`: one index per bottle tag, beside brew's API cache.
-    public static func indexPath(layout: PrefixLayout, tag: BottleTag) -> String {
+    package static func indexPath(layout: PrefixLayout, tag: BottleTag) -> String {
         "\(layout.api)/pour-index.\(tag.rawValue).sqlite"
     }
 
     /// Touched on every successful check (200 or 304), so a 304 leaves the index file alone
     /// while still restarting the freshness clock.
-    public static func stampPath(indexPath: String) -> String { indexPath + ".checked" }
+    package static func stampPath(indexPath: String) -> String { indexPath + ".checked" }
 
     /// True when the index exists and was checked less than `maxAge` seconds ago. An
     /// `apiMaxAge` of zero (or less) asks for every API file to be revalidated, the catalogue
     /// included; revalidating an unchanged catalogue costs one 304.
-    public func isFresh(indexPath: String, apiMaxAge: Double = .infinity) -> Bool {
+    package func isFresh(indexPath: String, apiMaxAge: Double = .infinity) -> Bool {
         guard apiMaxAge > 0, let built = IndexSettings.modificationTime(indexPath) else { return false }
         let checked = IndexSettings.modificationTime(IndexSettings.stampPath(indexPath: indexPath)) ?? built
         return Date().timeIntervalSince1970 - checked < maxAge

@@ -48,7 +48,7 @@ enum IndexWriter {
             close(descriptor)
         }
         guard rename(temporary, path) == 0 else {
-            let message = String(cString: strerror(errno))
+            let message = errnoText()
             unlink(temporary)
             throw .database(path: path, message: "rename failed: \(message)")
         }

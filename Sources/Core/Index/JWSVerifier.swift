@@ -9,22 +9,22 @@ import Foundation
 /// `protected + "." + payload`, RSA-PSS with SHA-512, MGF1-SHA-512 and a 64-byte salt. Anything
 /// else — other algorithms, `b64` true or absent, unknown critical parameters — is refused, so a
 /// downgrade cannot be negotiated by whoever serves the file. Stateless; safe from any queue.
-public struct JWSVerifier: Sendable {
+package struct JWSVerifier: Sendable {
     /// PEM text of the trusted RSA public key.
-    public let publicKeyPEM: String
+    package let publicKeyPEM: String
     /// Where the key came from, for error messages.
-    public let keySource: String
+    package let keySource: String
 
-    public init(publicKeyPEM: String, keySource: String) {
+    package init(publicKeyPEM: String, keySource: String) {
         self.publicKeyPEM = publicKeyPEM
         self.keySource = keySource
     }
 
     /// Homebrew's own `homebrew-1` key.
-    public static let homebrew = JWSVerifier(publicKeyPEM: HomebrewAPIKey.pem, keySource: "built-in homebrew-1 key")
+    package static let homebrew = JWSVerifier(publicKeyPEM: HomebrewAPIKey.pem, keySource: "built-in homebrew-1 key")
 
     /// The verifier `settings` name: a PEM file when configured, else Homebrew's key.
-    public static func configured(_ settings: IndexSettings) throws(IndexError) -> JWSVerifier {
+    package static func configured(_ settings: IndexSettings) throws(IndexError) -> JWSVerifier {
         guard let path = settings.publicKeyPath else { return .homebrew }
         guard let data = FileManager.default.contents(atPath: path), let pem = String(data: data, encoding: .utf8) else {
             throw .publicKey(path: path, reason: "cannot read the file")
@@ -38,7 +38,7 @@ public struct JWSVerifier: Sendable {
     }
 
     /// The verified payload of `envelope`, or `.signature` naming why it was refused.
-    public func payload(of envelope: Data, url: String) throws(IndexError) -> Data {
+    package func payload(of envelope: Data, url: String) throws(IndexError) -> Data {
         guard let parts = JWSEnvelopeScanner.scan(envelope) else {
             throw .signature(url: url, reason: "not a JWS JSON document")
         }
@@ -136,19 +136,19 @@ public struct JWSVerifier: Sendable {
         switch verdict {
         case 1: return .success(())
         case 0: return .failure(.invalid)
-        default: return .failure(.badKey("not an RSA public key in PEM form"))
+        default: return .failure(.badKey("not an RSA package key in PEM form"))
         }
     }
 
     /// Base64url without padding (RFC 4648 §5), as JWS uses it; nil for anything else.
-    public static func base64URLDecode(_ text: String) -> Data? {
+    package static func base64URLDecode(_ text: String) -> Data? {
         guard !text.contains("="), !text.contains("+"), !text.contains("/") else { return nil }
         var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while standard.count % 4 != 0 { standard.append("=") }
         return Data(base64Encoded: standard)
     }
 
-    public static func base64URLEncode(_ data: Data) -> String {
+    package static func base64URLEncode(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

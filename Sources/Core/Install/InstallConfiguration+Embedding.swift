@@ -4,7 +4,7 @@ extension InstallConfiguration {
     /// A configuration for an embedder that owns its own prefix and cache: Homebrew's public
     /// endpoints (or `endpoints`), default jobs, retries and timeouts, nothing read from the
     /// environment. Use `fromEnvironment(prefix:cache:)` instead to honour Homebrew's variables.
-    public init(prefix: String, cache: String, endpoints: DownloadEndpoints = DownloadEndpoints()) {
+    public init(prefix: String, cache: String, endpoints: InstallConfiguration.DownloadEndpoints = InstallConfiguration.DownloadEndpoints()) {
         self.init(layout: PrefixLayout(prefix: prefix, cache: cache), endpoints: endpoints)
     }
 

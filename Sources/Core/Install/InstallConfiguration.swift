@@ -5,9 +5,9 @@ import Foundation
 /// Immutable value; safe to share across queues. Build it with `init` or from an environment with
 /// `fromEnvironment`, which reads Homebrew's variables so pour behaves like brew on the same prefix.
 public struct InstallConfiguration: Sendable {
-    public var layout: PrefixLayout
-    public var endpoints: DownloadEndpoints
-    public var bottleTag: BottleTag
+    public var layout: InstallConfiguration.PrefixLayout
+    public var endpoints: InstallConfiguration.DownloadEndpoints
+    public var bottleTag: Formula.BottleTag
     /// Transfers in flight (the semaphore's value). Default 8: enough to fill a 100 Mbit/s–1 Gbit/s
     /// link and to hide per-request latency on CDNs that cap each connection, while staying
     /// polite to one registry host (Homebrew's own default is 2 × cores; curl's
@@ -16,8 +16,8 @@ public struct InstallConfiguration: Sendable {
     /// Bottles extracted at once. Default: active cores. Extraction is CPU-bound (inflate + write);
     /// more workers than cores only add contention (measured: 2 workers on 2 cores = exactly 2×).
     public var extractionWidth: Int
-    public var retryPolicy: RetryPolicy
-    public var timeouts: TransferTimeouts
+    package var retryPolicy: RetryPolicy
+    package var timeouts: TransferTimeouts
     /// A CA bundle for TLS verification (`--cacert`, `CURL_CA_BUNDLE`, `SSL_CERT_FILE`).
     public var caBundle: String?
     /// Cached formula JSON younger than this is used without asking the network
@@ -25,30 +25,28 @@ public struct InstallConfiguration: Sendable {
     public var apiMaxAge: Double
     /// Wait for another pour on the same prefix (true) or fail at once (false, `--no-wait`).
     public var waitForLock: Bool
-    public var extractionLimits: ExtractionLimits
+    package var extractionLimits: ExtractionLimits
     /// The formula index: freshness, auto-update, trust (see `IndexSettings`).
-    public var index = IndexSettings()
+    package var index = IndexSettings()
     /// Allow plain `http://` to non-loopback hosts (`--insecure`, `POUR_ALLOW_INSECURE_HTTP=1`).
     /// Off by default: see `InsecureURLPolicy`.
     public var allowInsecureHTTP: Bool = false
 
-    public init(layout: PrefixLayout, endpoints: DownloadEndpoints = DownloadEndpoints(),
-                bottleTag: BottleTag = .current(), jobs: Int = 8,
+    public init(layout: InstallConfiguration.PrefixLayout, endpoints: InstallConfiguration.DownloadEndpoints = InstallConfiguration.DownloadEndpoints(),
+                bottleTag: Formula.BottleTag = .current(), jobs: Int = 8,
                 extractionWidth: Int = ProcessInfo.processInfo.activeProcessorCount,
-                retryPolicy: RetryPolicy = RetryPolicy(), timeouts: TransferTimeouts = TransferTimeouts(),
-                caBundle: String? = nil, apiMaxAge: Double = 450, waitForLock: Bool = true,
-                extractionLimits: ExtractionLimits = .default) {
+                caBundle: String? = nil, apiMaxAge: Double = 450, waitForLock: Bool = true) {
         self.layout = layout
         self.endpoints = endpoints
         self.bottleTag = bottleTag
         self.jobs = max(1, jobs)
         self.extractionWidth = max(1, extractionWidth)
-        self.retryPolicy = retryPolicy
-        self.timeouts = timeouts
+        self.retryPolicy = RetryPolicy()
+        self.timeouts = TransferTimeouts()
         self.caBundle = caBundle
         self.apiMaxAge = apiMaxAge
         self.waitForLock = waitForLock
-        self.extractionLimits = extractionLimits
+        self.extractionLimits = .default
     }
 
     /// Reads `HOMEBREW_PREFIX`, `HOMEBREW_CACHE`/`XDG_CACHE_HOME`, the mirror variables,

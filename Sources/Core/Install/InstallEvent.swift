@@ -20,17 +20,21 @@ public enum InstallEvent: Sendable, Equatable {
     case committed(name: String, kegPath: String)
     case linked(name: String, links: Int)
     case installed(name: String, pkgVersion: String)
-    case skipped(name: String, reason: String)
+    case skipped(name: String, reason: InstallReport.SkipReason)
     case failed(name: String, message: String)
     case caveats(name: String, text: String)
 }
 
-/// One package the plan will install.
-///
-/// Thread-safety: an immutable value; safe to share across queues.
-public struct PlannedPackage: Sendable, Equatable {
-    public var name: String
-    public var pkgVersion: String
-    public var requested: Bool
-    public var kegOnly: Bool
+extension InstallEvent {
+    /// One package the plan will install.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
+    public struct PlannedPackage: Sendable, Equatable {
+        public var name: String
+        public var pkgVersion: String
+        public var requested: Bool
+        public var kegOnly: Bool
+    }
 }
+
+package typealias PlannedPackage = InstallEvent.PlannedPackage

@@ -4,9 +4,8 @@ import Foundation
 /// extra bookkeeping: `Installer.install` passes every event through `record` before the
 /// embedder's handler, and stamps the report with `apply` before the completion.
 ///
-/// Confinement: `record` and `apply` are only called from blocks on the run's callback queue,
-/// which delivers events and then the completion one after another; `Locked` makes that safe
-/// even for a concurrent callback queue.
+/// Confinement: `record` is called wherever an event is emitted (run queue, download queues, the
+/// set-up queue) and `apply` once before the completion; `Locked` guards the clocks.
 final class InstallMetricsRecorder: Sendable {
     private struct Clock {
         var metrics = PackageMetrics()

@@ -8,13 +8,12 @@ public struct InstallOptions: Sendable, Equatable {
     /// keg-only formulae, so dependents still find them).
     public var link: Bool
     /// Extract each bottle as soon as it is verified, while other downloads continue (the
-    /// default). `false` (the hidden `--no-overlap` flag, a benchmark baseline) defers every
-    /// extraction until all downloads have ended.
-    public var overlapExtraction: Bool
+    /// default). `false` (the hidden `--no-overlap` flag, a benchmark baseline only, hence not
+    /// public) defers every extraction until all downloads have ended.
+    package var overlapExtraction = true
 
-    public init(force: Bool = false, link: Bool = true, overlapExtraction: Bool = true) {
+    public init(force: Bool = false, link: Bool = true) {
         self.force = force
         self.link = link
-        self.overlapExtraction = overlapExtraction
     }
 }

@@ -1,26 +1,50 @@
-/// What became of one package in an install run.
-///
-/// Thread-safety: an immutable value; safe to share across queues.
-public enum PackageOutcome: Sendable, Equatable {
-    case installed
-    /// Already in the Cellar at the wanted version (and not forced).
-    case alreadyInstalled
-    /// Not attempted because a dependency failed (named) or the run was cancelled.
-    case skipped(reason: String)
-    case failed(PackageFailure)
+extension InstallReport {
+    /// What became of one package in an install run.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
+    public enum PackageOutcome: Sendable, Equatable {
+        case installed
+        /// Already in the Cellar at the wanted version (and not forced).
+        case alreadyInstalled
+        /// Not attempted because a dependency failed (named) or the run was cancelled.
+        case skipped(reason: SkipReason)
+        case failed(PackageFailure)
+
+        /// True when the package was skipped because the run was cancelled.
+        public var isCancellation: Bool { self == .skipped(reason: .cancelled) }
+    }
+
+    /// Why a package of the plan was not attempted.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
+    public enum SkipReason: Sendable, Equatable, CustomStringConvertible {
+        /// The run was cancelled before the package was installed.
+        case cancelled
+        /// A dependency (named) failed or was skipped, so this package could not be installed.
+        case dependencyFailed(String)
+
+        public var description: String {
+            switch self {
+            case .cancelled: return "cancelled"
+            case .dependencyFailed(let name): return "dependency \(name) failed"
+            }
+        }
+    }
 }
+
+package typealias PackageOutcome = InstallReport.PackageOutcome
 
 /// The result of an install run: one outcome per package of the plan, plus totals.
 ///
 /// Thread-safety: an immutable value once delivered; safe to share across queues.
 public struct InstallReport: Sendable, Equatable {
     /// Outcomes in plan order (dependencies first).
-    public var packages: [(name: String, pkgVersion: String, outcome: PackageOutcome)]
+    public var packages: [(name: String, pkgVersion: String, outcome: InstallReport.PackageOutcome)]
     public var networkBytes: Int64
     public var seconds: Double
     public var cancelled: Bool
     /// Bytes and durations per package of the plan (already-installed packages have none).
-    public var packageMetrics: [String: PackageMetrics] = [:]
+    public var packageMetrics: [String: InstallReport.PackageMetrics] = [:]
 
     public var installed: [String] { packages.filter { $0.outcome == .installed }.map(\.name) }
     public var alreadyInstalled: [String] { packages.filter { $0.outcome == .alreadyInstalled }.map(\.name) }

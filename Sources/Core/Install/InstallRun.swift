@@ -9,15 +9,17 @@ import Foundation
 ///   writes its bytes.
 /// - `extractions` (an `OperationQueue`, width = active cores, QoS utility — below the I/O thread's
 ///   user-initiated) extracts, relocates and writes the receipt in a private staging directory.
-/// - `linkQueue` (serial, utility) commits kegs into the Cellar and links them, one package at a
-///   time, dependencies first. A commit+link unit is never interrupted, so a package is either
-///   fully installed and linked or absent.
-/// - Set-up (lock, directories) and tear-down (staging removal, engine shutdown) run on a global
-///   utility queue because they block.
+/// - `ActivationScheduler`'s link queue (serial, utility) commits kegs into the Cellar and links
+///   them, one batch at a time, dependencies first. A commit+link unit is never interrupted, so a
+///   package is either fully installed and linked or absent.
+/// - Set-up (`PrefixPreparation`: lock, directories) and tear-down (`RunTeardown`: staging removal,
+///   engine shutdown, unlock) run on a global utility queue because they block.
+/// - `stages` (a DispatchGroup) joins every piece of work the run hands to another queue
+///   (extractions, staging removals, activation batches); tear-down waits on it with `notify`.
 ///
 /// Errors: a package's failure finishes it as `.failed` and every package depending on it as
 /// `.skipped`; independent packages carry on. Cancellation finishes every unfinished package as
-/// `.skipped("cancelled")` once its in-flight stage has stopped.
+/// `.skipped(reason: .cancelled)` once its in-flight stage has stopped.
 ///
 /// `@unchecked Sendable`: state is confined to `runQueue` as described.
 final class InstallRun: @unchecked Sendable {
@@ -31,16 +33,19 @@ final class InstallRun: @unchecked Sendable {
     private let runQueue = DispatchQueue(label: "pour.install.run", qos: .userInitiated)
     /// The formula fetcher's queue: index (SQLite) and cache-file reads happen there.
     private let metadataQueue = DispatchQueue(label: "pour.install.metadata", qos: .userInitiated)
-    private let linkQueue = DispatchQueue(label: "pour.install.link", qos: .utility)
     private let extractions: OperationQueue
+    private let stages = DispatchGroup()
+    private let activations: ActivationScheduler
     private let cancellation = CancellationFlag()
     private let startTime = DispatchTime.now()
+    /// This run's private staging directory (immutable; created by `PrefixPreparation`, removed by
+    /// `RunTeardown`). Each extraction owns its `<name>/` subdirectory while it runs.
+    private let stagingRoot: String
 
     // runQueue state
     private var engine: TransferEngine?
     private var fetcher: FormulaFetcher?
     private var lock: PrefixLock?
-    private var stagingRoot: String
     private var jobs: [String: PackageJob] = [:]
     private var order: [String] = []
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
@@ -48,10 +53,6 @@ final class InstallRun: @unchecked Sendable {
     private var cachedBottles: Set<String> = []
     private var networkBytes: Int64 = 0
     private var cancelled = false
-    /// Packages ready to be committed and linked, waiting for the link queue.
-    private var activationQueue: [PackageJob] = []
-    /// True while a batch runs on the link queue.
-    private var activationInFlight = false
     /// Manifest fetches not yet answered, and the downloads held back until they are.
     private var manifestsPending = 0
     private var waitingForManifests: [PackageJob] = []
@@ -59,34 +60,49 @@ final class InstallRun: @unchecked Sendable {
     private var planned = false
     private var finishing = false
 
+    /// - Parameters:
+    ///   - callbackQueue: a serial queue; `events` and `completion` run there, in order.
+    ///   - observe: sees every event synchronously where it happens (any queue), before delivery.
     init(configuration: InstallConfiguration, names: [String], options: InstallOptions, callbackQueue: DispatchQueue,
+         observe: @escaping @Sendable (InstallEvent) -> Void = { _ in },
          events: @escaping @Sendable (InstallEvent) -> Void,
          completion: @escaping @Sendable (Result<InstallReport, InstallError>) -> Void) {
         self.configuration = configuration
         self.requestedNames = names
         self.options = options
         self.callbackQueue = callbackQueue
-        self.emit = { event in callbackQueue.async { events(event) } }
+        self.emit = { event in
+            observe(event)
+            callbackQueue.async { events(event) }
+        }
         self.completion = completion
         extractions = OperationQueue()
         extractions.name = "pour.extract"
         extractions.maxConcurrentOperationCount = configuration.extractionWidth
         extractions.qualityOfService = .utility
         stagingRoot = "\(configuration.layout.staging)/run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let layout = configuration.layout
+        let stagingRoot = self.stagingRoot
+        let link = options.link
+        activations = ActivationScheduler(runQueue: runQueue, group: stages) { formulae in
+            KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
+        }
     }
 
     // MARK: - Start
 
     func start() {
+        let preparation = PrefixPreparation(configuration: configuration, stagingRoot: stagingRoot, cancellation: cancellation)
+        let emit = self.emit
         DispatchQueue.global(qos: .utility).async { [self] in
-            switch preparePrefix() {
-            case .failure(.cancelled):
-                // Cancelled while waiting for the prefix lock: `cancel()` already set `cancelled`.
-                runQueue.async { self.finishRun(error: nil) }
-            case .failure(let error):
-                runQueue.async { self.finishRun(error: error) }
-            case .success(let lock):
-                runQueue.async { [self] in
+            let prepared = preparation.run { message in emit(.waitingForLock(message: message)) }
+            runQueue.async { [self] in
+                switch prepared {
+                case .failure(.cancelled):
+                    finishRun(error: nil)  // cancelled while waiting for the lock; `cancelled` is set
+                case .failure(let error):
+                    finishRun(error: error)
+                case .success(let lock):
                     self.lock = lock
                     guard !cancelled else { return finishRun(error: nil) }
                     fetchMetadata()
@@ -105,9 +121,9 @@ final class InstallRun: @unchecked Sendable {
                 guard let job = jobs[name] else { continue }
                 switch job.phase {
                 case .downloading:
-                    if let download = job.download { download.cancel() } else { finish(job, .skipped(reason: "cancelled")) }
+                    if let download = job.download { download.cancel() } else { finish(job, .skipped(reason: .cancelled)) }
                 case .staged:
-                    finish(job, .skipped(reason: "cancelled"))
+                    finish(job, .skipped(reason: .cancelled))
                 case .extracting, .committing, .finished:
                     break // in-flight stages report back and are finished then
                 }
@@ -116,57 +132,15 @@ final class InstallRun: @unchecked Sendable {
         }
     }
 
-    /// Creates the prefix directories, takes the prefix lock and removes staging directories left
-    /// by runs that died (we hold the lock, so no live run owns them). Blocking; utility queue.
-    private func preparePrefix() -> Result<PrefixLock, InstallError> {
-        let layout = configuration.layout
-        for directory in [layout.prefix, layout.cellar, layout.locks, layout.downloads, layout.api] {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                return .failure(.setup(path: directory, message: "\(InstallRun.reason(error)); check that it is writable or pass another --prefix/--cache"))
-            }
-        }
-        guard access(layout.cellar, W_OK) == 0 else {
-            return .failure(.setup(path: layout.cellar, message: "not writable; fix its permissions or pass another --prefix"))
-        }
-        let lock: PrefixLock
-        do {
-            lock = try PrefixLock.acquire(layout: layout, wait: configuration.waitForLock, onContention: { [emit] message in
-                emit(.waitingForLock(message: message))
-            }, isCancelled: { [cancellation] in cancellation.isCancelled })
-        } catch {
-            if case .cancelled = error { return .failure(.cancelled(FormulaFetcher.emptyReport)) }
-            return .failure(.prefixBusy(error))
-        }
-        if configuration.bottleTag.isLinux {
-            // `<prefix>/lib/ld.so`, the interpreter relocated ELF programs use (as Homebrew keeps it).
-            do throws(RelocationError) {
-                try LoaderLink.ensureLoaderLink(layout: layout)
-            } catch {
-                lock.release()
-                return .failure(.setup(path: layout.prefix + "/lib/ld.so", message: error.description))
-            }
-        }
-        if let stale = try? FileManager.default.contentsOfDirectory(atPath: layout.staging) {
-            for entry in stale { try? FileManager.default.removeItem(atPath: layout.staging + "/" + entry) }
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
-        } catch {
-            lock.release()
-            return .failure(.setup(path: stagingRoot, message: InstallRun.reason(error)))
-        }
-        return .success(lock)
-    }
-
-    private static func reason(_ error: Error) -> String {
-        (error as NSError).localizedFailureReason ?? error.localizedDescription
+    /// Debug builds check the confinement the type's comment states.
+    private func assertOnRunQueue() {
+        dispatchPrecondition(condition: .onQueue(runQueue))
     }
 
     // MARK: - Resolve and plan (runQueue)
 
     private func fetchMetadata() {
+        assertOnRunQueue()
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
                                           allowInsecureHTTP: configuration.allowInsecureHTTP) else {
             return finishRun(error: .setup(path: "libcurl", message: "cannot initialise libcurl"))
@@ -187,9 +161,9 @@ final class InstallRun: @unchecked Sendable {
         }
     }
 
-    /// Resolution and the filesystem checks planning needs, on a utility queue.
+    /// Resolution and the filesystem checks planning needs, off the run queue (`PlanFacts`).
     private func gatherPlanFacts(_ catalog: FormulaCatalog) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         guard !cancelled else { return finishRun(error: nil) }
         let names = requestedNames
         let layout = configuration.layout
@@ -205,7 +179,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func plan(_ facts: PlanFacts) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         guard !cancelled else { return finishRun(error: nil) }
         var plannedPackages: [PlannedPackage] = []
         for fact in facts.items {
@@ -258,7 +232,7 @@ final class InstallRun: @unchecked Sendable {
     /// grace): with 8 slots and a per-connection cap the largest bottle is the tail, so it must
     /// not wait behind small ones (measured on the cdn-capped link; see Docs/Performance.md).
     private func scheduleDownload(_ job: PackageJob) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         guard let engine else { return }
         if cachedBottles.contains(job.name) || !fetchManifest(job, engine: engine) {
             startDownload(job)
@@ -270,7 +244,7 @@ final class InstallRun: @unchecked Sendable {
 
     /// Starts the downloads held back for manifests, largest first (unknown sizes last). Once.
     private func startWaitingDownloads() {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         let waiting = waitingForManifests
         waitingForManifests = []
         let ordered = waiting.enumerated().sorted { lhs, rhs in
@@ -279,12 +253,12 @@ final class InstallRun: @unchecked Sendable {
             return left != right ? left > right : lhs.offset < rhs.offset
         }
         for (_, job) in ordered where !job.isFinished && !cancelled { startDownload(job) }
-        for (_, job) in ordered where !job.isFinished && cancelled { finish(job, .skipped(reason: "cancelled")) }
+        for (_, job) in ordered where !job.isFinished && cancelled { finish(job, .skipped(reason: .cancelled)) }
         finishIfDone()
     }
 
     private func startDownload(_ job: PackageJob) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         guard let engine else { return }
         let name = job.name
         let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle)
@@ -314,6 +288,7 @@ final class InstallRun: @unchecked Sendable {
     /// `changed_files` spares relocation a scan. Failure is harmless: the blob is all we need.
     @discardableResult
     private func fetchManifest(_ job: PackageJob, engine: TransferEngine) -> Bool {
+        assertOnRunQueue()
         guard let source = configuration.endpoints.manifestSources(for: job.formula, bottle: job.bottle).first else { return false }
         let sha = job.bottle.sha256
         let fetch = MemoryFetch(engine: engine, source: source, policy: RetryPolicy(maxAttempts: 2),
@@ -336,19 +311,19 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         job.download = nil
         // A job skipped while downloading (a dependency failed) waited only for this report.
         guard !job.isFinished else { return finishIfDone() }
         switch result {
         case .failure(.cancelled):
-            finish(job, .skipped(reason: "cancelled"))
+            finish(job, .skipped(reason: .cancelled))
         case .failure(let error):
             fail(job, .download(error))
         case .success(let outcome):
             networkBytes += outcome.networkBytes
             emit(.downloadFinished(name: job.name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
-            if cancelled { return finish(job, .skipped(reason: "cancelled")) }
+            if cancelled { return finish(job, .skipped(reason: .cancelled)) }
             if !options.overlapExtraction {
                 job.deferredBottlePath = outcome.path
             } else if job.manifestFetch != nil {
@@ -366,6 +341,7 @@ final class InstallRun: @unchecked Sendable {
 
     /// Without overlap: once no download is left, extracts every verified bottle.
     private func startDeferredPreparations() {
+        assertOnRunQueue()
         let unfinished = order.compactMap { jobs[$0] }.filter { !$0.isFinished }
         guard !cancelled, unfinished.allSatisfy({ $0.deferredBottlePath != nil }) else { return }
         for job in unfinished {
@@ -384,45 +360,53 @@ final class InstallRun: @unchecked Sendable {
 
     /// Starts the extraction that waited for the manifest, once (manifest arrived or grace over).
     private func startAwaitedPreparation(_ job: PackageJob) {
+        assertOnRunQueue()
         guard let path = job.bottleAwaitingManifest else { return }
         job.bottleAwaitingManifest = nil
         guard !job.isFinished else { return finishIfDone() }
         if cancelled {
-            finish(job, .skipped(reason: "cancelled"))
+            finish(job, .skipped(reason: .cancelled))
             return finishIfDone()
         }
         startPreparation(job, bottlePath: path)
     }
 
     private func startPreparation(_ job: PackageJob, bottlePath: String) {
-        job.phase = .extracting
+        assertOnRunQueue()
+        job.move(to: .extracting)
         emit(.extracting(name: job.name))
         job.manifestFetch?.cancel()
         let work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
                                   manifest: job.manifest,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
+        // The group is left only after the outcome has been handled on the run queue, so that a
+        // staging removal it schedules joins the group before the group can drain.
+        stages.enter()
         extractions.addOperation { [self] in
             let result = work.run()
-            runQueue.async { self.preparationEnded(job, result) }
+            runQueue.async { [self] in
+                preparationEnded(job, result)
+                stages.leave()
+            }
         }
     }
 
     private func preparationEnded(_ job: PackageJob, _ result: Result<ExtractedKeg, PackageFailure>) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         switch result {
         case .failure(.unpack(.cancelled)):
-            finish(job, .skipped(reason: "cancelled"))
+            finish(job, .skipped(reason: .cancelled))
         case .failure(let failure):
             fail(job, failure)
         case .success(let keg):
             emit(.extracted(name: job.name, files: keg.fileCount, bytes: keg.totalBytes))
             if job.isFinished || cancelled {
                 // A dependency failed (or Ctrl-C) while this one was extracting: discard it.
-                if !job.isFinished { finish(job, .skipped(reason: "cancelled")) }
+                if !job.isFinished { finish(job, .skipped(reason: .cancelled)) }
                 removeStaged(job)
             } else {
-                job.phase = .staged
+                job.move(to: .staged)
                 commitReadyPackages()
             }
         }
@@ -435,8 +419,9 @@ final class InstallRun: @unchecked Sendable {
     /// batch; one batch runs on the link queue at a time, and packages that become ready meanwhile
     /// form the next one.
     private func commitReadyPackages() {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         guard !cancelled else { return }
+        var ready: [PackageJob] = []
         for name in order {
             guard let job = jobs[name], case .staged = job.phase else { continue }
             let depsReady = job.dependencies.allSatisfy { dependency in
@@ -444,34 +429,19 @@ final class InstallRun: @unchecked Sendable {
                 return depJob.outcome == .installed
             }
             guard depsReady else { continue }
-            job.phase = .committing
-            activationQueue.append(job)
+            job.move(to: .committing)
+            ready.append(job)
         }
-        startActivationBatch()
-    }
-
-    private func startActivationBatch() {
-        guard !activationInFlight, !activationQueue.isEmpty else { return }
-        let batch = activationQueue
-        activationQueue = []
-        activationInFlight = true
-        let layout = configuration.layout
-        let stagingRoot = self.stagingRoot
-        let link = options.link
-        let formulae = batch.map(\.formula)
-        linkQueue.async { [self] in
-            let outcomes = KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
-            runQueue.async { [self] in
-                activationInFlight = false
-                for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
-                commitReadyPackages()
-                finishIfDone()
-            }
+        guard !ready.isEmpty else { return }
+        activations.submit(ready) { [self] batch, outcomes in
+            for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
+            commitReadyPackages()
+            finishIfDone()
         }
     }
 
     private func activationEnded(_ job: PackageJob, _ result: KegActivation.Outcome) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         switch result {
         case .failure(let failure):
             fail(job, failure)
@@ -487,18 +457,18 @@ final class InstallRun: @unchecked Sendable {
     // MARK: - Outcomes (runQueue)
 
     private func fail(_ job: PackageJob, _ failure: PackageFailure) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         guard !job.isFinished else { return }
         finish(job, .failed(failure))
         emit(.failed(name: job.name, message: failure.description))
-        skipDependents(of: job.name, reason: "dependency \(job.name) failed")
+        skipDependents(of: job.name, reason: .dependencyFailed(job.name))
     }
 
     private func finish(_ job: PackageJob, _ outcome: PackageOutcome) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         guard !job.isFinished else { return }
         let previous = job.phase
-        job.phase = .finished(outcome)
+        job.move(to: .finished(outcome))
         job.manifestFetch?.cancel()
         if case .skipped(let reason) = outcome {
             emit(.skipped(name: job.name, reason: reason))
@@ -509,7 +479,8 @@ final class InstallRun: @unchecked Sendable {
 
     /// Finishes every package that (transitively) depends on `name` as skipped. Their downloads are
     /// cancelled; their extractions are discarded when they report back.
-    private func skipDependents(of name: String, reason: String) {
+    private func skipDependents(of name: String, reason: InstallReport.SkipReason) {
+        assertOnRunQueue()
         var failed: Set<String> = [name]
         for candidate in order {
             guard let job = jobs[candidate] else { continue }
@@ -522,13 +493,18 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func removeStaged(_ job: PackageJob) {
+        assertOnRunQueue()
         let path = "\(stagingRoot)/\(job.name)"
-        extractions.addOperation { try? FileManager.default.removeItem(atPath: path) }
+        stages.enter()
+        extractions.addOperation { [stages] in
+            try? FileManager.default.removeItem(atPath: path)
+            stages.leave()
+        }
     }
 
     /// Ends the run once the plan exists and every package has an outcome.
     private func finishIfDone() {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         // A skipped job's download may still be winding down (its cancel deletes the
         // `.incomplete`): the run ends only once it has reported, or the process could exit
         // first and leave the partial file behind.
@@ -539,36 +515,27 @@ final class InstallRun: @unchecked Sendable {
 
     /// Tears down (blocking work off the run queue) and delivers the single completion.
     private func finishRun(error: InstallError?) {
-        dispatchPrecondition(condition: .onQueue(runQueue))
+        assertOnRunQueue()
         guard !finishing else { return }
         finishing = true
         let report = InstallReport(
             packages: alreadyInstalled.map { ($0.name, $0.pkgVersion, PackageOutcome.alreadyInstalled) }
-                + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: "cancelled")) } },
+                + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: .cancelled)) } },
             networkBytes: networkBytes,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9,
             cancelled: cancelled)
-        let engine = self.engine
-        let lock = self.lock
-        let stagingRoot = self.stagingRoot
-        let extractions = self.extractions
         let callbackQueue = self.callbackQueue
         let completion = self.completion
         self.completion = nil
-        let cancelled = self.cancelled
-        DispatchQueue.global(qos: .utility).async {
-            extractions.waitUntilAllOperationsAreFinished()
-            try? FileManager.default.removeItem(atPath: stagingRoot)
-            engine?.shutdown()
-            lock?.release()
-            let result: Result<InstallReport, InstallError>
-            if cancelled {
-                result = .failure(.cancelled(report))
-            } else if let error {
-                result = .failure(error)
-            } else {
-                result = .success(report)
-            }
+        let result: Result<InstallReport, InstallError>
+        if cancelled {
+            result = .failure(.cancelled(report))
+        } else if let error {
+            result = .failure(error)
+        } else {
+            result = .success(report)
+        }
+        RunTeardown(group: stages, stagingRoot: stagingRoot, engine: engine, lock: lock).perform {
             callbackQueue.async { completion?(result) }
         }
     }

@@ -17,7 +17,7 @@ extension Installer {
     /// - Returns: a handle whose `cancel()` stops the download.
     @discardableResult
     public func updateIndex(force: Bool = false, callbackQueue: DispatchQueue,
-                            completion: @escaping @Sendable (Result<CatalogueUpdater.Outcome, IndexError>) -> Void) -> InstallHandle {
+                            completion: @escaping @Sendable (Result<FormulaIndex.IndexUpdateOutcome, FormulaIndex.IndexError>) -> Void) -> InstallHandle {
         var engine: TransferEngine?
         if !CatalogueUpdater.isLocal(configuration.endpoints.apiDomain) {
             engine = TransferEngine(maxConcurrentTransfers: 2, caBundle: configuration.caBundle)

@@ -11,7 +11,7 @@ extension Installer {
     /// API cache atomically.
     @discardableResult
     public func fetchFormulae(_ names: [String], callbackQueue: DispatchQueue,
-                              completion: @escaping @Sendable (Result<FormulaCatalog, InstallError>) -> Void) -> InstallHandle {
+                              completion: @escaping @Sendable (Result<Formula.FormulaCatalog, InstallError>) -> Void) -> InstallHandle {
         let queue = DispatchQueue(label: "pour.metadata", qos: .userInitiated)
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle) else {
             callbackQueue.async { completion(.failure(.setup(path: "libcurl", message: "cannot initialise libcurl"))) }

@@ -41,15 +41,16 @@ public final class Installer: Sendable {
     /// - Returns: a handle whose `cancel()` stops the run cleanly.
     @discardableResult
     public func install(_ names: [String], options: InstallOptions = InstallOptions(), callbackQueue: DispatchQueue,
-                        events: @escaping @Sendable (InstallEvent) -> Void,
+                        events: @escaping @Sendable (InstallEvent) -> Void = { _ in },
                         completion: @escaping @Sendable (Result<InstallReport, InstallError>) -> Void) -> InstallHandle {
-        // Per-package metrics are derived from the events on the callback queue (see the recorder).
+        // A private serial queue that targets the caller's: events and the completion keep their
+        // order even when the caller passes a concurrent queue (Alamofire's root-queue pattern).
+        let callbacks = DispatchQueue(label: "pour.install.callbacks", target: callbackQueue)
+        // Per-package metrics are stamped when each event happens (the recorder is locked), not
+        // when the callback queue gets round to delivering it.
         let metrics = InstallMetricsRecorder()
-        let run = InstallRun(configuration: configuration, names: names, options: options, callbackQueue: callbackQueue,
-                             events: { event in
-                                 metrics.record(event)
-                                 events(event)
-                             },
+        let run = InstallRun(configuration: configuration, names: names, options: options, callbackQueue: callbacks,
+                             observe: metrics.record, events: events,
                              completion: { result in completion(metrics.apply(to: result)) })
         run.start()
         return InstallHandle { run.cancel() }

@@ -21,7 +21,8 @@ final class PackageJob: @unchecked Sendable {
     let dependencies: [String]
     /// Its whole runtime closure, for the receipt's `runtime_dependencies`.
     let runtimeClosure: [Formula]
-    var phase: Phase = .downloading
+    /// Where the package is; changed only through `move(to:)`, which checks the transition.
+    private(set) var phase: Phase = .downloading
     var download: VerifiedDownload?
     /// Verified bottle waiting for extraction when `overlapExtraction` is off.
     var deferredBottlePath: String?
@@ -41,6 +42,21 @@ final class PackageJob: @unchecked Sendable {
     }
 
     var name: String { formula.name }
+
+    /// The pipeline's only legal moves: downloading → extracting → staged → committing, and from
+    /// any unfinished phase to finished (done, failed or skipped). A finished package never moves
+    /// again. An illegal move is a bug in the orchestrator, caught in debug builds.
+    func move(to next: Phase) {
+        let legal: Bool
+        switch (phase, next) {
+        case (.finished, _): legal = false
+        case (_, .finished): legal = true
+        case (.downloading, .extracting), (.extracting, .staged), (.staged, .committing): legal = true
+        default: legal = false
+        }
+        assert(legal, "\(name): illegal phase change \(phase) → \(next)")
+        phase = next
+    }
 
     var isFinished: Bool {
         if case .finished = phase { return true }

@@ -3,31 +3,31 @@
 /// (no database) that could disagree with what brew sees.
 ///
 /// Immutable value; safe to share across queues (each call reads the disk afresh).
-public struct Cellar: Sendable {
-    public let layout: PrefixLayout
+package struct Cellar: Sendable {
+    package let layout: PrefixLayout
 
-    public init(layout: PrefixLayout) { self.layout = layout }
+    package init(layout: PrefixLayout) { self.layout = layout }
 
     /// One `Cellar/<name>/<pkgVersion>` directory.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Keg: Hashable, Sendable {
-        public var name: String
-        public var pkgVersion: String
-        public var path: String
+    package struct Keg: Hashable, Sendable {
+        package var name: String
+        package var pkgVersion: String
+        package var path: String
         /// A keg without a receipt is a leftover of an interrupted install, not an installation.
-        public var hasReceipt: Bool
+        package var hasReceipt: Bool
     }
 
     /// Formula names with a rack (`Cellar/<name>`), sorted.
-    public func rackNames() -> [String] {
+    package func rackNames() -> [String] {
         (PosixFS.children(layout.cellar) ?? [])
             .filter { !$0.hasPrefix(".") && PosixFS.kind(layout.cellar + "/" + $0) == .directory }
             .sorted()
     }
 
     /// The kegs of `name`, sorted by directory name.
-    public func kegs(name: String) -> [Keg] {
+    package func kegs(name: String) -> [Keg] {
         let rack = layout.cellar + "/" + name
         return (PosixFS.children(rack) ?? []).filter { !$0.hasPrefix(".") }.sorted().compactMap { version in
             let path = rack + "/" + version
@@ -38,35 +38,35 @@ public struct Cellar: Sendable {
     }
 
     /// Every installed keg (with a receipt) in the Cellar.
-    public func installedKegs() -> [Keg] {
+    package func installedKegs() -> [Keg] {
         rackNames().flatMap { kegs(name: $0) }.filter(\.hasReceipt)
     }
 
     /// True when the keg directory exists and holds an INSTALL_RECEIPT.json — the receipt is
     /// written last, so its presence means the install finished.
-    public func isInstalled(name: String, pkgVersion: String) -> Bool {
+    package func isInstalled(name: String, pkgVersion: String) -> Bool {
         let keg = layout.keg(name, pkgVersion)
         return PosixFS.kind(keg) == .directory && PosixFS.kind(keg + "/" + InstallReceipt.fileName) == .file
     }
 
     /// True when any keg of `name` is installed.
-    public func isInstalled(name: String) -> Bool { kegs(name: name).contains(where: \.hasReceipt) }
+    package func isInstalled(name: String) -> Bool { kegs(name: name).contains(where: \.hasReceipt) }
 
     /// The pkg_version `var/homebrew/linked/<name>` points at, if it points into this rack.
-    public func linkedVersion(of name: String) -> String? {
+    package func linkedVersion(of name: String) -> String? {
         version(fromLink: layout.linkedKegs + "/" + name, name: name)
     }
 
     /// The pkg_version `opt/<name>` points at, if it points into this rack.
-    public func optVersion(of name: String) -> String? {
+    package func optVersion(of name: String) -> String? {
         version(fromLink: layout.opt + "/" + name, name: name)
     }
 
     /// The keg in use: the linked one, else the opt one (keg-only formulae have only opt).
-    public func activeVersion(of name: String) -> String? { linkedVersion(of: name) ?? optVersion(of: name) }
+    package func activeVersion(of name: String) -> String? { linkedVersion(of: name) ?? optVersion(of: name) }
 
     /// The receipt of one keg; nil when the keg or its receipt is missing.
-    public func receipt(name: String, pkgVersion: String) throws(KegError) -> InstallReceipt? {
+    package func receipt(name: String, pkgVersion: String) throws(KegError) -> InstallReceipt? {
         try InstallReceipt.read(kegPath: layout.keg(name, pkgVersion))
     }
 

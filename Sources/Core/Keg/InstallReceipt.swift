@@ -13,47 +13,47 @@ import Foundation
 /// unknown fields are ignored. Writing emits only the fields brew writes — nothing pour-specific.
 ///
 /// Immutable value semantics; safe to share across queues.
-public struct InstallReceipt: Codable, Hashable, Sendable {
-    public static let fileName = "INSTALL_RECEIPT.json"
+package struct InstallReceipt: Codable, Hashable, Sendable {
+    package static let fileName = "INSTALL_RECEIPT.json"
 
-    public var homebrewVersion: String?
-    public var usedOptions: [String]
-    public var unusedOptions: [String]
-    public var builtAsBottle: Bool
-    public var pouredFromBottle: Bool
-    public var loadedFromAPI: Bool
-    public var installedAsDependency: Bool
-    public var installedOnRequest: Bool
+    package var homebrewVersion: String?
+    package var usedOptions: [String]
+    package var unusedOptions: [String]
+    package var builtAsBottle: Bool
+    package var pouredFromBottle: Bool
+    package var loadedFromAPI: Bool
+    package var installedAsDependency: Bool
+    package var installedOnRequest: Bool
     /// Files whose placeholders were rewritten on pour, relative to the keg; nil when unknown.
-    public var changedFiles: [String]?
+    package var changedFiles: [String]?
     /// Install time, seconds since the epoch.
-    public var time: Int?
-    public var sourceModifiedTime: Int
-    public var compiler: String?
-    public var stdlib: String?
-    public var aliases: [String]
+    package var time: Int?
+    package var sourceModifiedTime: Int
+    package var compiler: String?
+    package var stdlib: String?
+    package var aliases: [String]
     /// nil for receipts that never recorded them (brew < 1.1.6), distinct from "none".
-    public var runtimeDependencies: [RuntimeDependency]?
-    public var source: Source
-    public var arch: String?
-    public var builtOn: BuiltOn?
+    package var runtimeDependencies: [RuntimeDependency]?
+    package var source: Source
+    package var arch: String?
+    package var builtOn: BuiltOn?
     /// Fields of a brew-written receipt pour does not model, written back unchanged. Always empty
     /// for receipts pour builds: pour adds nothing of its own.
-    public var extra: [String: ReceiptJSONValue] = [:]
+    package var extra: [String: ReceiptJSONValue] = [:]
 
     /// One `runtime_dependencies` entry.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct RuntimeDependency: Codable, Hashable, Sendable {
-        public var fullName: String
-        public var version: String?
-        public var revision: Int
-        public var pkgVersion: String?
-        public var declaredDirectly: Bool
+    package struct RuntimeDependency: Codable, Hashable, Sendable {
+        package var fullName: String
+        package var version: String?
+        package var revision: Int
+        package var pkgVersion: String?
+        package var declaredDirectly: Bool
         /// Unmodelled fields (brew's `bottle_rebuild`, `uses_from_macos`), kept verbatim.
-        public var extra: [String: ReceiptJSONValue] = [:]
+        package var extra: [String: ReceiptJSONValue] = [:]
 
-        public init(fullName: String, version: String?, revision: Int, pkgVersion: String?, declaredDirectly: Bool) {
+        package init(fullName: String, version: String?, revision: Int, pkgVersion: String?, declaredDirectly: Bool) {
             self.fullName = fullName
             self.version = version
             self.revision = revision
@@ -66,7 +66,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             case declaredDirectly = "declared_directly"
         }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             fullName = try c.decode(String.self, forKey: .fullName)
             version = try c.decodeIfPresent(String.self, forKey: .version)
@@ -76,7 +76,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
         }
 
-        public func encode(to encoder: Encoder) throws {
+        package func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(fullName, forKey: .fullName)
             try c.encode(version, forKey: .version)
@@ -90,16 +90,16 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     /// The `source` object: where the formula came from.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Source: Codable, Hashable, Sendable {
-        public var path: String?
-        public var tap: String?
-        public var tapGitHead: String?
-        public var spec: String
-        public var versions: Versions
+    package struct Source: Codable, Hashable, Sendable {
+        package var path: String?
+        package var tap: String?
+        package var tapGitHead: String?
+        package var spec: String
+        package var versions: Versions
         /// Unmodelled fields, kept verbatim.
-        public var extra: [String: ReceiptJSONValue] = [:]
+        package var extra: [String: ReceiptJSONValue] = [:]
 
-        public init(path: String?, tap: String?, tapGitHead: String?, spec: String = "stable", versions: Versions) {
+        package init(path: String?, tap: String?, tapGitHead: String?, spec: String = "stable", versions: Versions) {
             self.path = path
             self.tap = tap
             self.tapGitHead = tapGitHead
@@ -111,7 +111,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             case path, tap, tapGitHead = "tap_git_head", spec, versions
         }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             path = try? c.decodeIfPresent(String.self, forKey: .path)
             tap = try? c.decodeIfPresent(String.self, forKey: .tap)
@@ -121,7 +121,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
         }
 
-        public func encode(to encoder: Encoder) throws {
+        package func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(path, forKey: .path)
             try c.encode(tap, forKey: .tap)
@@ -135,14 +135,14 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     /// `source.versions`.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Versions: Codable, Hashable, Sendable {
-        public var stable: String?
-        public var head: String?
-        public var versionScheme: Int
+    package struct Versions: Codable, Hashable, Sendable {
+        package var stable: String?
+        package var head: String?
+        package var versionScheme: Int
         /// Unmodelled fields (brew's `compatibility_version`), kept verbatim.
-        public var extra: [String: ReceiptJSONValue] = [:]
+        package var extra: [String: ReceiptJSONValue] = [:]
 
-        public init(stable: String?, head: String? = nil, versionScheme: Int = 0) {
+        package init(stable: String?, head: String? = nil, versionScheme: Int = 0) {
             self.stable = stable
             self.head = head
             self.versionScheme = versionScheme
@@ -150,7 +150,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
 
         enum CodingKeys: String, CodingKey { case stable, head, versionScheme = "version_scheme" }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             // Brew 1.5.13–4.0.17 wrote "" for absent versions; brew itself reads that as nil.
             stable = (try? c.decodeIfPresent(String.self, forKey: .stable)).flatMap { $0?.isEmpty == false ? $0 : nil }
@@ -159,7 +159,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
         }
 
-        public func encode(to encoder: Encoder) throws {
+        package func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(stable, forKey: .stable)
             try c.encode(head, forKey: .head)
@@ -172,14 +172,14 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     /// glibc_version…); they are optional for its readers.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct BuiltOn: Codable, Hashable, Sendable {
-        public var os: String?
-        public var osVersion: String?
-        public var cpuFamily: String?
+    package struct BuiltOn: Codable, Hashable, Sendable {
+        package var os: String?
+        package var osVersion: String?
+        package var cpuFamily: String?
         /// Unmodelled fields (brew's `xcode`, `clt`, `glibc_version`…), kept verbatim.
-        public var extra: [String: ReceiptJSONValue] = [:]
+        package var extra: [String: ReceiptJSONValue] = [:]
 
-        public init(os: String?, osVersion: String?, cpuFamily: String?) {
+        package init(os: String?, osVersion: String?, cpuFamily: String?) {
             self.os = os
             self.osVersion = osVersion
             self.cpuFamily = cpuFamily
@@ -187,7 +187,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
 
         enum CodingKeys: String, CodingKey { case os, osVersion = "os_version", cpuFamily = "cpu_family" }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             os = try? c.decodeIfPresent(String.self, forKey: .os)
             osVersion = try? c.decodeIfPresent(String.self, forKey: .osVersion)
@@ -195,7 +195,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
             extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
         }
 
-        public func encode(to encoder: Encoder) throws {
+        package func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(os, forKey: .os)
             try c.encode(osVersion, forKey: .osVersion)
@@ -204,7 +204,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         }
 
         /// The running host, as brew's `DevelopmentTools.build_system_info` roughly reports it.
-        public static var host: BuiltOn {
+        package static var host: BuiltOn {
             var name = utsname()
             uname(&name)
             func field<T>(_ value: T) -> String {
@@ -232,7 +232,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         case runtimeDependencies = "runtime_dependencies", source, arch, builtOn = "built_on"
     }
 
-    public init(homebrewVersion: String? = PourVersion.homebrewCompatible, usedOptions: [String] = [],
+    package init(homebrewVersion: String? = PourVersion.homebrewCompatible, usedOptions: [String] = [],
                 unusedOptions: [String] = [], builtAsBottle: Bool = true, pouredFromBottle: Bool = true,
                 loadedFromAPI: Bool = true, installedAsDependency: Bool, installedOnRequest: Bool,
                 changedFiles: [String]?, time: Int?, sourceModifiedTime: Int = 0, compiler: String?,
@@ -258,7 +258,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         self.builtOn = builtOn
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // `try?` on each field: a wrongly-typed field in an old receipt must not make the whole
         // keg look uninstalled.
@@ -287,7 +287,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         extra = ReceiptExtraFields.read(decoder, known: CodingKeys.self)
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         // Explicit `encode` of optionals writes JSON null, as brew does, instead of dropping keys.
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(homebrewVersion, forKey: .homebrewVersion)
@@ -316,14 +316,14 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     /// A runtime dependency as the builder receives it.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Dependency: Sendable {
-        public var formula: Formula
+    package struct Dependency: Sendable {
+        package var formula: Formula
         /// True when the formula being installed names it itself (not only transitively).
-        public var declaredDirectly: Bool
+        package var declaredDirectly: Bool
         /// Unmodelled fields (brew's `bottle_rebuild`, `uses_from_macos`), kept verbatim.
-        public var extra: [String: ReceiptJSONValue] = [:]
+        package var extra: [String: ReceiptJSONValue] = [:]
 
-        public init(_ formula: Formula, declaredDirectly: Bool) {
+        package init(_ formula: Formula, declaredDirectly: Bool) {
             self.formula = formula
             self.declaredDirectly = declaredDirectly
         }
@@ -336,7 +336,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     ///   - runtimeDependencies: every runtime dependency (transitive included), as brew records them.
     ///   - changedFiles: keg-relative paths whose placeholders were rewritten.
     ///   - layout: locates the tap's formula file for `source.path`.
-    public static func poured(formula: Formula, installedOnRequest: Bool, runtimeDependencies: [Dependency],
+    package static func poured(formula: Formula, installedOnRequest: Bool, runtimeDependencies: [Dependency],
                               changedFiles: [String], layout: PrefixLayout, tapGitHead: String? = nil,
                               time: Int = Int(Date().timeIntervalSince1970),
                               sourceModifiedTime: Int? = nil) -> InstallReceipt {
@@ -374,7 +374,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     // MARK: Disk
 
     /// Reads the receipt inside `kegPath`; nil when the keg has none.
-    public static func read(kegPath: String) throws(KegError) -> InstallReceipt? {
+    package static func read(kegPath: String) throws(KegError) -> InstallReceipt? {
         let path = kegPath + "/" + fileName
         guard let data = FileManager.default.contents(atPath: path) else {
             if PosixFS.kind(path) == .missing { return nil }
@@ -388,7 +388,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     }
 
     /// The JSON text brew-style (pretty, stable key order).
-    public func jsonData() throws(KegError) -> Data {
+    package func jsonData() throws(KegError) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
         do { return try encoder.encode(self) } catch {
@@ -402,7 +402,7 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     /// - Parameter durable: fsync the file and directory (default). Pass false for a keg still in
     ///   staging: its commit makes it visible, and a fsync per receipt would dominate installs of
     ///   many small bottles.
-    public func write(kegPath: String, package: String? = nil, durable: Bool = true) throws(KegError) {
+    package func write(kegPath: String, package: String? = nil, durable: Bool = true) throws(KegError) {
         let data = try jsonData()
         let path = kegPath + "/" + Self.fileName
         let temp = kegPath + "/.\(Self.fileName).\(getpid()).tmp"

@@ -10,15 +10,15 @@
 /// Staging (`<prefix>/var/homebrew/tmp/.pour-staging`) is on the Cellar's filesystem, which is
 /// what makes the rename atomic. Stateless value; safe to use from any queue, but two commits of
 /// the same keg must be serialised by the caller (the prefix lock does that).
-public struct KegCommitter: Sendable {
-    public let layout: PrefixLayout
+package struct KegCommitter: Sendable {
+    package let layout: PrefixLayout
     /// Root of the staging area; staged kegs live at `<stagingRoot>/<name>/<pkgVersion>`.
-    public let stagingRoot: String
+    package let stagingRoot: String
 
     /// `rename(2)`; replaceable only so tests can make the second rename fail.
     let move: @Sendable (String, String) -> Int32
 
-    public init(layout: PrefixLayout, stagingRoot: String? = nil) {
+    package init(layout: PrefixLayout, stagingRoot: String? = nil) {
         self.init(layout: layout, stagingRoot: stagingRoot, move: { rename($0, $1) })
     }
 
@@ -30,12 +30,12 @@ public struct KegCommitter: Sendable {
 
     /// Makes the commits of `names` durable: one fsync per rack directory; after the first, the
     /// journal transaction holding every rename is already on disk, so the rest are cheap.
-    public func syncRacks(_ names: [String]) {
+    package func syncRacks(_ names: [String]) {
         for name in Set(names) { PosixFS.syncPath(layout.cellar + "/" + name) }
     }
 
     /// Where extraction must build the keg for `commit` to find it.
-    public func stagedKegPath(name: String, pkgVersion: String) -> String {
+    package func stagedKegPath(name: String, pkgVersion: String) -> String {
         "\(stagingRoot)/\(name)/\(pkgVersion)"
     }
 
@@ -49,7 +49,7 @@ public struct KegCommitter: Sendable {
     ///   commits several kegs at once passes false and calls `syncRacks` once for all of them, so
     ///   the filesystem journal commits once instead of once per keg.
     @discardableResult
-    public func commit(name: String, pkgVersion: String, durable: Bool = true) throws(KegError) -> String {
+    package func commit(name: String, pkgVersion: String, durable: Bool = true) throws(KegError) -> String {
         let staged = stagedKegPath(name: name, pkgVersion: pkgVersion)
         let rack = layout.cellar + "/" + name
         let keg = rack + "/" + pkgVersion

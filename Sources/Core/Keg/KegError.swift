@@ -48,7 +48,7 @@ public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot move \(package) from \(from) to \(to): \(KegError.text(errno)); "
                 + "the previous keg was kept; check free space and permissions, then retry"
         case let .receiptUnreadable(path, reason):
-            return "cannot read receipt \(path): \(reason); reinstall the package to rewrite it"
+            return "cannot read receipt \(path): \(reason); reinstall the public to rewrite it"
         case let .permissionDenied(package, path):
             return "\(package.map { "\($0): " } ?? "")permission denied on \(path); "
                 + "fix its owner/mode (it must be writable by you)"
@@ -62,7 +62,7 @@ public enum KegError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
+    static func text(_ code: Int32) -> String { errnoText(code) }
 
     /// Maps a failed system call to `permissionDenied` or `filesystem`.
     static func system(_ operation: String, _ path: String, package: String?, errno code: Int32) -> KegError {

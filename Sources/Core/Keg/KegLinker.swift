@@ -11,14 +11,14 @@
 /// `link` is all-or-nothing: every change goes through a `LinkJournal` and is undone when a
 /// conflict, an error or a cancellation stops it. Stateless value; safe to use from any queue,
 /// but calls on one prefix must be serialised by the caller (the prefix lock does that).
-public struct KegLinker: Sendable {
-    public let layout: PrefixLayout
+package struct KegLinker: Sendable {
+    package let layout: PrefixLayout
 
-    public init(layout: PrefixLayout) { self.layout = layout }
+    package init(layout: PrefixLayout) { self.layout = layout }
 
     /// Links `formula`'s installed keg (keg-only formulae get only their opt links).
     @discardableResult
-    public func link(_ formula: Formula, overwrite: Bool = false, dryRun: Bool = false,
+    package func link(_ formula: Formula, overwrite: Bool = false, dryRun: Bool = false,
                      cancellation: CancellationFlag? = nil) throws(KegError) -> LinkReport {
         try link(name: formula.name, pkgVersion: formula.pkgVersion, kegOnly: formula.kegOnly,
                  aliases: formula.aliases, linkOverwrite: formula.linkOverwrite, overwrite: overwrite,
@@ -34,7 +34,7 @@ public struct KegLinker: Sendable {
     ///   - overwrite: overwrite every conflicting file or link (never a real directory).
     ///   - dryRun: change nothing; report what would be linked and what would conflict.
     @discardableResult
-    public func link(name: String, pkgVersion: String, kegOnly: Bool = false, aliases: [String] = [],
+    package func link(name: String, pkgVersion: String, kegOnly: Bool = false, aliases: [String] = [],
                      linkOverwrite: [String] = [], overwrite: Bool = false, dryRun: Bool = false,
                      cancellation: CancellationFlag? = nil) throws(KegError) -> LinkReport {
         let keg = layout.keg(name, pkgVersion)
@@ -70,7 +70,7 @@ public struct KegLinker: Sendable {
     ///
     /// - Parameter aliases: opt aliases to remove; read from the keg's receipt when nil.
     @discardableResult
-    public func unlink(name: String, pkgVersion: String, keepOpt: Bool = false,
+    package func unlink(name: String, pkgVersion: String, keepOpt: Bool = false,
                        aliases: [String]? = nil) throws(KegError) -> UnlinkReport {
         let keg = layout.keg(name, pkgVersion)
         guard PosixFS.kind(keg) == .directory else { throw KegError.kegNotFound(package: name, path: keg) }

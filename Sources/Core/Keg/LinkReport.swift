@@ -1,26 +1,26 @@
 /// What `KegLinker.link` did (or, in a dry run, would do).
 ///
 /// Plain value; safe to share across queues.
-public struct LinkReport: Hashable, Sendable {
-    public var package: String
-    public var kegPath: String
-    public var dryRun: Bool
+package struct LinkReport: Hashable, Sendable {
+    package var package: String
+    package var kegPath: String
+    package var dryRun: Bool
     /// Symlinks into this keg, absolute prefix paths in creation order (opt and linked records
     /// included).
-    public var links: [String] = []
+    package var links: [String] = []
     /// Real directories created in the prefix.
-    public var directories: [String] = []
+    package var directories: [String] = []
     /// Entries removed to make room: broken links, overwritten files, and whole-directory links
     /// of other kegs that were split into real directories.
-    public var replaced: [String] = []
+    package var replaced: [String] = []
     /// Links re-created for other kegs while splitting their whole-directory links.
-    public var relinkedForOtherKegs: [String] = []
+    package var relinkedForOtherKegs: [String] = []
     /// Dry run only: paths that would stop a real link with `linkConflict` (no overwrite allowed).
-    public var conflicts: [String] = []
+    package var conflicts: [String] = []
 
-    public var linksCreated: Int { links.count }
+    package var linksCreated: Int { links.count }
 
-    public init(package: String, kegPath: String, dryRun: Bool) {
+    package init(package: String, kegPath: String, dryRun: Bool) {
         self.package = package
         self.kegPath = kegPath
         self.dryRun = dryRun
@@ -30,15 +30,15 @@ public struct LinkReport: Hashable, Sendable {
 /// What `KegLinker.unlink` removed.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct UnlinkReport: Hashable, Sendable {
-    public var package: String
-    public var kegPath: String
+package struct UnlinkReport: Hashable, Sendable {
+    package var package: String
+    package var kegPath: String
     /// Symlinks removed from the prefix (opt and linked records included).
-    public var removedLinks: [String] = []
+    package var removedLinks: [String] = []
     /// Directories pruned because they became empty.
-    public var removedDirectories: [String] = []
+    package var removedDirectories: [String] = []
 
-    public init(package: String, kegPath: String) {
+    package init(package: String, kegPath: String) {
         self.package = package
         self.kegPath = kegPath
     }

@@ -12,8 +12,8 @@
 ///
 /// Confinement: the descriptor lives in a `Locked` box, so `release()` and `deinit` may race
 /// from different queues without double-closing it.
-public final class PrefixLock: Sendable {
-    public let path: String
+package final class PrefixLock: Sendable {
+    package let path: String
     private let descriptor: Locked<Int32>
 
     private init(path: String, fd: Int32) {
@@ -31,7 +31,7 @@ public final class PrefixLock: Sendable {
     ///   - isCancelled: polled while waiting (every `pollInterval`); when it turns true the wait
     ///     is abandoned with `KegError.cancelled`. A blocking `flock(LOCK_EX)` could not be
     ///     interrupted by Ctrl-C (the CLI ignores SIGINT to handle it on a dispatch source).
-    public static func acquire(layout: PrefixLayout, wait: Bool,
+    package static func acquire(layout: PrefixLayout, wait: Bool,
                                onContention: (String) -> Void = { _ in },
                                isCancelled: () -> Bool = { false }) throws(KegError) -> PrefixLock {
         try acquire(path: layout.lockFile, wait: wait, onContention: onContention, isCancelled: isCancelled)
@@ -41,7 +41,7 @@ public final class PrefixLock: Sendable {
     static let pollInterval: useconds_t = 50_000
 
     /// As `acquire(layout:…)`, for an explicit lock-file path.
-    public static func acquire(path: String, wait: Bool,
+    package static func acquire(path: String, wait: Bool,
                                onContention: (String) -> Void = { _ in },
                                isCancelled: () -> Bool = { false }) throws(KegError) -> PrefixLock {
         try PosixFS.makeDirectories(PosixFS.parent(path))
@@ -62,7 +62,7 @@ public final class PrefixLock: Sendable {
                 close(fd)
                 throw KegError.prefixLocked(path: path, pid: holder)
             }
-            let who = holder.map { "another pour process (pid \($0))" } ?? "another pour process"
+            let who = holder.map { $0 == getpid() ? "another install in this process" : "another pour process (pid \($0))" } ?? "another pour process"
             onContention("waiting for \(who) to release \(path)")
             // Polled, not a blocking flock: the wait must end promptly when the run is cancelled.
             while flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -87,10 +87,10 @@ public final class PrefixLock: Sendable {
     }
 
     /// True until `release()`.
-    public var isHeld: Bool { descriptor.current >= 0 }
+    package var isHeld: Bool { descriptor.current >= 0 }
 
     /// Releases the lock. Idempotent.
-    public func release() {
+    package func release() {
         descriptor.withLock { fd in
             guard fd >= 0 else { return }
             _ = ftruncate(fd, 0)  // the pid is no longer true

@@ -3,7 +3,7 @@
 /// rewrites a brew-written receipt (say, to mark a dependency as installed on request).
 ///
 /// Immutable value; safe to share across queues.
-public enum ReceiptJSONValue: Codable, Hashable, Sendable {
+package enum ReceiptJSONValue: Codable, Hashable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -12,7 +12,7 @@ public enum ReceiptJSONValue: Codable, Hashable, Sendable {
     case array([ReceiptJSONValue])
     case object([String: ReceiptJSONValue])
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let v = try? c.decode(Bool.self) { self = .bool(v) }
@@ -23,7 +23,7 @@ public enum ReceiptJSONValue: Codable, Hashable, Sendable {
         else { self = .object(try c.decode([String: ReceiptJSONValue].self)) }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()

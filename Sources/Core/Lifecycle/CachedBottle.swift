@@ -4,14 +4,14 @@
 /// do not parse and are left alone.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct CachedBottle: Sendable, Hashable {
-    public var fileName: String
-    public var name: String
-    public var pkgVersion: String
-    public var tag: String
-    public var incomplete: Bool
+package struct CachedBottle: Sendable, Hashable {
+    package var fileName: String
+    package var name: String
+    package var pkgVersion: String
+    package var tag: String
+    package var incomplete: Bool
 
-    public init?(fileName: String) {
+    package init?(fileName: String) {
         self.fileName = fileName
         var rest = Substring(fileName)
         incomplete = rest.hasSuffix(".incomplete")

@@ -10,45 +10,45 @@ import Foundation
 ///   (a running download does; a younger one may still be resumed).
 ///
 /// Stateless value. `plan` only reads; `perform` needs the held prefix lock. Blocking.
-public struct Cleanup: Sendable {
-    public let layout: PrefixLayout
+package struct Cleanup: Sendable {
+    package let layout: PrefixLayout
 
-    public init(layout: PrefixLayout) { self.layout = layout }
+    package init(layout: PrefixLayout) { self.layout = layout }
 
     /// One file of the download cache that cleanup considers.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct CacheFile: Sendable, Equatable {
-        public var path: String
-        public var bytes: Int64
-        public var reason: String
+    package struct CacheFile: Sendable, Equatable {
+        package var path: String
+        package var bytes: Int64
+        package var reason: String
     }
 
     /// What one cleanup is going to remove.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Plan: Sendable, Equatable {
-        public var kegs: [InstalledKeg] = []
-        public var cacheFiles: [CacheFile] = []
+    package struct Plan: Sendable, Equatable {
+        package var kegs: [InstalledKeg] = []
+        package var cacheFiles: [CacheFile] = []
         /// Bytes the plan frees (kegs and cache files).
-        public var bytes: Int64 = 0
+        package var bytes: Int64 = 0
     }
 
     /// What a finished run did.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Report: Sendable, Equatable {
-        public var removedKegs: [InstalledKeg] = []
-        public var removedFiles: [String] = []
-        public var bytesFreed: Int64 = 0
+    package struct Report: Sendable, Equatable {
+        package var removedKegs: [InstalledKeg] = []
+        package var removedFiles: [String] = []
+        package var bytesFreed: Int64 = 0
         /// Entries that could not be removed, with the reason.
-        public var failures: [String] = []
+        package var failures: [String] = []
     }
 
     /// Age after which an unlocked `.incomplete` file is abandoned.
-    public static let incompleteMaxAge: TimeInterval = 24 * 3600
+    package static let incompleteMaxAge: TimeInterval = 24 * 3600
 
-    public func plan(inventory: PrefixInventory, pruneDays: Int? = nil, now: Date = Date()) -> Plan {
+    package func plan(inventory: PrefixInventory, pruneDays: Int? = nil, now: Date = Date()) -> Plan {
         var plan = Plan()
         var kept: Set<String> = []
         for formula in inventory.installed {
@@ -89,7 +89,7 @@ public struct Cleanup: Sendable {
 
     /// Removes what `plan` lists. A keg is unlinked first (it should have no links, but a damaged
     /// prefix may point into it); failures are reported and the rest carries on.
-    public func perform(_ plan: Plan, lock: PrefixLock) throws(LifecycleError) -> Report {
+    package func perform(_ plan: Plan, lock: PrefixLock) throws(LifecycleError) -> Report {
         try LifecycleLock.check(lock, layout: layout)
         var report = Report()
         let linker = KegLinker(layout: layout)

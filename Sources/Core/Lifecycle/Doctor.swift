@@ -11,15 +11,15 @@ import Foundation
 /// Stateless value. `check` only reads (it never takes the prefix lock, so it also works while
 /// another pour runs, and then treats that run's staging directory as live); `fix` needs the
 /// held lock, under which no pour run is live and all staging debris is stale. Blocking.
-public struct Doctor: Sendable {
-    public let layout: PrefixLayout
+package struct Doctor: Sendable {
+    package let layout: PrefixLayout
 
-    public init(layout: PrefixLayout) { self.layout = layout }
+    package init(layout: PrefixLayout) { self.layout = layout }
 
-    public func check() -> [DoctorFinding] { findings(holdingLock: false) }
+    package func check() -> [DoctorFinding] { findings(holdingLock: false) }
 
     /// Repairs every fixable finding and returns what is still wrong afterwards (a fresh check).
-    public func fix(lock: PrefixLock) throws(LifecycleError) -> (fixed: [DoctorFinding], remaining: [DoctorFinding]) {
+    package func fix(lock: PrefixLock) throws(LifecycleError) -> (fixed: [DoctorFinding], remaining: [DoctorFinding]) {
         try LifecycleLock.check(lock, layout: layout)
         var fixed: [DoctorFinding] = []
         for finding in findings(holdingLock: true) where finding.fixable {

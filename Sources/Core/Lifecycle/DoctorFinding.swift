@@ -1,11 +1,11 @@
 /// One thing `pour doctor` noticed in a prefix or cache.
 ///
 /// Plain value; safe to share across queues.
-public struct DoctorFinding: Sendable, Hashable, CustomStringConvertible {
+package struct DoctorFinding: Sendable, Hashable, CustomStringConvertible {
     /// What kind of finding or entry this is.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public enum Kind: String, Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable {
         /// A symlink in bin/sbin/lib/include/share/etc/var/homebrew/{linked,pinned} to nothing.
         case brokenLink = "broken_link"
         /// `opt/<name>` points at a keg that does not exist.
@@ -23,15 +23,15 @@ public struct DoctorFinding: Sendable, Hashable, CustomStringConvertible {
         case staleLockPid = "stale_lock_pid"
     }
 
-    public var kind: Kind
-    public var path: String
+    package var kind: Kind
+    package var path: String
     /// What is wrong and what `--fix` does (or why it will not).
-    public var detail: String
+    package var detail: String
     /// True when `Doctor.fix` repairs it.
-    public var fixable: Bool
+    package var fixable: Bool
 
     /// Information findings do not make `doctor` fail.
-    public var isProblem: Bool { kind != .staleLockPid }
+    package var isProblem: Bool { kind != .staleLockPid }
 
-    public var description: String { "\(path): \(detail)" }
+    package var description: String { "\(path): \(detail)" }
 }

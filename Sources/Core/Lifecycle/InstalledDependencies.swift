@@ -16,7 +16,7 @@ extension PrefixInventory {
     /// installed as a dependency. A receipt without `installed_on_request` counts as on request,
     /// as it does for brew's autoremove, so `leaves` and `autoremove` agree: every keg is either
     /// a leaf, needed by something, or removable.
-    public func leaves() -> [InstalledFormula] {
+    package func leaves() -> [InstalledFormula] {
         let all = installed
         let required = requiredNames(by: all)
         return all.filter { !required.contains($0.name) && $0.intent != .dependency }
@@ -25,7 +25,7 @@ extension PrefixInventory {
     /// The installed formulae (other than those in `removing`) with a keg whose receipt lists one
     /// of `names` as a runtime dependency. Every keg of a dependent counts, not only its active
     /// one: an old keg that stays installed keeps working only while its dependencies do.
-    public func dependents(of names: Set<String>, removing: Set<String> = []) -> [String: [String]] {
+    package func dependents(of names: Set<String>, removing: Set<String> = []) -> [String: [String]] {
         var result: [String: [String]] = [:]
         for formula in installed where !removing.contains(formula.name) && !names.contains(formula.name) {
             let needs = Set(formula.kegs.flatMap { $0.runtimeDependencyNames ?? [] })
@@ -41,7 +41,7 @@ extension PrefixInventory {
     ///
     /// Throws `unknownDependencies` when a receipt does not record runtime dependencies: what
     /// that keg needs cannot be known offline, so nothing is declared unused.
-    public func autoremoveCandidates() throws(LifecycleError) -> [InstalledFormula] {
+    package func autoremoveCandidates() throws(LifecycleError) -> [InstalledFormula] {
         var remaining = installed
         let unknown = remaining.filter { $0.activeKeg?.runtimeDependencyNames == nil }.map(\.name)
         guard unknown.isEmpty else { throw LifecycleError.unknownDependencies(names: unknown) }

@@ -32,6 +32,9 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case metadata(String)
     /// The install behind an upgrade or reinstall could not run at all.
     case install(String)
+    /// An upgrade or reinstall was cancelled; the report says what was done before (the same
+    /// shape as `InstallError.cancelled(report)`).
+    case cancelled(Upgrader.Report)
 
     public var description: String {
         switch self {
@@ -53,11 +56,13 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .prefixBusy(error):
             return error.description
         case let .filesystem(operation, path, code):
-            return "\(operation) \(path) failed: \(String(cString: strerror(code))); check its owner and permissions"
+            return "\(operation) \(path) failed: \(errnoText(code)); check its owner and permissions"
         case let .metadata(message):
             return "cannot fetch formula metadata: \(message); check the network or HOMEBREW_API_DOMAIN and retry"
         case let .install(message):
             return message
+        case .cancelled:
+            return "cancelled"
         }
     }
 }

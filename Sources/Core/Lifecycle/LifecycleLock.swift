@@ -1,8 +1,8 @@
 /// Takes the prefix lock for a command that changes the prefix, mapping "busy with --no-wait"
 /// to `LifecycleError.prefixBusy`. Blocking (it may wait for another pour): call it off any I/O
 /// thread.
-public enum LifecycleLock {
-    public static func acquire(layout: PrefixLayout, wait: Bool,
+package enum LifecycleLock {
+    package static func acquire(layout: PrefixLayout, wait: Bool,
                                onContention: (String) -> Void = { _ in },
                                isCancelled: () -> Bool = { false }) throws(LifecycleError) -> PrefixLock {
         do {

@@ -3,25 +3,25 @@
 ///
 /// Stateless value. Real (non-dry-run) calls need the held prefix lock; all calls block on the
 /// disk.
-public struct Linking: Sendable {
-    public let layout: PrefixLayout
+package struct Linking: Sendable {
+    package let layout: PrefixLayout
 
-    public init(layout: PrefixLayout) { self.layout = layout }
+    package init(layout: PrefixLayout) { self.layout = layout }
 
     /// What `unlink` removed (or, in a dry run, would remove).
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct UnlinkResult: Sendable, Equatable {
-        public var name: String
-        public var pkgVersion: String?
-        public var links: [String]
-        public var dryRun: Bool
+    package struct UnlinkResult: Sendable, Equatable {
+        package var name: String
+        package var pkgVersion: String?
+        package var links: [String]
+        package var dryRun: Bool
     }
 
     /// Links the selected keg of `formula` (the linked/opt/only one). Aliases come from its
     /// receipt. `link_overwrite` globs are unknown offline; `overwrite` replaces any conflicting
     /// file or link (never a directory).
-    public func link(_ formula: InstalledFormula, inventory: PrefixInventory, overwrite: Bool, dryRun: Bool,
+    package func link(_ formula: InstalledFormula, inventory: PrefixInventory, overwrite: Bool, dryRun: Bool,
                      lock: PrefixLock?) throws(LifecycleError) -> LinkReport {
         if !dryRun {
             guard let lock else { throw LifecycleError.prefixBusy(.prefixLocked(path: layout.lockFile, pid: nil)) }
@@ -39,7 +39,7 @@ public struct Linking: Sendable {
 
     /// Removes the prefix links and the `var/homebrew/linked` record of the linked keg; the opt
     /// link stays (as with `brew unlink`) so dependents keep working.
-    public func unlink(_ formula: InstalledFormula, dryRun: Bool, lock: PrefixLock?) throws(LifecycleError) -> UnlinkResult {
+    package func unlink(_ formula: InstalledFormula, dryRun: Bool, lock: PrefixLock?) throws(LifecycleError) -> UnlinkResult {
         guard let version = formula.linkedVersion ?? linkedByScan(formula) else {
             return UnlinkResult(name: formula.name, pkgVersion: nil, links: [], dryRun: dryRun)
         }

@@ -1,17 +1,21 @@
-/// One installed formula whose keg in use is not the catalogue's version.
-///
-/// Plain value; safe to share across queues.
-public struct OutdatedFormula: Sendable, Hashable {
-    public var name: String
-    /// Every installed version, oldest first.
-    public var installedVersions: [String]
-    /// The version in use (opt, else linked, else newest) — the one compared.
-    public var activeVersion: String
-    /// The catalogue's pkg_version.
-    public var currentVersion: String
-    public var pinned: Bool
-    public var pinnedVersion: String?
+extension Upgrader {
+    /// One installed formula whose keg in use is not the catalogue's version.
+    ///
+    /// Plain value; safe to share across queues.
+    public struct OutdatedFormula: Sendable, Hashable {
+        public var name: String
+        /// Every installed version, oldest first.
+        public var installedVersions: [String]
+        /// The version in use (opt, else linked, else newest) — the one compared.
+        public var activeVersion: String
+        /// The catalogue's pkg_version.
+        public var currentVersion: String
+        public var pinned: Bool
+        public var pinnedVersion: String?
+    }
 }
+
+package typealias OutdatedFormula = Upgrader.OutdatedFormula
 
 /// `pour outdated`: compares each installed formula's keg in use with the catalogue.
 ///
@@ -23,9 +27,9 @@ public struct OutdatedFormula: Sendable, Hashable {
 /// not served by the API and are skipped.
 ///
 /// Thread-safety: a stateless namespace of constants and functions; use it from any thread.
-public enum Outdated {
+package enum Outdated {
     /// The names whose metadata `evaluate` needs: every installed formula from homebrew/core.
-    public static func candidates(_ inventory: PrefixInventory, names: [String] = []) throws(LifecycleError) -> [InstalledFormula] {
+    package static func candidates(_ inventory: PrefixInventory, names: [String] = []) throws(LifecycleError) -> [InstalledFormula] {
         if !names.isEmpty {
             var chosen: [InstalledFormula] = []
             for name in names { chosen.append(try inventory.resolve(name)) }
@@ -38,7 +42,7 @@ public enum Outdated {
     }
 
     /// Outdated formulae (pinned ones included, flagged) and names the catalogue lacks.
-    public static func evaluate(_ formulae: [InstalledFormula], catalog: FormulaCatalog)
+    package static func evaluate(_ formulae: [InstalledFormula], catalog: FormulaCatalog)
         -> (outdated: [OutdatedFormula], unavailable: [String]) {
         var outdated: [OutdatedFormula] = []
         var unavailable: [String] = []

@@ -3,17 +3,17 @@
 /// `cleanup`; brew reads the same links.
 ///
 /// Stateless value; pin and unpin need the held prefix lock.
-public struct Pins: Sendable {
-    public let layout: PrefixLayout
+package struct Pins: Sendable {
+    package let layout: PrefixLayout
 
-    public init(layout: PrefixLayout) { self.layout = layout }
+    package init(layout: PrefixLayout) { self.layout = layout }
 
     private func pinPath(_ name: String) -> String { PrefixInventory.pinDirectory(layout) + "/" + name }
 
     /// Pins the keg in use (opt, else linked, else newest) and returns its version. Pinning again
     /// moves the pin to the keg in use.
     @discardableResult
-    public func pin(_ formula: InstalledFormula, lock: PrefixLock) throws(LifecycleError) -> String {
+    package func pin(_ formula: InstalledFormula, lock: PrefixLock) throws(LifecycleError) -> String {
         try LifecycleLock.check(lock, layout: layout)
         guard let keg = formula.activeKeg else { throw LifecycleError.notInstalled(name: formula.name) }
         let path = pinPath(formula.name)
@@ -34,7 +34,7 @@ public struct Pins: Sendable {
 
     /// Removes the pin; returns false when `name` was not pinned.
     @discardableResult
-    public func unpin(_ name: String, lock: PrefixLock) throws(LifecycleError) -> Bool {
+    package func unpin(_ name: String, lock: PrefixLock) throws(LifecycleError) -> Bool {
         try LifecycleLock.check(lock, layout: layout)
         // A name is one path component; anything else could reach outside the pin directory.
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { throw LifecycleError.notInstalled(name: name) }

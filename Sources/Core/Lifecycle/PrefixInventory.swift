@@ -7,19 +7,19 @@ import Foundation
 /// Immutable value; safe to share across queues. `read` blocks on the disk: call it off any I/O
 /// thread. It is a snapshot: read it again after changing the prefix.
 public struct PrefixInventory: Sendable {
-    public let layout: PrefixLayout
+    public let layout: InstallConfiguration.PrefixLayout
     /// Every formula with at least one keg directory, sorted by name.
     public let formulae: [InstalledFormula]
 
-    public init(layout: PrefixLayout, formulae: [InstalledFormula]) {
+    public init(layout: InstallConfiguration.PrefixLayout, formulae: [InstalledFormula]) {
         self.layout = layout
         self.formulae = formulae
     }
 
     /// `var/homebrew/pinned`: brew's pin records.
-    public static func pinDirectory(_ layout: PrefixLayout) -> String { layout.prefix + "/var/homebrew/pinned" }
+    public static func pinDirectory(_ layout: InstallConfiguration.PrefixLayout) -> String { layout.prefix + "/var/homebrew/pinned" }
 
-    public static func read(layout: PrefixLayout) -> PrefixInventory {
+    public static func read(layout: InstallConfiguration.PrefixLayout) -> PrefixInventory {
         let cellar = Cellar(layout: layout)
         let formulae = cellar.rackNames().compactMap { name -> InstalledFormula? in
             let all = cellar.kegs(name: name).map { keg in readKeg(name: name, pkgVersion: keg.pkgVersion, path: keg.path) }
@@ -56,7 +56,7 @@ public struct PrefixInventory: Sendable {
 
     /// The one keg a command on `formula` acts on, as brew's `to_kegs` picks it: the linked one,
     /// else the opt one, else the only one; several unlinked kegs are ambiguous.
-    public func selectedKeg(of formula: InstalledFormula) throws(LifecycleError) -> InstalledKeg {
+    public func selectedKeg(of formula: InstalledFormula) throws(LifecycleError) -> InstalledFormula.InstalledKeg {
         for version in [formula.linkedVersion, formula.optVersion].compactMap({ $0 }) {
             if let keg = formula.kegs.first(where: { $0.pkgVersion == version }) { return keg }
         }

@@ -7,11 +7,11 @@
 /// `on request` need writing back.
 ///
 /// Thread-safety: an immutable value; safe to share across queues. `restore` blocks on the disk: call it off any I/O thread.
-public struct RequestFlags: Sendable {
+package struct RequestFlags: Sendable {
     /// Whether each installed formula was installed on request, by name.
-    public let requested: [String: Bool]
+    package let requested: [String: Bool]
 
-    public init(inventory: PrefixInventory) {
+    package init(inventory: PrefixInventory) {
         var map: [String: Bool] = [:]
         for formula in inventory.installed { map[formula.name] = formula.intent != .dependency }
         requested = map
@@ -19,7 +19,7 @@ public struct RequestFlags: Sendable {
 
     /// Rewrites the receipts of the freshly installed kegs whose flag differs from before.
     /// Returns the names whose receipts were changed. Needs the held prefix lock.
-    public func restore(installed: [(name: String, pkgVersion: String)], layout: PrefixLayout,
+    package func restore(installed: [(name: String, pkgVersion: String)], layout: PrefixLayout,
                         lock: PrefixLock) throws(LifecycleError) -> [String] {
         try LifecycleLock.check(lock, layout: layout)
         var changed: [String] = []

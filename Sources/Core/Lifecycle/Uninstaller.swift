@@ -4,15 +4,15 @@
 /// Stateless value. `plan` only reads; `perform` needs the held prefix lock. Both block on the
 /// disk: call them off any I/O thread.
 public struct Uninstaller: Sendable {
-    public let layout: PrefixLayout
+    public let layout: InstallConfiguration.PrefixLayout
 
-    public init(layout: PrefixLayout) { self.layout = layout }
+    public init(layout: InstallConfiguration.PrefixLayout) { self.layout = layout }
 
     /// The kegs one uninstall will remove.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
     public struct Plan: Sendable, Equatable {
-        public var kegs: [InstalledKeg]
+        public var kegs: [InstalledFormula.InstalledKeg]
         /// Versions of the named formulae that stay installed (uninstall without `allVersions`).
         public var remaining: [String: [String]]
     }
@@ -21,7 +21,7 @@ public struct Uninstaller: Sendable {
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
     public struct Report: Sendable, Equatable {
-        public var removed: [InstalledKeg] = []
+        public var removed: [InstalledFormula.InstalledKeg] = []
         public var removedLinks = 0
         public var bytesFreed: Int64 = 0
         public var remaining: [String: [String]] = [:]
@@ -52,7 +52,7 @@ public struct Uninstaller: Sendable {
     }
 
     /// Unlinks and removes every keg of `plan`, then empty racks and their pins.
-    public func perform(_ plan: Plan, lock: PrefixLock) throws(LifecycleError) -> Report {
+    package func perform(_ plan: Plan, lock: PrefixLock) throws(LifecycleError) -> Report {
         try LifecycleLock.check(lock, layout: layout)
         var report = Report(remaining: plan.remaining)
         let linker = KegLinker(layout: layout)

@@ -133,6 +133,10 @@ final class UpgradeRun: @unchecked Sendable {
         guard let completion else { return }
         self.completion = nil
         stageHandle = nil
-        callbackQueue.async { completion(result) }
+        // Cancellation has one shape across PourCore: a failure carrying the partial report.
+        var delivered = result
+        if case .success(let report) = result, report.cancelled { delivered = .failure(.cancelled(report)) }
+        let final = delivered
+        callbackQueue.async { completion(final) }
     }
 }

@@ -20,9 +20,9 @@ public final class Upgrader: Sendable {
     /// Thread-safety: an immutable value; safe to share across queues.
     public struct Plan: Sendable, Equatable {
         /// Formulae to install, with the versions involved.
-        public var packages: [OutdatedFormula] = []
+        public var packages: [Upgrader.OutdatedFormula] = []
         /// Formulae left alone because they are pinned (name, pinned version).
-        public var pinned: [OutdatedFormula] = []
+        public var pinned: [Upgrader.OutdatedFormula] = []
         /// Formulae left alone because upgrading them would upgrade this pinned dependency.
         public var blockedByPin: [String: String] = [:]
         /// Named formulae that are already current (upgrade only).
@@ -34,7 +34,7 @@ public final class Upgrader: Sendable {
     /// What a finished run did.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Report: Sendable {
+    public struct Report: Sendable, Equatable {
         public var plan: Plan
         /// nil when nothing needed installing or the run was cancelled before installing.
         public var install: InstallReport?
@@ -69,7 +69,8 @@ public final class Upgrader: Sendable {
                     onPlan: @escaping @Sendable (Plan) -> Void,
                     events: @escaping @Sendable (InstallEvent) -> Void,
                     completion: @escaping @Sendable (Result<Report, LifecycleError>) -> Void) -> InstallHandle {
-        let run = UpgradeRun(installer: installer, mode: mode, names: names, callbackQueue: callbackQueue,
+        let run = UpgradeRun(installer: installer, mode: mode, names: names,
+                             callbackQueue: DispatchQueue(label: "pour.upgrade.callbacks", target: callbackQueue),
                              onPlan: onPlan, events: events, completion: completion)
         run.start()
         return InstallHandle { run.cancel() }
@@ -77,7 +78,7 @@ public final class Upgrader: Sendable {
 
     /// The plan for `formulae` (already resolved against the inventory) given the catalogue.
     public static func plan(_ mode: Mode, formulae: [InstalledFormula], explicit: Bool, inventory: PrefixInventory,
-                            catalog: FormulaCatalog) -> Plan {
+                            catalog: Formula.FormulaCatalog) -> Plan {
         var plan = Plan()
         let evaluation = Outdated.evaluate(formulae, catalog: catalog)
         plan.unavailable = evaluation.unavailable

@@ -15,7 +15,7 @@ import Foundation
 /// the installer's configuration to force a network refresh.
 ///
 /// Thread-safety: see `PourOperation`. `@unchecked Sendable`: no state beyond the base class's.
-public final class MetadataRefreshOperation: PourOperation<FormulaCatalog, InstallError>, @unchecked Sendable {
+public final class MetadataRefreshOperation: PourOperation<Formula.FormulaCatalog, InstallError>, @unchecked Sendable {
     public let installer: Installer
     public let names: [String]
 

@@ -60,8 +60,13 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
     /// Cancels the running work; installed by `execute()` through `onCancel`.
     private var cancelWork: (@Sendable () -> Void)?
 
+    /// - Parameter callbackQueue: where the handlers run. PourCore wraps it in a private serial
+    ///   queue that targets it, so one operation's callbacks stay in order even on a concurrent
+    ///   queue. `nil` means one serial queue shared by every
+    ///   operation created without one, so handlers of different operations never run at once.
     public init(callbackQueue: DispatchQueue? = nil) {
-        self.callbackQueue = callbackQueue ?? DispatchQueue(label: "pour.operation.callbacks")
+        self.callbackQueue = DispatchQueue(label: "pour.operation.callbacks",
+                                           target: callbackQueue ?? sharedOperationCallbackQueue)
         super.init()
     }
 
@@ -200,3 +205,6 @@ open class PourOperation<Success: Sendable, Failure: Error & Sendable>: Operatio
         didChangeValue(forKey: "isFinished")
     }
 }
+
+/// The serial queue on which the handlers of every operation created without a callback queue run.
+let sharedOperationCallbackQueue = DispatchQueue(label: "pour.operation.shared-callbacks")

@@ -16,7 +16,7 @@ import Foundation
 /// Thread-safety: see `PourOperation`. `@unchecked Sendable`: no state beyond the base class's;
 /// the work reads only immutable properties.
 public final class UninstallOperation: PourOperation<Uninstaller.Report, LifecycleError>, @unchecked Sendable {
-    public let layout: PrefixLayout
+    public let layout: InstallConfiguration.PrefixLayout
     public let names: [String]
     /// Remove every installed version, not only the one in use (`pour uninstall --force`).
     public let allVersions: Bool
@@ -24,7 +24,7 @@ public final class UninstallOperation: PourOperation<Uninstaller.Report, Lifecyc
     /// Wait for another pour holding the prefix (true) or fail at once with `.prefixBusy`.
     public let waitForLock: Bool
 
-    public init(layout: PrefixLayout, names: [String], allVersions: Bool = false, ignoreDependencies: Bool = false,
+    public init(layout: InstallConfiguration.PrefixLayout, names: [String], allVersions: Bool = false, ignoreDependencies: Bool = false,
                 waitForLock: Bool = true, callbackQueue: DispatchQueue? = nil) {
         self.layout = layout
         self.names = names

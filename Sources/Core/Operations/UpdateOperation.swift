@@ -15,7 +15,7 @@ import Foundation
 ///
 /// Thread-safety: see `PourOperation`. `@unchecked Sendable`: no mutable state beyond the base
 /// class's.
-public final class UpdateOperation: PourOperation<CatalogueUpdater.Outcome, IndexError>, @unchecked Sendable {
+public final class UpdateOperation: PourOperation<FormulaIndex.IndexUpdateOutcome, FormulaIndex.IndexError>, @unchecked Sendable {
     public let installer: Installer
     /// Ignore the index's validators and download the catalogue again.
     public let force: Bool

@@ -5,15 +5,15 @@ import Foundation
 /// tells relocation exactly which files carry placeholders.
 ///
 /// Immutable value; safe to share across queues.
-public struct BottleManifest: Sendable, Equatable {
-    public var size: Int64?
-    public var installedSize: Int64?
+package struct BottleManifest: Sendable, Equatable {
+    package var size: Int64?
+    package var installedSize: Int64?
     /// Keg-relative files with placeholders, from the tab; nil when the tab does not say.
-    public var changedFiles: [String]?
+    package var changedFiles: [String]?
     /// The tab's JSON object as published, for fields pour does not model.
-    public var tabJSON: String?
+    package var tabJSON: String?
 
-    public init(size: Int64? = nil, installedSize: Int64? = nil, changedFiles: [String]? = nil, tabJSON: String? = nil) {
+    package init(size: Int64? = nil, installedSize: Int64? = nil, changedFiles: [String]? = nil, tabJSON: String? = nil) {
         self.size = size
         self.installedSize = installedSize
         self.changedFiles = changedFiles
@@ -21,11 +21,11 @@ public struct BottleManifest: Sendable, Equatable {
     }
 
     /// The media type brew asks for.
-    public static let acceptHeader = "Accept: application/vnd.oci.image.index.v1+json"
+    package static let acceptHeader = "Accept: application/vnd.oci.image.index.v1+json"
 
     /// Picks the index entry whose `sh.brew.bottle.digest` is `sha256`; nil when none matches or the
     /// document is not an image index.
-    public static func parse(indexJSON data: Data, sha256: String) -> BottleManifest? {
+    package static func parse(indexJSON data: Data, sha256: String) -> BottleManifest? {
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let manifests = root["manifests"] as? [[String: Any]] else { return nil }
         for entry in manifests {

@@ -24,7 +24,7 @@ public struct Formula: Hashable, Sendable {
     public var recommendedDependencies: [String]
     public var optionalDependencies: [String]
     /// The bottle for the tag (after the `all`/older-macOS fallback), or nil when none exists.
-    public var bottle: Bottle?
+    package var bottle: Bottle?
     public var kegOnly: Bool
     public var kegOnlyReason: String?
     public var caveats: String?
@@ -37,7 +37,7 @@ public struct Formula: Hashable, Sendable {
     /// `version` plus `_N` when `revision` N > 0: the keg directory name.
     public var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }
 
-    public init(name: String, fullName: String? = nil, tap: String = "homebrew/core",
+    package init(name: String, fullName: String? = nil, tap: String = "homebrew/core",
                 aliases: [String] = [], oldnames: [String] = [], desc: String? = nil,
                 homepage: String? = nil, license: String? = nil, version: String,
                 revision: Int = 0, versionScheme: Int = 0, dependencies: [String] = [],
@@ -77,18 +77,18 @@ public struct Formula: Hashable, Sendable {
 /// The bottle file chosen for one formula and tag.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct Bottle: Hashable, Sendable {
+package struct Bottle: Hashable, Sendable {
     /// The tag whose file was chosen (may be `all` or an older macOS than the running one).
-    public var tag: BottleTag
+    package var tag: BottleTag
     /// Download URL as published (`<root_url>/<image>/blobs/sha256:<sha256>`).
-    public var url: String
+    package var url: String
     /// Lower-case hex SHA-256 of the bottle file.
-    public var sha256: String
-    public var cellar: CellarKind
-    public var rebuild: Int
-    public var rootURL: String
+    package var sha256: String
+    package var cellar: CellarKind
+    package var rebuild: Int
+    package var rootURL: String
 
-    public init(tag: BottleTag, url: String, sha256: String, cellar: CellarKind, rebuild: Int = 0, rootURL: String) {
+    package init(tag: BottleTag, url: String, sha256: String, cellar: CellarKind, rebuild: Int = 0, rootURL: String) {
         self.tag = tag
         self.url = url
         self.sha256 = sha256
@@ -101,7 +101,7 @@ public struct Bottle: Hashable, Sendable {
 /// The `cellar` value of a bottle file.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public enum CellarKind: Hashable, Sendable {
+package enum CellarKind: Hashable, Sendable {
     /// `:any` — placeholders in text files and binaries; both are relocated.
     case any
     /// `:any_skip_relocation` — text replacement only.
@@ -109,7 +109,7 @@ public enum CellarKind: Hashable, Sendable {
     /// An absolute Cellar path the bottle was built for; pourable only into exactly that Cellar.
     case pinned(String)
 
-    public init(jsonValue: String) {
+    package init(jsonValue: String) {
         switch jsonValue {
         case ":any", "any": self = .any
         case ":any_skip_relocation", "any_skip_relocation": self = .anySkipRelocation
@@ -117,7 +117,7 @@ public enum CellarKind: Hashable, Sendable {
         }
     }
 
-    public var jsonValue: String {
+    package var jsonValue: String {
         switch self {
         case .any: return ":any"
         case .anySkipRelocation: return ":any_skip_relocation"

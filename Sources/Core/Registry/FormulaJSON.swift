@@ -10,60 +10,60 @@ import Foundation
 /// is decided later, by `FormulaSpecializer`.
 ///
 /// Immutable value once decoded; safe to share across queues.
-public struct FormulaJSON: Decodable, Hashable, Sendable {
-    public var name: String?
-    public var fullName: String?
-    public var tap: String?
-    public var oldnames: [String]?
+package struct FormulaJSON: Decodable, Hashable, Sendable {
+    package var name: String?
+    package var fullName: String?
+    package var tap: String?
+    package var oldnames: [String]?
     /// Older API documents carried a single `oldname` string instead of `oldnames`.
-    public var oldname: String?
-    public var aliases: [String]?
-    public var desc: String?
-    public var homepage: String?
+    package var oldname: String?
+    package var aliases: [String]?
+    package var desc: String?
+    package var homepage: String?
     /// Only the plain SPDX string form; compound licences (`{"any_of": [...]}`) read as nil.
-    public var license: String?
-    public var versions: Versions?
-    public var revision: Int?
-    public var versionScheme: Int?
-    public var bottle: BottleSection?
-    public var kegOnly: Bool?
-    public var kegOnlyReason: KegOnlyReason?
+    package var license: String?
+    package var versions: Versions?
+    package var revision: Int?
+    package var versionScheme: Int?
+    package var bottle: BottleSection?
+    package var kegOnly: Bool?
+    package var kegOnlyReason: KegOnlyReason?
     /// Plain runtime dependency names, in declaration order.
-    public var dependencies: [String]?
+    package var dependencies: [String]?
     /// `dependencies` elements written as `{"name": "build"}` / `{"name": ["build", "test"]}`
     /// objects (the shape Homebrew's per-tag internal API uses); routed by tag when specialising.
-    public var taggedDependencies: [UsesFromMacOS]?
-    public var buildDependencies: [String]?
-    public var testDependencies: [String]?
-    public var recommendedDependencies: [String]?
-    public var optionalDependencies: [String]?
-    public var usesFromMacOS: [UsesFromMacOS]?
+    package var taggedDependencies: [UsesFromMacOS]?
+    package var buildDependencies: [String]?
+    package var testDependencies: [String]?
+    package var recommendedDependencies: [String]?
+    package var optionalDependencies: [String]?
+    package var usesFromMacOS: [UsesFromMacOS]?
     /// Parallel to `usesFromMacOS` (same index); an element that is not an object reads as empty
     /// so the alignment survives.
-    public var usesFromMacOSBounds: [UsesFromMacOSBound]?
-    public var conflictsWith: [String]?
-    public var linkOverwrite: [String]?
-    public var caveats: String?
-    public var deprecated: Bool?
-    public var disabled: Bool?
-    public var postInstallDefined: Bool?
+    package var usesFromMacOSBounds: [UsesFromMacOSBound]?
+    package var conflictsWith: [String]?
+    package var linkOverwrite: [String]?
+    package var caveats: String?
+    package var deprecated: Bool?
+    package var disabled: Bool?
+    package var postInstallDefined: Bool?
     /// Partial objects keyed by bottle tag, overlaid onto the top level for that tag (the top
     /// level describes arm64 macOS). Decoding with `FormulaJSON.onlyVariationKey` in the
     /// decoder's `userInfo` keeps just one tag's entry, which saves most of the work when a whole
     /// catalogue is decoded for one machine.
-    public var variations: [String: FormulaJSON]?
+    package var variations: [String: FormulaJSON]?
     /// The known keys that were present in the object, even with a null or unreadable value: a
     /// variation overrides exactly the keys it carries, like Ruby's `Hash#merge`.
-    public var presentFields: Set<Field>
+    package var presentFields: Set<Field>
 
     /// `userInfo` key (value: a tag's raw string) restricting which `variations` entry is decoded.
     // The initialiser is failable only in its signature; a constant non-empty key cannot fail.
-    public static let onlyVariationKey = CodingUserInfoKey(rawValue: "pour.formula.onlyVariation")!
+    package static let onlyVariationKey = CodingUserInfoKey(rawValue: "pour.formula.onlyVariation")!
 
     /// The formula JSON keys pour reads.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public enum Field: String, CodingKey, Hashable, Sendable, CaseIterable {
+    package enum Field: String, CodingKey, Hashable, Sendable, CaseIterable {
         case name, tap, oldnames, oldname, aliases, desc, homepage, license, versions, revision
         case fullName = "full_name"
         case versionScheme = "version_scheme"
@@ -89,16 +89,16 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     /// `versions`: only `stable` matters for bottles.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Versions: Decodable, Hashable, Sendable {
-        public var stable: String?
-        public var head: String?
+    package struct Versions: Decodable, Hashable, Sendable {
+        package var stable: String?
+        package var head: String?
 
-        public init(stable: String?, head: String? = nil) {
+        package init(stable: String?, head: String? = nil) {
             self.stable = stable
             self.head = head
         }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: AnyKey.self)
             stable = container.lenient(String.self, AnyKey("stable"))
             head = container.lenient(String.self, AnyKey("head"))
@@ -108,12 +108,12 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     /// `bottle`: only the `stable` spec is published for bottles.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct BottleSection: Decodable, Hashable, Sendable {
-        public var stable: BottleSpec?
+    package struct BottleSection: Decodable, Hashable, Sendable {
+        package var stable: BottleSpec?
 
-        public init(stable: BottleSpec?) { self.stable = stable }
+        package init(stable: BottleSpec?) { self.stable = stable }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: AnyKey.self)
             stable = container.lenient(BottleSpec.self, AnyKey("stable"))
         }
@@ -122,19 +122,19 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     /// `bottle.stable`.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct BottleSpec: Decodable, Hashable, Sendable {
-        public var rebuild: Int?
-        public var rootURL: String?
+    package struct BottleSpec: Decodable, Hashable, Sendable {
+        package var rebuild: Int?
+        package var rootURL: String?
         /// Keyed by bottle tag (`x86_64_linux`, `arm64_sonoma`, `all`…); unreadable entries dropped.
-        public var files: [String: BottleFile]?
+        package var files: [String: BottleFile]?
 
-        public init(rebuild: Int? = nil, rootURL: String? = nil, files: [String: BottleFile]? = nil) {
+        package init(rebuild: Int? = nil, rootURL: String? = nil, files: [String: BottleFile]? = nil) {
             self.rebuild = rebuild
             self.rootURL = rootURL
             self.files = files
         }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: AnyKey.self)
             rebuild = container.lenientInt(AnyKey("rebuild"))
             rootURL = container.lenient(String.self, AnyKey("root_url"))
@@ -153,18 +153,18 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     /// `bottle.stable.files.<tag>`.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct BottleFile: Decodable, Hashable, Sendable {
-        public var cellar: String?
-        public var url: String?
-        public var sha256: String?
+    package struct BottleFile: Decodable, Hashable, Sendable {
+        package var cellar: String?
+        package var url: String?
+        package var sha256: String?
 
-        public init(cellar: String?, url: String?, sha256: String?) {
+        package init(cellar: String?, url: String?, sha256: String?) {
             self.cellar = cellar
             self.url = url
             self.sha256 = sha256
         }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: AnyKey.self)
             cellar = container.lenient(String.self, AnyKey("cellar"))
             url = container.lenient(String.self, AnyKey("url"))
@@ -175,16 +175,16 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     /// `keg_only_reason`: `reason` is a Ruby symbol rendered as a string (`":versioned_formula"`).
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct KegOnlyReason: Decodable, Hashable, Sendable {
-        public var reason: String?
-        public var explanation: String?
+    package struct KegOnlyReason: Decodable, Hashable, Sendable {
+        package var reason: String?
+        package var explanation: String?
 
-        public init(reason: String?, explanation: String? = nil) {
+        package init(reason: String?, explanation: String? = nil) {
             self.reason = reason
             self.explanation = explanation
         }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: AnyKey.self)
             reason = container.lenient(String.self, AnyKey("reason"))
             explanation = container.lenient(String.self, AnyKey("explanation"))
@@ -195,19 +195,19 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     /// (also the shape of a tagged `dependencies` element).
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct UsesFromMacOS: Decodable, Hashable, Sendable {
-        public var name: String
+    package struct UsesFromMacOS: Decodable, Hashable, Sendable {
+        package var name: String
         /// Dependency tags without a leading colon (`build`, `test`); empty for a runtime use.
-        public var tags: [String]
+        package var tags: [String]
 
-        public init(name: String, tags: [String] = []) {
+        package init(name: String, tags: [String] = []) {
             self.name = name
             self.tags = tags
         }
 
         /// Never throws: an unreadable entry keeps its slot with an empty `name` (skipped when
         /// specialising) so that `uses_from_macos_bounds`, a parallel array, stays aligned.
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             if let single = try? decoder.singleValueContainer(), let plain = try? single.decode(String.self) {
                 self.init(name: plain)
                 return
@@ -234,19 +234,19 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
     /// `since` the entry is a real dependency.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct UsesFromMacOSBound: Decodable, Hashable, Sendable {
-        public var since: String?
+    package struct UsesFromMacOSBound: Decodable, Hashable, Sendable {
+        package var since: String?
 
-        public init(since: String? = nil) { self.since = since }
+        package init(since: String? = nil) { self.since = since }
 
         /// Never throws, so that a malformed element keeps its slot in the parallel array.
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let container = try? decoder.container(keyedBy: AnyKey.self)
             since = container?.lenient(String.self, AnyKey("since"))
         }
     }
 
-    public init(name: String? = nil, versions: Versions? = nil) {
+    package init(name: String? = nil, versions: Versions? = nil) {
         self.name = name
         self.versions = versions
         presentFields = []
@@ -254,7 +254,7 @@ public struct FormulaJSON: Decodable, Hashable, Sendable {
         if versions != nil { presentFields.insert(.versions) }
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Field.self)
         presentFields = Set(container.allKeys)
         name = container.lenient(String.self, .name)
@@ -321,7 +321,7 @@ extension FormulaJSON {
     ///
     /// An element that is not an object becomes nil rather than failing the array, so callers can
     /// report it and carry on. When `tag` is given only that tag's variation is kept.
-    public static func decodeArray(_ data: Data, source: String,
+    package static func decodeArray(_ data: Data, source: String,
                                    tag: BottleTag? = nil) throws(RegistryError) -> [FormulaJSON?] {
         do {
             return try decoder(tag: tag).decode([Lenient].self, from: data).map(\.value)
@@ -331,7 +331,7 @@ extension FormulaJSON {
     }
 
     /// Decodes one formula object (`formula/<name>.json`).
-    public static func decodeObject(_ data: Data, source: String,
+    package static func decodeObject(_ data: Data, source: String,
                                     tag: BottleTag? = nil) throws(RegistryError) -> FormulaJSON {
         do {
             return try decoder(tag: tag).decode(FormulaJSON.self, from: data)

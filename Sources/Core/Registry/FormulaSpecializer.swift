@@ -4,9 +4,9 @@
 /// merge_variations, `formulary.rb`): overlay `variations[tag]`, fold `uses_from_macos` into the
 /// dependency lists where it applies, drop keg-only reasons that only hold on macOS, then pick
 /// the bottle file through `tag.fallbackChain`. Stateless; safe from any queue.
-public enum FormulaSpecializer {
+package enum FormulaSpecializer {
     /// Homebrew's default bottle root.
-    public static let defaultRootURL = "https://ghcr.io/v2/homebrew/core"
+    package static let defaultRootURL = "https://ghcr.io/v2/homebrew/core"
 
     /// Keg-only reasons that do not apply on Linux: there is no macOS copy to shadow.
     static let macOSOnlyKegOnlyReasons: Set<String> = ["provided_by_macos", "shadowed_by_macos"]
@@ -16,7 +16,7 @@ public enum FormulaSpecializer {
     static let macOSReleases = BottleTag.macOSCodenames + ["high_sierra", "sierra", "el_capitan", "yosemite"]
 
     /// Specialises `json` for `tag`. Throws `.missingField` when `name` or `versions.stable` is absent.
-    public static func formula(from json: FormulaJSON, tag: BottleTag) throws(RegistryError) -> Formula {
+    package static func formula(from json: FormulaJSON, tag: BottleTag) throws(RegistryError) -> Formula {
         let merged = json.merged(for: tag)
         guard let name = nonEmpty(merged.name) else {
             throw .missingField(formula: nonEmpty(merged.fullName) ?? "(unnamed formula)", field: "name")
@@ -184,7 +184,7 @@ extension FormulaJSON {
     /// This object as Homebrew sees it on `tag`: `variations[tag]` overlaid key by key onto the
     /// top level (a key the variation carries replaces the top-level value wholesale, even with
     /// null), and `variations` removed. Only the exact tag is consulted, as in Homebrew.
-    public func merged(for tag: BottleTag) -> FormulaJSON {
+    package func merged(for tag: BottleTag) -> FormulaJSON {
         var result = self
         result.variations = nil
         result.presentFields.remove(.variations)

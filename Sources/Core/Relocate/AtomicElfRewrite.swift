@@ -15,7 +15,7 @@ enum AtomicElfRewrite {
     static func write(_ plan: ElfPatchPlan, sourceFD: Int32, size: UInt64, to path: String, mode: mode_t,
                       package: String, file: String) throws(RelocationError) {
         func failure(_ what: String) -> RelocationError {
-            .ioFailed(package: package, file: file, reason: "\(what): \(String(cString: strerror(errno)))")
+            .ioFailed(package: package, file: file, reason: "\(what): \(errnoText())")
         }
         let directory = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
@@ -50,10 +50,10 @@ enum AtomicElfRewrite {
         let temporary = (otherPath as NSString).deletingLastPathComponent + "/.pour-link-"
             + String((otherPath as NSString).lastPathComponent.prefix(64)) + "." + UUID().uuidString.prefix(8)
         guard link(path, temporary) == 0 else {
-            throw .ioFailed(package: package, file: file, reason: "cannot hard-link: \(String(cString: strerror(errno)))")
+            throw .ioFailed(package: package, file: file, reason: "cannot hard-link: \(errnoText())")
         }
         guard rename(temporary, otherPath) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = errnoText()
             unlink(temporary)
             throw .ioFailed(package: package, file: file, reason: "cannot replace hard link: \(reason)")
         }

@@ -10,7 +10,7 @@ import Foundation
 /// renamed over its first name in sorted order) and the other names are then re-pointed at the new
 /// inode, so they stay hard-linked to each other. Names outside the keg (none in a fresh keg) would
 /// keep the old content.
-public enum BinaryRelocator {
+package enum BinaryRelocator {
     /// Relocates the keg at `kegPath` for `layout` and returns the keg-relative paths of the files
     /// changed, sorted (every name of a hard-linked file is listed).
     ///
@@ -19,13 +19,13 @@ public enum BinaryRelocator {
     /// actually changes. A file that fails to parse as ELF is skipped when it holds no
     /// `@@HOMEBREW_` placeholder (test fixtures, foreign blobs with an ELF magic) and is an error
     /// otherwise, since it would be left pointing at the build machine.
-    public static func relocate(kegAt kegPath: String, layout: PrefixLayout,
+    package static func relocate(kegAt kegPath: String, layout: PrefixLayout,
                                 cancellation: CancellationFlag? = nil) throws(RelocationError) -> [String] {
         let package = kegPath.split(separator: "/").suffix(2).joined(separator: " ")
         let kegName = kegPath.split(separator: "/").dropLast().last.map(String.init) ?? ""
         if ElfRelocationRules.isGlibc(kegName: kegName) { return [] }
         guard let resolved = realpath(kegPath, nil) else {
-            throw .ioFailed(package: package, file: kegPath, reason: String(cString: strerror(errno)))
+            throw .ioFailed(package: package, file: kegPath, reason: errnoText())
         }
         let kegReal = String(cString: resolved)
         free(resolved)
@@ -61,7 +61,7 @@ public enum BinaryRelocator {
             let directory = relativeDirectory.isEmpty ? kegReal : kegReal + "/" + relativeDirectory
             guard let handle = opendir(directory) else {
                 throw .ioFailed(package: package, file: relativeDirectory.isEmpty ? "." : relativeDirectory,
-                                reason: String(cString: strerror(errno)))
+                                reason: errnoText())
             }
             var children: [String] = []
             while let entry = readdir(handle) {
@@ -96,12 +96,12 @@ public enum BinaryRelocator {
             let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else {
                 if errno == ELOOP || errno == ENOENT { return false }
-                throw .ioFailed(package: package, file: relative, reason: String(cString: strerror(errno)))
+                throw .ioFailed(package: package, file: relative, reason: errnoText())
             }
             defer { close(fd) }
             var info = stat()
             guard fstat(fd, &info) == 0 else {
-                throw .ioFailed(package: package, file: relative, reason: String(cString: strerror(errno)))
+                throw .ioFailed(package: package, file: relative, reason: errnoText())
             }
             guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size >= 52 else { return false }
             let source = ElfSource(fileDescriptor: fd, size: UInt64(info.st_size), package: package, file: relative)

@@ -3,11 +3,11 @@
 /// Readers take a record the caller has already read at its full size, so the field offsets are
 /// always in range; the guards only keep a programming error from trapping (they read as zero
 /// and write nothing). Immutable value.
-public struct ElfEncoding: Hashable, Sendable {
-    public let is64Bit: Bool
-    public let isBigEndian: Bool
+package struct ElfEncoding: Hashable, Sendable {
+    package let is64Bit: Bool
+    package let isBigEndian: Bool
 
-    public init(is64Bit: Bool, isBigEndian: Bool) {
+    package init(is64Bit: Bool, isBigEndian: Bool) {
         self.is64Bit = is64Bit
         self.isBigEndian = isBigEndian
     }

@@ -5,73 +5,73 @@
 /// checked against the file size with overflow-checked arithmetic; anything out of bounds or
 /// inconsistent throws `RelocationError.malformedElf`, layouts that are valid but outside what
 /// the patcher handles throw `.unsupportedElf`. Immutable value; safe to use from any queue.
-public struct ElfFile: Sendable {
-    public static let typeExecutable: UInt16 = 2
-    public static let typeShared: UInt16 = 3
+package struct ElfFile: Sendable {
+    package static let typeExecutable: UInt16 = 2
+    package static let typeShared: UInt16 = 3
 
     /// Dynamic tags relocation reads.
     ///
     /// Thread-safety: a stateless namespace of constants and functions; use it from any thread.
-    public enum Tag {
-        public static let null: UInt64 = 0
-        public static let needed: UInt64 = 1
-        public static let strtab: UInt64 = 5
-        public static let strsz: UInt64 = 10
-        public static let soname: UInt64 = 14
-        public static let rpath: UInt64 = 15
-        public static let runpath: UInt64 = 29
+    package enum Tag {
+        package static let null: UInt64 = 0
+        package static let needed: UInt64 = 1
+        package static let strtab: UInt64 = 5
+        package static let strsz: UInt64 = 10
+        package static let soname: UInt64 = 14
+        package static let rpath: UInt64 = 15
+        package static let runpath: UInt64 = 29
     }
 
     /// One dynamic entry and where its value field sits in the file (so it can be rewritten).
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct DynamicEntry: Hashable, Sendable {
-        public let tag: UInt64
-        public let value: UInt64
+    package struct DynamicEntry: Hashable, Sendable {
+        package let tag: UInt64
+        package let value: UInt64
         /// File offset of `d_val`/`d_ptr`.
-        public let valueOffset: UInt64
+        package let valueOffset: UInt64
     }
 
-    public let encoding: ElfEncoding
-    public let size: UInt64
+    package let encoding: ElfEncoding
+    package let size: UInt64
     /// Labels copied from the source, for errors raised by later steps (the patcher).
-    public let package: String
-    public let file: String
-    public let type: UInt16
-    public let machine: UInt16
-    public let programHeaderOffset: UInt64
-    public let sectionHeaderOffset: UInt64
-    public let programHeaders: [ElfProgramHeader]
-    public let sectionHeaders: [ElfSectionHeader]
+    package let package: String
+    package let file: String
+    package let type: UInt16
+    package let machine: UInt16
+    package let programHeaderOffset: UInt64
+    package let sectionHeaderOffset: UInt64
+    package let programHeaders: [ElfProgramHeader]
+    package let sectionHeaders: [ElfSectionHeader]
     /// PT_INTERP's string (without its NUL), and the index of that header.
-    public let interpreter: String?
-    public let interpreterIndex: Int?
-    public let dynamicEntries: [DynamicEntry]
+    package let interpreter: String?
+    package let interpreterIndex: Int?
+    package let dynamicEntries: [DynamicEntry]
     /// DT_STRTAB as a file offset and its bytes (DT_STRSZ long); empty when the file has no
     /// dynamic string table.
-    public let stringTableOffset: UInt64?
-    public let stringTableAddress: UInt64?
-    public let stringTable: [UInt8]
+    package let stringTableOffset: UInt64?
+    package let stringTableAddress: UInt64?
+    package let stringTable: [UInt8]
 
     /// Offsets of the header fields the patcher rewrites.
     var phoffField: Int { encoding.is64Bit ? 32 : 28 }
     var phnumField: Int { encoding.is64Bit ? 56 : 44 }
 
     /// True for ET_EXEC/ET_DYN objects with a PT_DYNAMIC segment: what the loader links.
-    public var isDynamic: Bool {
+    package var isDynamic: Bool {
         (type == Self.typeExecutable || type == Self.typeShared)
             && programHeaders.contains { $0.type == ElfProgramHeader.dynamic }
     }
 
-    public var runpath: String? { firstString(tag: Tag.runpath) }
-    public var rpath: String? { firstString(tag: Tag.rpath) }
-    public var soname: String? { firstString(tag: Tag.soname) }
-    public var needed: [String] { dynamicEntries.filter { $0.tag == Tag.needed }.compactMap { string(at: $0.value) } }
+    package var runpath: String? { firstString(tag: Tag.runpath) }
+    package var rpath: String? { firstString(tag: Tag.rpath) }
+    package var soname: String? { firstString(tag: Tag.soname) }
+    package var needed: [String] { dynamicEntries.filter { $0.tag == Tag.needed }.compactMap { string(at: $0.value) } }
 
     /// True when the first four bytes are `\x7fELF`: the cheap test run before parsing.
-    public static func hasMagic(_ bytes: [UInt8]) -> Bool { bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) }
+    package static func hasMagic(_ bytes: [UInt8]) -> Bool { bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) }
 
-    public init(parsing source: ElfSource) throws(RelocationError) {
+    package init(parsing source: ElfSource) throws(RelocationError) {
         let ident = try source.read(offset: 0, count: 16, what: "ELF identification")
         guard Self.hasMagic(ident) else { throw source.malformed("no ELF magic number") }
         let is64: Bool
@@ -221,14 +221,14 @@ public struct ElfFile: Sendable {
 
     /// The NUL-terminated string at `offset` in the dynamic string table, or nil when it does not
     /// end inside the table.
-    public func string(at offset: UInt64) -> String? {
+    package func string(at offset: UInt64) -> String? {
         guard let start = Int(exactly: offset), start < stringTable.count,
               let nul = stringTable[start...].firstIndex(of: 0) else { return nil }
         return String(decoding: stringTable[start..<nul], as: UTF8.self)
     }
 
     /// Byte length (without the NUL) of the string at `offset` in the dynamic string table.
-    public func stringLength(at offset: UInt64) -> Int? {
+    package func stringLength(at offset: UInt64) -> Int? {
         guard let start = Int(exactly: offset), start < stringTable.count,
               let nul = stringTable[start...].firstIndex(of: 0) else { return nil }
         return nul - start
@@ -243,12 +243,12 @@ public struct ElfFile: Sendable {
 
     /// The file offset holding virtual addresses `[address, address + length)`, found through the
     /// file-backed part of a PT_LOAD segment.
-    public func fileOffset(ofAddress address: UInt64, length: UInt64 = 1) -> UInt64? {
+    package func fileOffset(ofAddress address: UInt64, length: UInt64 = 1) -> UInt64? {
         Self.fileOffset(of: address, length: length, in: programHeaders)
     }
 
     /// The virtual address at which file offset `offset` is mapped, if a PT_LOAD maps it.
-    public func address(ofFileOffset offset: UInt64) -> UInt64? {
+    package func address(ofFileOffset offset: UInt64) -> UInt64? {
         for segment in programHeaders where segment.type == ElfProgramHeader.load
             && segment.containsFileRange(offset, 1) {
             let (address, overflow) = segment.vaddr.addingReportingOverflow(offset - segment.offset)

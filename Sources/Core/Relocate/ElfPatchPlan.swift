@@ -3,23 +3,23 @@
 ///
 /// Computed without touching the file, so a plan that cannot be made leaves the original alone.
 /// Immutable value.
-public struct ElfPatchPlan: Hashable, Sendable {
+package struct ElfPatchPlan: Hashable, Sendable {
     /// One patch of the plan: bytes to write at an offset.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Write: Hashable, Sendable {
-        public let offset: UInt64
-        public let bytes: [UInt8]
+    package struct Write: Hashable, Sendable {
+        package let offset: UInt64
+        package let bytes: [UInt8]
     }
 
-    public let writes: [Write]
-    public let newSize: UInt64
+    package let writes: [Write]
+    package let newSize: UInt64
     /// True when a new PT_LOAD segment was appended (the strings did not fit in place).
-    public let grew: Bool
+    package let grew: Bool
 
     /// The patched file as bytes: `original` zero-extended to `newSize` with every write applied.
     /// Used by tests and by callers holding the file in memory.
-    public func applied(to original: [UInt8]) -> [UInt8]? {
+    package func applied(to original: [UInt8]) -> [UInt8]? {
         guard let size = Int(exactly: newSize), size >= original.count else { return nil }
         var bytes = original
         bytes.append(contentsOf: repeatElement(0, count: size - original.count))

@@ -13,7 +13,7 @@
 /// kernels before 5.18 compute AT_PHDR as that bias plus e_phoff; ld.so derives a PIE's load
 /// base from AT_PHDR, so any other placement would break moved tables on older kernels. Pure
 /// function of its inputs; safe from any queue.
-public enum ElfPatcher {
+package enum ElfPatcher {
     /// Largest zero gap the appended segment may need (page alignment plus a large .bss). The gap
     /// is a hole in the file, but a bogus header asking for more is refused.
     static let maximumPadding: UInt64 = 256 << 20
@@ -22,7 +22,7 @@ public enum ElfPatcher {
     /// The plan that gives `elf` these strings, or nil when nothing changes. A nil argument leaves
     /// that string alone; `runpath`/`rpath` replace every DT_RUNPATH/DT_RPATH entry (none are
     /// added to a file without one), `interpreter` applies only to files with PT_INTERP.
-    public static func plan(_ elf: ElfFile, interpreter: String?, runpath: String?,
+    package static func plan(_ elf: ElfFile, interpreter: String?, runpath: String?,
                             rpath: String?) throws(RelocationError) -> ElfPatchPlan? {
         var writes: [ElfPatchPlan.Write] = []
         var dynstr = elf.stringTable

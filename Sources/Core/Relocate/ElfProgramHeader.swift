@@ -4,25 +4,25 @@
 /// (Elf32_Phdr: 32 bytes, flags after memsz; Elf64_Phdr: 56 bytes, flags after type).
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct ElfProgramHeader: Hashable, Sendable {
-    public static let null: UInt32 = 0
-    public static let load: UInt32 = 1
-    public static let dynamic: UInt32 = 2
-    public static let interp: UInt32 = 3
-    public static let phdr: UInt32 = 6
+package struct ElfProgramHeader: Hashable, Sendable {
+    package static let null: UInt32 = 0
+    package static let load: UInt32 = 1
+    package static let dynamic: UInt32 = 2
+    package static let interp: UInt32 = 3
+    package static let phdr: UInt32 = 6
     /// Segment permission bit: readable.
-    public static let readable: UInt32 = 4
+    package static let readable: UInt32 = 4
 
-    public var type: UInt32
-    public var flags: UInt32
-    public var offset: UInt64
-    public var vaddr: UInt64
-    public var paddr: UInt64
-    public var filesz: UInt64
-    public var memsz: UInt64
-    public var align: UInt64
+    package var type: UInt32
+    package var flags: UInt32
+    package var offset: UInt64
+    package var vaddr: UInt64
+    package var paddr: UInt64
+    package var filesz: UInt64
+    package var memsz: UInt64
+    package var align: UInt64
 
-    public init(type: UInt32, flags: UInt32, offset: UInt64, vaddr: UInt64, paddr: UInt64, filesz: UInt64,
+    package init(type: UInt32, flags: UInt32, offset: UInt64, vaddr: UInt64, paddr: UInt64, filesz: UInt64,
                 memsz: UInt64, align: UInt64) {
         self.type = type
         self.flags = flags

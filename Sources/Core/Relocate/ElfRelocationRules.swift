@@ -4,14 +4,14 @@ import Foundation
 /// strings, the placeholder table and the prefix.
 ///
 /// Stateless; safe from any queue.
-public enum ElfRelocationRules {
+package enum ElfRelocationRules {
     /// The new RUNPATH/RPATH: placeholders substituted, then only entries inside the prefix or
     /// relative to `$ORIGIN` kept (anything else would let a build machine's paths leak into
     /// the search order), then `<prefix>/lib` appended if missing so dependencies linked into the
     /// prefix are found. Empty entries (meaning the working directory) are dropped as well.
     /// An entry is "inside the prefix" when it is the prefix or continues with `/` — a plain string
     /// prefix test, as Homebrew's, would also keep `/opt/brewery` for prefix `/opt/brew`.
-    public static func searchPath(_ old: String, placeholders: Placeholders, prefix: String) -> String {
+    package static func searchPath(_ old: String, placeholders: Placeholders, prefix: String) -> String {
         let table = PlaceholderReplacement.Table(placeholders)
         let library = prefix + "/lib"
         var entries = old.split(separator: ":", omittingEmptySubsequences: true).map { substitute(String($0), table) }
@@ -24,13 +24,13 @@ public enum ElfRelocationRules {
 
     /// The new interpreter: `loaderLink` (`<prefix>/lib/ld.so`) when it is readable, else the
     /// old one with placeholders substituted.
-    public static func interpreter(_ old: String, placeholders: Placeholders, loaderLink: String) -> String {
+    package static func interpreter(_ old: String, placeholders: Placeholders, loaderLink: String) -> String {
         if access(loaderLink, R_OK) == 0 { return loaderLink }
         return substitute(old, PlaceholderReplacement.Table(placeholders))
     }
 
     /// True for kegs of glibc itself (`glibc`, `glibc@2.35`): patching its loader breaks it.
-    public static func isGlibc(kegName: String) -> Bool {
+    package static func isGlibc(kegName: String) -> Bool {
         if kegName == "glibc" { return true }
         guard kegName.hasPrefix("glibc@") else { return false }
         let version = kegName.dropFirst("glibc@".count)

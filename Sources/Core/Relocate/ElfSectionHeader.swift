@@ -4,17 +4,17 @@
 /// sections it moves (`.dynstr`, `.interp`) so tools reading sections stay consistent.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct ElfSectionHeader: Hashable, Sendable {
-    public static let stringTable: UInt32 = 3
-    public static let noBits: UInt32 = 8
-    public static let dynamic: UInt32 = 6
+package struct ElfSectionHeader: Hashable, Sendable {
+    package static let stringTable: UInt32 = 3
+    package static let noBits: UInt32 = 8
+    package static let dynamic: UInt32 = 6
 
-    public var name: UInt32
-    public var type: UInt32
-    public var addr: UInt64
-    public var offset: UInt64
-    public var size: UInt64
-    public var link: UInt32
+    package var name: UInt32
+    package var type: UInt32
+    package var addr: UInt64
+    package var offset: UInt64
+    package var size: UInt64
+    package var link: UInt32
 
     static func entrySize(_ encoding: ElfEncoding) -> Int { encoding.is64Bit ? 64 : 40 }
 

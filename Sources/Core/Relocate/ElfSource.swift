@@ -8,7 +8,7 @@ import Foundation
 /// descriptor is borrowed, not owned: the caller keeps it open while the source is in use.
 ///
 /// Thread-safety: an immutable value; safe to share across queues as long as the borrowed descriptor stays open.
-public struct ElfSource: Sendable {
+package struct ElfSource: Sendable {
     enum Storage: Sendable {
         case bytes([UInt8])
         case descriptor(Int32)
@@ -16,13 +16,13 @@ public struct ElfSource: Sendable {
 
     let storage: Storage
     /// Size of the file in bytes; every read is checked against it.
-    public let size: UInt64
+    package let size: UInt64
     /// `name pkg_version` for error messages.
-    public let package: String
+    package let package: String
     /// The keg-relative (or absolute) path for error messages.
-    public let file: String
+    package let file: String
 
-    public init(bytes: [UInt8], package: String = "", file: String = "") {
+    package init(bytes: [UInt8], package: String = "", file: String = "") {
         storage = .bytes(bytes)
         size = UInt64(bytes.count)
         self.package = package
@@ -30,7 +30,7 @@ public struct ElfSource: Sendable {
     }
 
     /// A source reading `size` bytes from `fileDescriptor` with `pread`.
-    public init(fileDescriptor: Int32, size: UInt64, package: String = "", file: String = "") {
+    package init(fileDescriptor: Int32, size: UInt64, package: String = "", file: String = "") {
         storage = .descriptor(fileDescriptor)
         self.size = size
         self.package = package
@@ -56,7 +56,7 @@ public struct ElfSource: Sendable {
                 }
                 if got < 0 {
                     if errno == EINTR { continue }
-                    throw io("read failed: \(String(cString: strerror(errno)))")
+                    throw io("read failed: \(errnoText())")
                 }
                 if got == 0 { throw malformed("file shrank while being read") }
                 filled += got

@@ -6,13 +6,13 @@ import Foundation
 /// install step owns the link and it is left alone.
 ///
 /// Stateless; safe from any queue (concurrent callers race only on an atomic rename).
-public enum LoaderLink {
+package enum LoaderLink {
     /// The system loader paths Homebrew supports, tried in order.
     static let systemLoaders = ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1"]
 
     /// Creates or repairs `<prefix>/lib/ld.so`. A real file (or directory) there is kept; a
     /// symlink pointing elsewhere or nowhere is replaced atomically.
-    public static func ensureLoaderLink(layout: PrefixLayout) throws(RelocationError) {
+    package static func ensureLoaderLink(layout: PrefixLayout) throws(RelocationError) {
         try ensureLoaderLink(layout: layout, systemLoader: nil)
     }
 
@@ -35,10 +35,10 @@ public enum LoaderLink {
         }
         let temporary = directory + "/.ld.so.pour-" + UUID().uuidString.prefix(8)
         guard symlink(target, temporary) == 0 else {
-            throw .loaderLinkFailed(path: link, reason: String(cString: strerror(errno)))
+            throw .loaderLinkFailed(path: link, reason: errnoText())
         }
         guard rename(temporary, link) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = errnoText()
             unlink(temporary)
             throw .loaderLinkFailed(path: link, reason: reason)
         }

@@ -1,18 +1,18 @@
 /// One formula in an install plan.
 ///
 /// Immutable value; safe to share across queues.
-public struct ResolvedFormula: Hashable, Sendable {
-    public let formula: Formula
+package struct ResolvedFormula: Hashable, Sendable {
+    package let formula: Formula
     /// True when the user named it (directly, by alias or old name); false when it was pulled
     /// in only as a dependency. Becomes the receipt's `installed_on_request`.
-    public let requested: Bool
+    package let requested: Bool
     /// Direct runtime dependencies, as canonical names (aliases and old names resolved), in
     /// declaration order. Becomes the receipt's `declared_directly` set.
-    public let dependencies: [String]
+    package let dependencies: [String]
 
-    public var name: String { formula.name }
+    package var name: String { formula.name }
 
-    public init(formula: Formula, requested: Bool, dependencies: [String]) {
+    package init(formula: Formula, requested: Bool, dependencies: [String]) {
         self.formula = formula
         self.requested = requested
         self.dependencies = dependencies
@@ -27,13 +27,13 @@ public struct ResolvedFormula: Hashable, Sendable {
 /// overflow a dispatch queue's small stack.
 ///
 /// Immutable value; the lookup closures must be safe to call from any queue (the catalogue one is).
-public struct DependencyResolver: Sendable {
-    public let tag: BottleTag
+package struct DependencyResolver: Sendable {
+    package let tag: BottleTag
     private let lookup: @Sendable (String) -> Formula?
     private let suggestions: @Sendable (String) -> [String]
 
     /// Resolves against a catalogue: names, full names, aliases and old names all work.
-    public init(catalog: FormulaCatalog) {
+    package init(catalog: FormulaCatalog) {
         self.tag = catalog.tag
         self.lookup = { catalog.formula(named: $0) }
         self.suggestions = { catalog.closeMatches(for: $0) }
@@ -41,7 +41,7 @@ public struct DependencyResolver: Sendable {
 
     /// Resolves through arbitrary lookups (tests, or a catalogue assembled another way).
     /// `lookup` must map any accepted spelling to the formula with its canonical `name`.
-    public init(tag: BottleTag, lookup: @escaping @Sendable (String) -> Formula?,
+    package init(tag: BottleTag, lookup: @escaping @Sendable (String) -> Formula?,
                 suggestions: @escaping @Sendable (String) -> [String] = { _ in [] }) {
         self.tag = tag
         self.lookup = lookup
@@ -54,7 +54,7 @@ public struct DependencyResolver: Sendable {
     /// Throws `.unknownFormula` for an unknown requested name, `.disabledFormula` for a disabled
     /// requested formula, `.missingDependency`, `.dependencyCycle`, and `.noBottle` when any
     /// formula of the plan has no bottle for `tag`.
-    public func resolve(_ requested: [String]) throws(ResolveError) -> [ResolvedFormula] {
+    package func resolve(_ requested: [String]) throws(ResolveError) -> [ResolvedFormula] {
         var roots: [Formula] = []
         var requestedNames = Set<String>()
         for query in requested {
@@ -72,7 +72,7 @@ public struct DependencyResolver: Sendable {
     /// The full transitive runtime closure of one formula (not including itself), dependencies
     /// first, as catalogue formulae with canonical names: what a receipt lists as
     /// `runtime_dependencies`. Bottles are not required here; only the graph matters.
-    public func runtimeClosure(of name: String) throws(ResolveError) -> [Formula] {
+    package func runtimeClosure(of name: String) throws(ResolveError) -> [Formula] {
         guard let root = lookup(name) else {
             throw .unknownFormula(name: name, suggestions: suggestions(name))
         }
@@ -80,7 +80,7 @@ public struct DependencyResolver: Sendable {
     }
 
     /// As `runtimeClosure(of:)` for a formula already in hand (its dependencies are looked up).
-    public func runtimeClosure(of formula: Formula) throws(ResolveError) -> [Formula] {
+    package func runtimeClosure(of formula: Formula) throws(ResolveError) -> [Formula] {
         try walk(from: [formula], requireBottles: false).map(\.formula).filter { $0.name != formula.name }
     }
 

@@ -2,13 +2,13 @@
 /// at safe points between units of work.
 ///
 /// Thread-safe: the flag lives in a `Locked` box and may be set and read from any queue.
-public final class CancellationFlag: Sendable {
+package final class CancellationFlag: Sendable {
     private let state = Locked(false)
 
-    public init() {}
+    package init() {}
 
     /// Requests cancellation. Idempotent.
-    public func cancel() { state.withLock { $0 = true } }
+    package func cancel() { state.withLock { $0 = true } }
 
-    public var isCancelled: Bool { state.current }
+    package var isCancelled: Bool { state.current }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// made; OpenSSL must be told not to register its atexit handler (it races handle clean-up at
 /// exit); and because every curl handle sets `CURLOPT_NOSIGNAL`, SIGPIPE must be ignored by us.
 /// `ensure()` is idempotent and thread-safe (a `static let` is initialised exactly once).
-public enum LibraryBootstrap {
+package enum LibraryBootstrap {
     private static let once: Bool = {
         _ = pour_openssl_init_no_atexit()
         signal(SIGPIPE, SIG_IGN)
@@ -17,11 +17,5 @@ public enum LibraryBootstrap {
 
     /// Initialises libcurl and OpenSSL once per process. Returns false if libcurl refused.
     @discardableResult
-    public static func ensure() -> Bool { once }
-
-    /// The libcurl version string, e.g. `7.88.1`.
-    public static var curlVersion: String {
-        guard let info = pour_curl_version_info(), let version = info.pointee.version else { return "unknown" }
-        return String(cString: version)
-    }
+    package static func ensure() -> Bool { once }
 }

@@ -5,19 +5,19 @@ import Foundation
 /// Confinement: every access to `value` goes through `withLock`, which holds an `NSLock`, so the
 /// box may be used from any thread; that is why the `@unchecked Sendable` below is sound. Keep the
 /// closures short and never call out to user code or block while holding the lock.
-public final class Locked<Value>: @unchecked Sendable {
+package final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
 
-    public init(_ value: Value) { self.value = value }
+    package init(_ value: Value) { self.value = value }
 
     @discardableResult
-    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)
     }
 
     /// A snapshot of the current value.
-    public var current: Value { withLock { $0 } }
+    package var current: Value { withLock { $0 } }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Which bound a transfer counts against.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public enum TransferLane: Sendable {
+package enum TransferLane: Sendable {
     /// Bottles: bounded by `--jobs`.
     case bulk
     /// Small metadata (formula JSON, manifests): a separate bound, so a bottle download never

@@ -8,16 +8,16 @@ import Foundation
 /// reuse anyway, which costs ~0.1 s per 150 MB).
 ///
 /// Thread-safety: a stateless namespace of constants and functions; use it from any thread.
-public enum DownloadCache {
-    public static func bottlePath(layout: PrefixLayout, formula: Formula, bottle: Bottle) -> String {
+package enum DownloadCache {
+    package static func bottlePath(layout: PrefixLayout, formula: Formula, bottle: Bottle) -> String {
         let rebuild = bottle.rebuild > 0 ? ".\(bottle.rebuild)" : ""
         let file = "\(SHA256Hasher.hex(of: bottle.url))--\(formula.name)--\(formula.pkgVersion).\(bottle.tag.rawValue).bottle\(rebuild).tar.gz"
         return layout.downloads + "/" + file
     }
 
-    public static func incompletePath(for finalPath: String) -> String { finalPath + ".incomplete" }
+    package static func incompletePath(for finalPath: String) -> String { finalPath + ".incomplete" }
 
     /// The per-bottle lock beside the `.incomplete` (see `VerifiedDownload`): whoever holds its
     /// `flock` owns the partial file. Removed by its holder when done.
-    public static func lockPath(for finalPath: String) -> String { finalPath + ".lock" }
+    package static func lockPath(for finalPath: String) -> String { finalPath + ".lock" }
 }

@@ -8,10 +8,10 @@ import Foundation
 /// (`URLPolicy`), so `http:/host` or `HTTP://host` are judged like `http://host`.
 ///
 /// Stateless; safe from any thread.
-public enum InsecureURLPolicy {
+package enum InsecureURLPolicy {
     /// True when `url` is plain HTTP to a host other than loopback (or an `http:` string that
     /// does not even parse, which is refused either way).
-    public static func isInsecure(_ url: String) -> Bool {
+    package static func isInsecure(_ url: String) -> Bool {
         guard let parsed = URLPolicy.parse(url) else { return url.lowercased().hasPrefix("http:") }
         return parsed.scheme == "http" && !isLoopback(parsed.host)
     }

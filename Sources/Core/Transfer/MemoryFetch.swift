@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Confinement: the accumulated body and attempt counter live on `queue` (serial), which is the
 /// transfer's sink queue; `@unchecked Sendable` for that reason.
-public final class MemoryFetch: @unchecked Sendable {
+package final class MemoryFetch: @unchecked Sendable {
     private let engine: TransferEngine
     private let source: DownloadSource
     private let policy: RetryPolicy
@@ -18,7 +18,7 @@ public final class MemoryFetch: @unchecked Sendable {
     private var handle: TransferHandle?
     private var cancelled = false
 
-    public init(engine: TransferEngine, source: DownloadSource, policy: RetryPolicy, timeouts: TransferTimeouts,
+    package init(engine: TransferEngine, source: DownloadSource, policy: RetryPolicy, timeouts: TransferTimeouts,
                 maxBytes: Int64 = 256 << 20, queue: DispatchQueue,
                 completion: @escaping @Sendable (Result<Data, TransferError>) -> Void) {
         self.engine = engine
@@ -30,9 +30,9 @@ public final class MemoryFetch: @unchecked Sendable {
         self.completion = completion
     }
 
-    public func start() { queue.async { self.attemptTransfer() } }
+    package func start() { queue.async { self.attemptTransfer() } }
 
-    public func cancel() {
+    package func cancel() {
         queue.async {
             self.cancelled = true
             self.handle?.cancel()

@@ -5,14 +5,14 @@
 /// `Retry-After` wins when present, capped at `maxRetryAfter`.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct RetryPolicy: Sendable, Equatable {
+package struct RetryPolicy: Sendable, Equatable {
     /// Total attempts per source, including the first.
-    public var maxAttempts: Int
-    public var baseDelay: Double
-    public var maxDelay: Double
-    public var maxRetryAfter: Double
+    package var maxAttempts: Int
+    package var baseDelay: Double
+    package var maxDelay: Double
+    package var maxRetryAfter: Double
 
-    public init(maxAttempts: Int = 5, baseDelay: Double = 0.5, maxDelay: Double = 8, maxRetryAfter: Double = 60) {
+    package init(maxAttempts: Int = 5, baseDelay: Double = 0.5, maxDelay: Double = 8, maxRetryAfter: Double = 60) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
@@ -20,7 +20,7 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// Seconds to wait before attempt number `attempt + 1` (attempt counts from 1).
-    public func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
+    package func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
         if let retryAfter { return min(retryAfter, maxRetryAfter) }
         let exponential = min(maxDelay, baseDelay * Double(1 << min(attempt - 1, 20)))
         return exponential / 2 + Double.random(in: 0...(exponential / 2))

@@ -5,10 +5,10 @@ import Foundation
 ///
 /// Confinement: not thread-safe; owned by one serial queue at a time (a download's sink queue).
 /// `@unchecked Sendable` so the owner can move it between queues it serialises itself.
-public final class SHA256Hasher: @unchecked Sendable {
+package final class SHA256Hasher: @unchecked Sendable {
     private let context: OpaquePointer
 
-    public init() {
+    package init() {
         LibraryBootstrap.ensure()
         // EVP_MD_CTX_new only fails on allocation failure, which Swift treats as fatal anyway.
         context = EVP_MD_CTX_new()!
@@ -17,22 +17,22 @@ public final class SHA256Hasher: @unchecked Sendable {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public func update(_ data: Data) {
+    package func update(_ data: Data) {
         data.withUnsafeBytes { update($0) }
     }
 
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         EVP_DigestUpdate(context, base, bytes.count)
     }
 
     /// Starts over, as if newly created.
-    public func reset() {
+    package func reset() {
         EVP_DigestInit_ex(context, EVP_sha256(), nil)
     }
 
     /// The lower-case hex digest. The hasher must be `reset()` before further use.
-    public func finalizeHex() -> String {
+    package func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
@@ -51,7 +51,7 @@ public final class SHA256Hasher: @unchecked Sendable {
     }
 
     /// Hashes a string (cache names are keyed by the SHA-256 of the URL, as Homebrew does).
-    public static func hex(of string: String) -> String {
+    package static func hex(of string: String) -> String {
         let hasher = SHA256Hasher()
         hasher.update(Data(string.utf8))
         return hasher.finalizeHex()
@@ -59,9 +59,9 @@ public final class SHA256Hasher: @unchecked Sendable {
 
     /// Hashes the first `length` bytes of a file (all of it when nil) in 1 MiB reads. Blocking:
     /// call it on a sink or worker queue, never on the I/O thread.
-    public func update(contentsOf path: String, length: Int64? = nil) throws(TransferError) {
+    package func update(contentsOf path: String, length: Int64? = nil) throws(TransferError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .fileSystem(path: path, message: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .fileSystem(path: path, message: errnoText()) }
         defer { close(fd) }
         let chunk = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
@@ -72,7 +72,7 @@ public final class SHA256Hasher: @unchecked Sendable {
             let got = read(fd, buffer.baseAddress, want)
             if got < 0 {
                 if errno == EINTR { continue }
-                throw .fileSystem(path: path, message: String(cString: strerror(errno)))
+                throw .fileSystem(path: path, message: errnoText())
             }
             if got == 0 { break }
             update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))

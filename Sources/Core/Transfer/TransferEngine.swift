@@ -24,14 +24,14 @@ import Foundation
 ///
 /// `@unchecked Sendable`: mutable state is either I/O-thread-confined (`active`, `multi`,
 /// `running`) or inside `Locked` boxes, as documented per property.
-public final class TransferEngine: @unchecked Sendable {
+package final class TransferEngine: @unchecked Sendable {
     /// Upper bound on transfers in flight (the semaphore's value).
-    public let maxConcurrentTransfers: Int
-    public let userAgent: String
+    package let maxConcurrentTransfers: Int
+    package let userAgent: String
     /// A CA bundle to verify TLS peers with instead of the system default (`--cacert`).
-    public let caBundle: String?
+    package let caBundle: String?
     /// Whether plain `http://` to non-loopback hosts is allowed (`InsecureURLPolicy`).
-    public let allowInsecureHTTP: Bool
+    package let allowInsecureHTTP: Bool
 
     static let highWaterBytes = 1 << 20
     static let lowWaterBytes = 256 << 10
@@ -52,8 +52,11 @@ public final class TransferEngine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     /// Easy handle → transfer. I/O thread only.
     private var active: [UnsafeMutableRawPointer: ActiveTransfer] = [:]
-    /// Set by `shutdown`; read by the I/O loop. Guarded by `inbox`'s ordering (a `.shutdown` command).
+    /// Set when the I/O thread applies the `.shutdown` command that `shutdown()` posts; read by
+    /// the I/O loop. I/O thread only.
     private var stopping = false
+    /// The I/O thread, recorded by the thread itself when it starts (for `assertOnIOThread`).
+    private var ioThreadID: pthread_t?
     private let stopped = DispatchGroup()
 
     private enum Command {
@@ -64,7 +67,7 @@ public final class TransferEngine: @unchecked Sendable {
     }
 
     /// Starts the I/O thread. Returns nil only if libcurl cannot be initialised.
-    public init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil,
+    package init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil,
                  allowInsecureHTTP: Bool = false) {
         guard LibraryBootstrap.ensure(), let multi = curl_multi_init() else { return nil }
         self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
@@ -91,7 +94,7 @@ public final class TransferEngine: @unchecked Sendable {
     /// order: `onResponse` once per response whose body follows, `onData` for each chunk, then
     /// `completion` exactly once.
     @discardableResult
-    public func start(_ request: TransferRequest, lane: TransferLane = .bulk, priority: Int64 = 0, queue: DispatchQueue,
+    package func start(_ request: TransferRequest, lane: TransferLane = .bulk, priority: Int64 = 0, queue: DispatchQueue,
                       onResponse: @escaping @Sendable (TransferResponse) -> Void,
                       onData: @escaping @Sendable (Data) -> Void,
                       onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil,
@@ -114,7 +117,7 @@ public final class TransferEngine: @unchecked Sendable {
 
     /// Cancels every transfer and stops the I/O thread once they are gone. Blocks until then;
     /// must not be called on the I/O thread or on a sink queue of a live transfer.
-    public func shutdown() {
+    package func shutdown() {
         send(.shutdown)
         stopped.wait()
     }
@@ -150,6 +153,7 @@ public final class TransferEngine: @unchecked Sendable {
     // MARK: - I/O thread
 
     private func runLoop() {
+        ioThreadID = pthread_self()
         var running: Int32 = 0
         while true {
             let commands = inbox.withLock { box -> [Command] in
@@ -176,7 +180,15 @@ public final class TransferEngine: @unchecked Sendable {
         stopped.leave()
     }
 
+    /// Debug builds check that I/O-thread-only state is touched on the I/O thread (the thread is
+    /// not a dispatch queue, so `dispatchPrecondition` cannot say it).
+    private func assertOnIOThread() {
+        assert(ioThreadID.map { pthread_equal($0, pthread_self()) != 0 } ?? false,
+               "TransferEngine state touched off the I/O thread")
+    }
+
     private func apply(_ command: Command) {
+        assertOnIOThread()
         switch command {
         case .add(let transfer):
             if stopping {
@@ -216,6 +228,7 @@ public final class TransferEngine: @unchecked Sendable {
     }
 
     private func configure(_ transfer: ActiveTransfer, url: ParsedURL) -> UnsafeMutableRawPointer? {
+        assertOnIOThread()
         guard let easy = curl_easy_init() else { return nil }
         transfer.easy = easy
         transfer.startTime = DispatchTime.now()
@@ -314,6 +327,7 @@ public final class TransferEngine: @unchecked Sendable {
     /// Sends the bytes gathered so far to the sink queue (I/O thread). Called when a block is
     /// full, after every `curl_multi_perform` round, and before a transfer's completion.
     private func handOver(_ transfer: ActiveTransfer) {
+        assertOnIOThread()
         guard !transfer.gathered.isEmpty else { return }
         let chunk = transfer.gathered
         transfer.gathered = Data(capacity: TransferEngine.coalesceBytes)
@@ -380,6 +394,7 @@ public final class TransferEngine: @unchecked Sendable {
     }
 
     private func drainFinished() {
+        assertOnIOThread()
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
@@ -429,17 +444,17 @@ public final class TransferEngine: @unchecked Sendable {
 }
 
 /// A caller's grip on one transfer: cancel it from any thread.
-public struct TransferHandle: Sendable {
+package struct TransferHandle: Sendable {
     fileprivate weak var engine: TransferEngine?
     fileprivate let transfer: ActiveTransfer
 
     /// Cancels the transfer; its completion reports `reason` (default `.cancelled`). Idempotent.
-    public func cancel(reason: TransferError = .cancelled) {
+    package func cancel(reason: TransferError = .cancelled) {
         engine?.cancel(transfer, reason: reason)
     }
 
     /// Changes the admission priority while the transfer still waits for a slot (higher first).
-    public func setPriority(_ priority: Int64) {
+    package func setPriority(_ priority: Int64) {
         transfer.shared.withLock { $0.priority = priority }
     }
 }

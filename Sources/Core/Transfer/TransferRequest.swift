@@ -1,24 +1,24 @@
 /// What one HTTP(S) or file:// transfer asks for.
 ///
 /// Immutable value; safe to share across queues.
-public struct TransferRequest: Sendable {
-    public var url: String
+package struct TransferRequest: Sendable {
+    package var url: String
     /// Extra request headers, e.g. `Authorization: Bearer QQ==`. libcurl strips `Authorization`
     /// when a redirect leaves the original host (scheme + host + port); pour never re-enables it.
-    public var headers: [String]
+    package var headers: [String]
     /// Resume offset: when non-zero a `Range: bytes=<offset>-` is sent and the sink is told
     /// whether the server honoured it (206) or restarted (200).
-    public var resumeOffset: Int64
+    package var resumeOffset: Int64
     /// Abort the transfer when the body grows beyond this many bytes.
-    public var maxBodyBytes: Int64?
-    public var timeouts: TransferTimeouts
+    package var maxBodyBytes: Int64?
+    package var timeouts: TransferTimeouts
     /// Offer gzip/zstd/brotli content encoding and let libcurl decode it (JSON, not bottles: a
     /// bottle is already compressed and its bytes must hash exactly as published).
-    public var acceptCompressed: Bool
+    package var acceptCompressed: Bool
     /// Whether a `file://` URL may be read (a mirror the user configured; see `URLPolicy`).
-    public var allowFile: Bool
+    package var allowFile: Bool
 
-    public init(url: String, headers: [String] = [], resumeOffset: Int64 = 0,
+    package init(url: String, headers: [String] = [], resumeOffset: Int64 = 0,
                 maxBodyBytes: Int64? = nil, timeouts: TransferTimeouts = TransferTimeouts(),
                 acceptCompressed: Bool = false, allowFile: Bool = false) {
         self.acceptCompressed = acceptCompressed
@@ -40,17 +40,17 @@ public struct TransferRequest: Sendable {
 /// `POUR_FIRST_BYTE_TIMEOUT`, `POUR_MIN_SPEED` (B/s), `POUR_MIN_SPEED_WINDOW` (s).
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct TransferTimeouts: Sendable, Equatable {
+package struct TransferTimeouts: Sendable, Equatable {
     /// Seconds allowed to establish a connection (TCP + TLS).
-    public var connect: Double
+    package var connect: Double
     /// The sliding window (seconds) over which the throughput floor is measured.
-    public var stallSeconds: Int
+    package var stallSeconds: Int
     /// The throughput floor (bytes/s) over `stallSeconds`; 0 disables it.
-    public var stallBytesPerSecond: Int
+    package var stallBytesPerSecond: Int
     /// Seconds from the start of a request to the first byte of its response.
-    public var firstByte: Double
+    package var firstByte: Double
 
-    public init(connect: Double = 15, stallSeconds: Int = 30, stallBytesPerSecond: Int = 1024, firstByte: Double = 30) {
+    package init(connect: Double = 15, stallSeconds: Int = 30, stallBytesPerSecond: Int = 1024, firstByte: Double = 30) {
         self.connect = connect
         self.stallSeconds = max(1, stallSeconds)
         self.stallBytesPerSecond = max(0, stallBytesPerSecond)
@@ -59,7 +59,7 @@ public struct TransferTimeouts: Sendable, Equatable {
 
     /// Applies `POUR_CONNECT_TIMEOUT`, `POUR_FIRST_BYTE_TIMEOUT`, `POUR_MIN_SPEED` and
     /// `POUR_MIN_SPEED_WINDOW` from an environment over `self`.
-    public func applying(environment: [String: String]) -> TransferTimeouts {
+    package func applying(environment: [String: String]) -> TransferTimeouts {
         var result = self
         if let value = environment["POUR_CONNECT_TIMEOUT"].flatMap(Double.init), value > 0 { result.connect = value }
         if let value = environment["POUR_FIRST_BYTE_TIMEOUT"].flatMap(Double.init), value > 0 { result.firstByte = value }
@@ -72,27 +72,27 @@ public struct TransferTimeouts: Sendable, Equatable {
 /// The head of the response whose body is about to be delivered (after redirects).
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct TransferResponse: Sendable {
+package struct TransferResponse: Sendable {
     /// HTTP status; 0 for file:// transfers.
-    public var status: Int
+    package var status: Int
     /// `true` when the server answered a resume request with 206 and the body continues the file.
-    public var isPartialContent: Bool
+    package var isPartialContent: Bool
     /// Content-Length of this response, when known.
-    public var contentLength: Int64?
-    public var effectiveURL: String
+    package var contentLength: Int64?
+    package var effectiveURL: String
     /// The first byte position of a 206's `Content-Range` (nil when absent or unparsable).
-    public var contentRangeStart: Int64? = nil
+    package var contentRangeStart: Int64? = nil
 }
 
 /// What a finished transfer reports.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct TransferSummary: Sendable {
-    public var status: Int
-    public var bodyBytes: Int64
-    public var effectiveURL: String
-    public var seconds: Double
+package struct TransferSummary: Sendable {
+    package var status: Int
+    package var bodyBytes: Int64
+    package var effectiveURL: String
+    package var seconds: Double
     /// Validators of the final response (`ETag`, `Last-Modified`), for conditional re-requests.
-    public var etag: String? = nil
-    public var lastModified: String? = nil
+    package var etag: String? = nil
+    package var lastModified: String? = nil
 }

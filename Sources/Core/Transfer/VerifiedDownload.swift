@@ -3,20 +3,20 @@ import Foundation
 /// Progress of one download, as reported to the installer.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct DownloadProgress: Sendable {
-    public var receivedBytes: Int64
-    public var totalBytes: Int64?
+package struct DownloadProgress: Sendable {
+    package var receivedBytes: Int64
+    package var totalBytes: Int64?
 }
 
 /// What a finished download reports.
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
-public struct DownloadOutcome: Sendable {
-    public var path: String
+package struct DownloadOutcome: Sendable {
+    package var path: String
     /// Bytes that crossed the network in this run (0 for a cache hit).
-    public var networkBytes: Int64
-    public var fromCache: Bool
-    public var attempts: Int
+    package var networkBytes: Int64
+    package var fromCache: Bool
+    package var attempts: Int
 }
 
 /// Downloads one bottle into the cache, hashing every byte as it arrives, and renames it to its
@@ -46,10 +46,10 @@ public struct DownloadOutcome: Sendable {
 /// queue, so file writes and hashing happen there, never on the I/O thread. Cancellation and
 /// start may be called from any thread; they hop onto `queue`. The local reader shares only
 /// `localCancel` (thread-safe) with it. Hence `@unchecked Sendable`.
-public final class VerifiedDownload: @unchecked Sendable {
-    public let packageName: String
-    public let expectedSHA256: String
-    public let destination: String
+package final class VerifiedDownload: @unchecked Sendable {
+    package let packageName: String
+    package let expectedSHA256: String
+    package let destination: String
     private let engine: TransferEngine
     private let sources: [DownloadSource]
     private let policy: RetryPolicy
@@ -89,7 +89,7 @@ public final class VerifiedDownload: @unchecked Sendable {
     private var incomplete: String { DownloadCache.incompletePath(for: destination) }
     private var lockPath: String { DownloadCache.lockPath(for: destination) }
 
-    public init(engine: TransferEngine, packageName: String, sources: [DownloadSource], expectedSHA256: String,
+    package init(engine: TransferEngine, packageName: String, sources: [DownloadSource], expectedSHA256: String,
                 destination: String, policy: RetryPolicy, timeouts: TransferTimeouts, queue: DispatchQueue,
                 expectedSize: Int64? = nil,
                 onProgress: @escaping @Sendable (DownloadProgress) -> Void,
@@ -111,12 +111,12 @@ public final class VerifiedDownload: @unchecked Sendable {
         self.completion = completion
     }
 
-    public func start() {
+    package func start() {
         queue.async { self.begin() }
     }
 
     /// Admission priority while waiting for a transfer slot (pour uses the bottle size).
-    public func setPriority(_ priority: Int64) {
+    package func setPriority(_ priority: Int64) {
         queue.async {
             self.priority = priority
             self.handle?.setPriority(priority)
@@ -124,12 +124,12 @@ public final class VerifiedDownload: @unchecked Sendable {
     }
 
     /// The bottle's size as its manifest published it: the final length must match it.
-    public func setExpectedSize(_ size: Int64) {
+    package func setExpectedSize(_ size: Int64) {
         queue.async { if size > 0 { self.expectedSize = size } }
     }
 
     /// Stops the download, deletes the `.incomplete` file it owns and completes with `.cancelled`.
-    public func cancel() {
+    package func cancel() {
         queue.async {
             guard !self.cancelled else { return }
             self.cancelled = true
@@ -177,13 +177,13 @@ public final class VerifiedDownload: @unchecked Sendable {
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             let code = errno
-            let message = code == ELOOP ? "it is a symbolic link; remove it" : String(cString: strerror(code))
+            let message = code == ELOOP ? "it is a symbolic link; remove it" : errnoText(code)
             return .failed(.fileSystem(path: lockPath, message: message))
         }
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             close(descriptor)
-            return code == EWOULDBLOCK || code == EINTR ? .busy : .failed(.fileSystem(path: lockPath, message: String(cString: strerror(code))))
+            return code == EWOULDBLOCK || code == EINTR ? .busy : .failed(.fileSystem(path: lockPath, message: errnoText(code)))
         }
         var held = stat()
         var named = stat()
@@ -226,7 +226,7 @@ public final class VerifiedDownload: @unchecked Sendable {
         writeError = nil
         if fd < 0 {
             fd = open(incomplete, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { return fail(.fileSystem(path: incomplete, message: String(cString: strerror(errno)))) }
+            guard fd >= 0 else { return fail(.fileSystem(path: incomplete, message: errnoText())) }
             // Also locked itself, so `pour cleanup` (FileLockProbe) sees it is in use.
             _ = flock(fd, LOCK_EX | LOCK_NB)
         }
@@ -322,7 +322,7 @@ public final class VerifiedDownload: @unchecked Sendable {
             return true
         }
         if !ok {
-            let error = TransferError.fileSystem(path: incomplete, message: String(cString: strerror(errno)))
+            let error = TransferError.fileSystem(path: incomplete, message: errnoText())
             writeError = error
             handle?.cancel(reason: error)
             localCancel.cancel()
@@ -353,7 +353,7 @@ public final class VerifiedDownload: @unchecked Sendable {
             guard source >= 0 else {
                 let code = errno
                 let error: TransferError = code == ENOENT ? .httpStatus(code: 404, url: normalized, retryAfter: nil)
-                    : .fileSystem(path: url.path, message: String(cString: strerror(code)))
+                    : .fileSystem(path: url.path, message: errnoText(code))
                 return queue.async { self.localEnded(.failure(error)) }
             }
             defer { close(source) }
@@ -374,7 +374,7 @@ public final class VerifiedDownload: @unchecked Sendable {
                 var chunk = Data(count: VerifiedDownload.localChunk)
                 let got = chunk.withUnsafeMutableBytes { read(source, $0.baseAddress, VerifiedDownload.localChunk) }
                 if got < 0 && errno == EINTR { window.signal(); continue }
-                if got < 0 { failure = .fileSystem(path: url.path, message: String(cString: strerror(errno))); break }
+                if got < 0 { failure = .fileSystem(path: url.path, message: errnoText()); break }
                 if got == 0 { break }
                 chunk.count = got
                 total += Int64(got)
@@ -422,7 +422,7 @@ public final class VerifiedDownload: @unchecked Sendable {
             if actual == expectedSHA256 {
                 closeFile()
                 if rename(incomplete, destination) != 0 {
-                    return fail(.fileSystem(path: destination, message: String(cString: strerror(errno))))
+                    return fail(.fileSystem(path: destination, message: errnoText()))
                 }
                 releaseBottleLock()
                 return succeed(fromCache: false)

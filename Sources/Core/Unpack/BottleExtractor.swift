@@ -8,7 +8,7 @@ import Foundation
 /// `<staging>/<name>/<pkg_version>`, so calls for different bottles may run concurrently on
 /// pour's extraction queue. It never changes the working directory: each entry path (and hard
 /// link target) is validated and then prefixed with the realpath of the staging directory.
-public enum BottleExtractor {
+package enum BottleExtractor {
     /// Read block size handed to libarchive: large blocks cut per-read overhead on big bottles.
     static let readBlockSize = 1 << 20
 
@@ -17,7 +17,7 @@ public enum BottleExtractor {
     /// The keg directory must not exist yet. On any error everything this call created is removed
     /// (the keg, and `<name>/` if this call made it and it is empty), so the caller finds no leftovers.
     /// Written files are not fsynced: the committer syncs once before its rename.
-    public static func extract(bottleAt path: String, name: String, pkgVersion: String,
+    package static func extract(bottleAt path: String, name: String, pkgVersion: String,
                                into stagingDirectory: String, limits: ExtractionLimits = .default,
                                cancellation: CancellationFlag? = nil) throws(UnpackError) -> ExtractedKeg {
         let package = "\(name) \(pkgVersion)"
@@ -50,7 +50,7 @@ public enum BottleExtractor {
             let code = errno
             if createdNameDir { rmdir(nameDir) }
             if code == EEXIST { throw .kegAlreadyStaged(package: package, path: kegPath) }
-            throw .stagingUnavailable(package: package, path: kegPath, reason: String(cString: strerror(code)))
+            throw .stagingUnavailable(package: package, path: kegPath, reason: errnoText(code))
         }
 
         do {
@@ -288,7 +288,7 @@ public enum BottleExtractor {
             if size > 0, let block, archive_write_data_block(writer, block, size, offset) < la_ssize_t(ARCHIVE_OK) {
                 // "Write failed" alone does not say why: add the errno text (e.g. No space left on device).
                 let code = archive_errno(writer)
-                let reason = code > 0 ? "\(errorText(writer)): \(String(cString: strerror(code)))" : errorText(writer)
+                let reason = code > 0 ? "\(errorText(writer)): \(errnoText(code))" : errorText(writer)
                 throw .writeFailed(package: package, entry: entry, reason: reason)
             }
             if highWater >= nextCancelCheck {

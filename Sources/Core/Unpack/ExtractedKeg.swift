@@ -1,36 +1,36 @@
 /// What one successful extraction left in staging.
 ///
 /// Immutable value; safe to share across queues.
-public struct ExtractedKeg: Hashable, Sendable {
+package struct ExtractedKeg: Hashable, Sendable {
     /// One archive entry as written, relative to the keg root.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Entry: Hashable, Sendable {
+    package struct Entry: Hashable, Sendable {
         /// What kind of finding or entry this is.
         ///
         /// Thread-safety: an immutable value; safe to share across queues.
-        public enum Kind: String, Hashable, Sendable { case file, directory, symlink, hardlink }
+        package enum Kind: String, Hashable, Sendable { case file, directory, symlink, hardlink }
         /// Path relative to the keg root, without a trailing slash (never empty: the root itself is omitted).
-        public let path: String
-        public let kind: Kind
+        package let path: String
+        package let kind: Kind
         /// Expanded bytes written for this entry (0 for directories and symlinks).
-        public let size: Int64
+        package let size: Int64
         /// The link target as stored (symlinks) or keg-relative (hardlinks); nil otherwise.
-        public let linkTarget: String?
+        package let linkTarget: String?
     }
 
     /// `<staging>/<name>/<pkg_version>`, with the staging directory resolved by realpath.
-    public let kegPath: String
-    public let name: String
-    public let pkgVersion: String
+    package let kegPath: String
+    package let name: String
+    package let pkgVersion: String
     /// Every entry below the keg root in archive order (a path repeated in the archive appears twice).
-    public let entries: [Entry]
+    package let entries: [Entry]
     /// Number of regular-file and hardlink entries.
-    public let fileCount: Int
+    package let fileCount: Int
     /// Sum of expanded bytes written.
-    public let totalBytes: Int64
+    package let totalBytes: Int64
     /// Whether the keg holds `INSTALL_RECEIPT.json` (homebrew-core bottles usually do not).
-    public let hasReceipt: Bool
+    package let hasReceipt: Bool
     /// The receipt's `changed_files` (keg-relative), when the receipt exists and lists them.
-    public let receiptChangedFiles: [String]?
+    package let receiptChangedFiles: [String]?
 }

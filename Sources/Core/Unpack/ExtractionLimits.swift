@@ -1,17 +1,17 @@
 /// Caps that keep a hostile or broken bottle from exhausting disk, inodes or time.
 ///
 /// Immutable value; safe to share across queues.
-public struct ExtractionLimits: Hashable, Sendable {
+package struct ExtractionLimits: Hashable, Sendable {
     /// Cap on the sum of all entries' expanded sizes (sparse holes count as written).
-    public var maxTotalBytes: Int64
+    package var maxTotalBytes: Int64
     /// Cap on the number of archive entries (files, directories, links).
-    public var maxEntries: Int
+    package var maxEntries: Int
     /// Cap on the byte length of one entry path as stored in the archive.
-    public var maxPathLength: Int
+    package var maxPathLength: Int
     /// How often, in expanded bytes, a large entry re-checks the cancellation flag.
-    public var cancellationCheckInterval: Int64
+    package var cancellationCheckInterval: Int64
 
-    public init(maxTotalBytes: Int64 = 8 << 30, maxEntries: Int = 200_000, maxPathLength: Int = 1024,
+    package init(maxTotalBytes: Int64 = 8 << 30, maxEntries: Int = 200_000, maxPathLength: Int = 1024,
                 cancellationCheckInterval: Int64 = 4 << 20) {
         self.maxTotalBytes = maxTotalBytes
         self.maxEntries = maxEntries
@@ -20,5 +20,5 @@ public struct ExtractionLimits: Hashable, Sendable {
     }
 
     /// 8 GiB, 200,000 entries, 1,024-byte paths: far above any homebrew-core bottle.
-    public static let `default` = ExtractionLimits()
+    package static let `default` = ExtractionLimits()
 }

@@ -60,7 +60,7 @@ final class GzipVerifyingSource {
         while stream.avail_out == UInt32(Self.blockSize) {
             if stream.avail_in == 0 {
                 let count = read(fd, input, Self.blockSize)
-                if count < 0 { return fail(String(cString: strerror(errno))) }
+                if count < 0 { return fail(errnoText()) }
                 if count == 0 {
                     guard memberEnded else { return fail("truncated gzip input") }
                     finished = true

@@ -1,7 +1,7 @@
 /// A misbehaviour the server can be scripted to show on one request.
 ///
 /// Immutable value; safe to share across queues.
-public enum Fault: Hashable, Sendable {
+package enum Fault: Hashable, Sendable {
     /// Answer with this status (503, 429, 500, 404, 403…) and an optional `Retry-After` in seconds.
     case status(Int, retryAfter: Int? = nil)
     /// Close the connection abruptly (TCP reset) after this many body bytes.
@@ -43,7 +43,7 @@ public enum Fault: Hashable, Sendable {
     }
 
     /// A short label for the request log.
-    public var label: String {
+    package var label: String {
         switch self {
         case .status(let code, _): return "status(\(code))"
         case .resetAfter(let bytes): return "resetAfter(\(bytes))"
@@ -68,7 +68,7 @@ enum FaultPhase: Sendable {
 }
 
 /// Which requests a fault rule applies to.
-public enum FaultMatch: Hashable, Sendable {
+package enum FaultMatch: Hashable, Sendable {
     /// Requests for this blob (by sha256), whatever path reaches it.
     case sha256(String)
     /// Requests whose path (without query) ends with this string.

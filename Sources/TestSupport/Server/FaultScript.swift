@@ -5,17 +5,17 @@ import PourCore
 /// fires on, so "fail twice, then succeed" is two uses of one rule.
 ///
 /// Thread-safe: rules live in a `Locked` box; tests add rules while the event loops consume them.
-public final class FaultScript: Sendable {
+package final class FaultScript: Sendable {
     /// One rule and how many more times it may fire.
-    public struct Rule: Hashable, Sendable {
-        public var fault: Fault
-        public var match: FaultMatch
+    package struct Rule: Hashable, Sendable {
+        package var fault: Fault
+        package var match: FaultMatch
         /// Remaining uses; nil fires forever.
-        public var remaining: Int?
+        package var remaining: Int?
         /// Restrict to one listener; nil for both.
-        public var listener: RegistryListener?
+        package var listener: RegistryListener?
 
-        public init(fault: Fault, match: FaultMatch, times: Int? = 1, listener: RegistryListener? = nil) {
+        package init(fault: Fault, match: FaultMatch, times: Int? = 1, listener: RegistryListener? = nil) {
             self.fault = fault
             self.match = match
             remaining = times
@@ -25,19 +25,19 @@ public final class FaultScript: Sendable {
 
     private let rules = Locked<[Rule]>([])
 
-    public init() {}
+    package init() {}
 
     /// Adds a rule; `times` nil means every matching request, forever.
-    public func add(_ fault: Fault, for match: FaultMatch, times: Int? = 1, listener: RegistryListener? = nil) {
+    package func add(_ fault: Fault, for match: FaultMatch, times: Int? = 1, listener: RegistryListener? = nil) {
         rules.withLock { $0.append(Rule(fault: fault, match: match, times: times, listener: listener)) }
     }
 
-    public func add(_ rule: Rule) { rules.withLock { $0.append(rule) } }
+    package func add(_ rule: Rule) { rules.withLock { $0.append(rule) } }
 
-    public func removeAll() { rules.withLock { $0.removeAll() } }
+    package func removeAll() { rules.withLock { $0.removeAll() } }
 
     /// Rules not yet used up (for assertions that a script was fully consumed).
-    public var pending: [Rule] { rules.current.filter { $0.remaining.map { $0 > 0 } ?? true } }
+    package var pending: [Rule] { rules.current.filter { $0.remaining.map { $0 > 0 } ?? true } }
 
     /// Takes the first live rule matching the request and phase, consuming one use.
     func take(listener: RegistryListener, path: String, sha256: String?, beforeBody: Bool) -> Fault? {
@@ -66,7 +66,7 @@ public final class FaultScript: Sendable {
     /// Fault names: status, reset_after, stall, truncate, wrong_bytes, redirect_loop,
     /// redirect_to_auth_host, trickle, no_response, redirect (`location`), ignore_range,
     /// wrong_content_range, different_body. `times` defaults to 1; null means forever.
-    public func load(fromFile path: String) throws {
+    package func load(fromFile path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RegistryError.io(path: path, message: "cannot read faults file")
         }

@@ -6,21 +6,21 @@ import PourCore
 /// the aggregate cap; each connection (and each trickle fault) has its own.
 ///
 /// Thread-safe: the schedule lives in a `Locked` box.
-public final class RateLimiter: Sendable {
+package final class RateLimiter: Sendable {
     /// Bytes per second.
-    public let rate: Int
+    package let rate: Int
     /// Idle credit that may be spent at once, so a short pause does not lose throughput but the
     /// long-run rate stays exact.
     private let burstNanoseconds: UInt64
     private let nextFree = Locked<UInt64>(0)
 
-    public init(bytesPerSecond: Int, burstSeconds: Double = 0.02) {
+    package init(bytesPerSecond: Int, burstSeconds: Double = 0.02) {
         rate = max(1, bytesPerSecond)
         burstNanoseconds = UInt64(max(0, burstSeconds) * 1e9)
     }
 
     /// Reserves `bytes` and returns how many nanoseconds the caller must wait before sending them.
-    public func reserve(_ bytes: Int) -> UInt64 {
+    package func reserve(_ bytes: Int) -> UInt64 {
         let now = DispatchTime.now().uptimeNanoseconds
         let cost = UInt64((Double(bytes) / Double(rate)) * 1e9)
         return nextFree.withLock { next -> UInt64 in
@@ -33,5 +33,5 @@ public final class RateLimiter: Sendable {
     }
 
     /// A chunk size that keeps the schedule smooth: about 20 ms of data at this rate.
-    public var suggestedChunk: Int { max(1024, rate / 50) }
+    package var suggestedChunk: Int { max(1024, rate / 50) }
 }

@@ -113,6 +113,23 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
             return
         }
 
+        if isBlobTransfer {
+            // Held (maybe) by the gate, then answered on this connection's event loop.
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, context, exchange), eventLoop: loop)
+            server.blobGate.arrive {
+                loop.execute {
+                    let (handler, context, exchange) = bound.value
+                    handler.respondAfterLatency(route, exchange: exchange, path: path, context: context)
+                }
+            }
+        } else {
+            respondAfterLatency(route, exchange: exchange, path: path, context: context)
+        }
+    }
+
+    private func respondAfterLatency(_ route: RegistryRouter.Route, exchange: Exchange, path: String,
+                                     context: ChannelHandlerContext) {
         let latency = server.configuration.latency
         if latency > 0 {
             context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(latency * 1e9))) {

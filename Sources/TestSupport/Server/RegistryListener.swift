@@ -1,6 +1,6 @@
 /// The two listeners of `RegistryServer`, mirroring ghcr.io (API + auth + redirect) and the
 /// separate blob host it redirects to.
-public enum RegistryListener: String, Hashable, Sendable, Codable, CaseIterable {
+package enum RegistryListener: String, Hashable, Sendable, Codable, CaseIterable {
     /// "ghcr.io": formula API, authenticated blob and manifest paths, flat bottles.
     case registry
     /// "pkg-containers": serves blob bytes after the redirect; must never see Authorization.

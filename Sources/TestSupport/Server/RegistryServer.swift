@@ -11,13 +11,15 @@ import PourCore
 /// Thread-safe: configuration and the shared context are immutable or self-locking; the
 /// listening channels live in a `Locked` box. `start()` and `shutdown()` block and must not be
 /// called from one of the server's own event loops.
-public final class RegistryServer: Sendable {
-    public let root: URL
-    public let configuration: ServerConfiguration
+package final class RegistryServer: Sendable {
+    package let root: URL
+    package let configuration: ServerConfiguration
     /// Scripted faults; add rules at any time.
-    public let faults = FaultScript()
+    package let faults = FaultScript()
     /// Every request served, plus concurrency peaks.
-    public let log = RequestLog()
+    package let log = RequestLog()
+    /// Holds the first blob responses until N blob requests are in flight at once.
+    package var blobGate: BlobGate { context.blobGate }
 
     private let group: MultiThreadedEventLoopGroup
     private let fileIO: NIOThreadPool
@@ -27,7 +29,7 @@ public final class RegistryServer: Sendable {
 
     private enum Lifecycle { case created, running, stopped }
 
-    public init(root: URL, configuration: ServerConfiguration = ServerConfiguration()) throws {
+    package init(root: URL, configuration: ServerConfiguration = ServerConfiguration()) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RegistryError.server("registry directory \(root.path) does not exist")
@@ -40,12 +42,12 @@ public final class RegistryServer: Sendable {
                                 fileIO: fileIO)
     }
 
-    public convenience init(root: String, configuration: ServerConfiguration = ServerConfiguration()) throws {
+    package convenience init(root: String, configuration: ServerConfiguration = ServerConfiguration()) throws {
         try self.init(root: URL(fileURLWithPath: root), configuration: configuration)
     }
 
     /// Binds both listeners on 127.0.0.1 (blob host first, so redirects know its port).
-    public func start() throws {
+    package func start() throws {
         try lifecycle.withLock { state in
             guard state == .created else { throw RegistryError.server("start() called twice or after shutdown") }
             state = .running
@@ -64,21 +66,21 @@ public final class RegistryServer: Sendable {
 
     /// `http://127.0.0.1:PORT` of the registry listener (use as `HOMEBREW_ARTIFACT_DOMAIN`, and
     /// with `/api` appended as `HOMEBREW_API_DOMAIN`).
-    public var registryBaseURL: String { context.registryBaseURL }
+    package var registryBaseURL: String { context.registryBaseURL }
     /// `http://127.0.0.1:PORT` of the blob listener.
-    public var blobBaseURL: String { context.blobBaseURL }
+    package var blobBaseURL: String { context.blobBaseURL }
     /// The variables that point pour (or brew) at this server instead of formulae.brew.sh and
     /// ghcr.io, with no fallback to the real hosts.
-    public var homebrewEnvironment: [String: String] {
+    package var homebrewEnvironment: [String: String] {
         ["HOMEBREW_API_DOMAIN": registryBaseURL + "/api",
          "HOMEBREW_ARTIFACT_DOMAIN": registryBaseURL,
          "HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK": "1"]
     }
-    public var registryPort: Int { context.ports.current.registry }
-    public var blobPort: Int { context.ports.current.blob }
+    package var registryPort: Int { context.ports.current.registry }
+    package var blobPort: Int { context.ports.current.blob }
 
     /// Closes the listeners and stops the threads. Idempotent; blocks until done.
-    public func shutdown() {
+    package func shutdown() {
         let wasRunning = lifecycle.withLock { state -> Bool in
             defer { state = .stopped }
             return state != .stopped

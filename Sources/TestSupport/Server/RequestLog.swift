@@ -1,27 +1,27 @@
 import Foundation
 
 /// One request as the server saw it, recorded when its response ended (fully or not).
-public struct RequestLogEntry: Hashable, Sendable {
-    public var listener: RegistryListener
-    public var method: String
+package struct RequestLogEntry: Hashable, Sendable {
+    package var listener: RegistryListener
+    package var method: String
     /// The request target as sent, query included.
-    public var uri: String
+    package var uri: String
     /// Header fields, names lower-cased (repeated fields joined with ", ").
-    public var headers: [String: String]
-    public var status: Int
+    package var headers: [String: String]
+    package var status: Int
     /// Body bytes written to the socket.
-    public var bytesSent: Int
+    package var bytesSent: Int
     /// Whether the whole announced body was sent.
-    public var completed: Bool
+    package var completed: Bool
     /// The scripted fault applied, if any (`Fault.label`).
-    public var fault: String?
-    public var start: Date
-    public var end: Date
+    package var fault: String?
+    package var start: Date
+    package var end: Date
 
     /// The path without query.
-    public var path: String { uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri }
-    public var hadAuthorization: Bool { headers["authorization"] != nil }
-    public var range: String? { headers["range"] }
+    package var path: String { uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri }
+    package var hadAuthorization: Bool { headers["authorization"] != nil }
+    package var range: String? { headers["range"] }
 }
 
 /// What the server did, for assertions: every request, request counts and the peak number of
@@ -30,7 +30,7 @@ public struct RequestLogEntry: Hashable, Sendable {
 /// Thread-safe: all state is guarded by one `NSCondition` (written by the event loops, read by
 /// tests from any thread), which is also what `waitUntilIdle` waits on; that lock is why the
 /// `@unchecked Sendable` is sound.
-public final class RequestLog: @unchecked Sendable {
+package final class RequestLog: @unchecked Sendable {
     private struct State {
         var entries: [RequestLogEntry] = []
         var inFlight: [RegistryListener: Int] = [:]
@@ -44,7 +44,7 @@ public final class RequestLog: @unchecked Sendable {
     private let condition = NSCondition()
     private var state = State()
 
-    public init() {}
+    package init() {}
 
     private func withState<Result>(_ body: (inout State) -> Result) -> Result {
         condition.lock()
@@ -56,21 +56,21 @@ public final class RequestLog: @unchecked Sendable {
     }
 
     /// Completed (or aborted) requests, in the order they ended.
-    public var entries: [RequestLogEntry] { withState { $0.entries } }
+    package var entries: [RequestLogEntry] { withState { $0.entries } }
 
     /// Requests received since the last reset, including those still in flight.
-    public var requestCount: Int { withState { $0.started } }
+    package var requestCount: Int { withState { $0.started } }
 
     /// The most blob bodies (listener B `/blobs/...`) that were being served at the same time.
-    public var peakConcurrentBlobTransfers: Int { withState { $0.peakBlobTransfers } }
+    package var peakConcurrentBlobTransfers: Int { withState { $0.peakBlobTransfers } }
 
     /// The most requests of one listener that were in flight at the same time.
-    public func peakConcurrentRequests(on listener: RegistryListener) -> Int {
+    package func peakConcurrentRequests(on listener: RegistryListener) -> Int {
         withState { $0.peak[listener, default: 0] }
     }
 
     /// Entries of one listener.
-    public func entries(on listener: RegistryListener) -> [RequestLogEntry] {
+    package func entries(on listener: RegistryListener) -> [RequestLogEntry] {
         entries.filter { $0.listener == listener }
     }
 
@@ -78,7 +78,7 @@ public final class RequestLog: @unchecked Sendable {
     /// assert on the log: the server records a request only after its last write or its close,
     /// which the client may observe first. Returns false on timeout.
     @discardableResult
-    public func waitUntilIdle(timeout: TimeInterval = 10) -> Bool {
+    package func waitUntilIdle(timeout: TimeInterval = 10) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
@@ -89,7 +89,7 @@ public final class RequestLog: @unchecked Sendable {
     }
 
     /// Forgets entries and peaks (peaks restart from what is in flight now).
-    public func reset() {
+    package func reset() {
         withState { state in
             state.entries.removeAll()
             state.started = 0

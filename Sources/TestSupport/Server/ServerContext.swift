@@ -11,6 +11,8 @@ final class ServerContext: Sendable {
     let configuration: ServerConfiguration
     let faults: FaultScript
     let log: RequestLog
+    /// Holds first blob responses until N are in flight (tests of exact concurrency peaks).
+    let blobGate = BlobGate()
     let aggregateLimiter: RateLimiter?
     let fileIO: NIOThreadPool
     let ports = Locked<(registry: Int, blob: Int)>((0, 0))

@@ -133,7 +133,7 @@ final class ReliabilityDownloadTests: XCTestCase {
         guard case .failed(.download(.noResponse(_, 2.5)))? = run.outcome("a") else {
             return XCTFail("\(String(describing: run.outcome("a")))")
         }
-        XCTAssertEqual(run.outcome("b"), .skipped(reason: "dependency a failed"))
+        XCTAssertEqual(run.outcome("b"), .skipped(reason: .dependencyFailed("a")))
         // Progress said what it was waiting for while nothing arrived (from the 2nd second on).
         let waits = run.events.compactMap { event -> String? in
             if case .downloadWaiting("a", let message) = event.event { return message }

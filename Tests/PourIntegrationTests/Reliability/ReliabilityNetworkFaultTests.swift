@@ -136,7 +136,7 @@ final class ReliabilityNetworkFaultTests: XCTestCase {
         }
         XCTAssertEqual(package, "c")
         XCTAssertEqual(expected, fixture.sha256(of: "c"))
-        XCTAssertEqual(recording.outcome("h"), .skipped(reason: "dependency c failed"))
+        XCTAssertEqual(recording.outcome("h"), .skipped(reason: .dependencyFailed("c")))
     }
 
     func testNotFoundAndForbiddenFailTheirPackagesWithoutRetries() throws {

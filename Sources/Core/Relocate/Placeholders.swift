@@ -2,31 +2,31 @@
 ///
 /// Immutable value; safe to share across queues. Pairs are ordered longest key first (ties by
 /// key) so a scanner trying them in order never lets a shorter key shadow a longer one.
-public struct Placeholders: Hashable, Sendable {
+package struct Placeholders: Hashable, Sendable {
     /// One placeholder and the path that replaces it.
     ///
     /// Thread-safety: an immutable value; safe to share across queues.
-    public struct Pair: Hashable, Sendable {
-        public let key: String
-        public let value: String
+    package struct Pair: Hashable, Sendable {
+        package let key: String
+        package let value: String
     }
 
     /// Every placeholder starts with this: the scanner looks for it before trying the keys.
-    public static let marker = "@@HOMEBREW_"
+    package static let marker = "@@HOMEBREW_"
 
-    public static let prefixKey = "@@HOMEBREW_PREFIX@@"
-    public static let cellarKey = "@@HOMEBREW_CELLAR@@"
-    public static let repositoryKey = "@@HOMEBREW_REPOSITORY@@"
-    public static let libraryKey = "@@HOMEBREW_LIBRARY@@"
-    public static let perlKey = "@@HOMEBREW_PERL@@"
-    public static let javaKey = "@@HOMEBREW_JAVA@@"
+    package static let prefixKey = "@@HOMEBREW_PREFIX@@"
+    package static let cellarKey = "@@HOMEBREW_CELLAR@@"
+    package static let repositoryKey = "@@HOMEBREW_REPOSITORY@@"
+    package static let libraryKey = "@@HOMEBREW_LIBRARY@@"
+    package static let perlKey = "@@HOMEBREW_PERL@@"
+    package static let javaKey = "@@HOMEBREW_JAVA@@"
 
-    public let pairs: [Pair]
+    package let pairs: [Pair]
 
     /// Builds the table for `layout`. `runtimeDependencies` are formula names (a tap prefix such as
     /// `homebrew/core/openjdk@21` is allowed); the first `openjdk` or `openjdk@N` among them supplies
     /// `@@HOMEBREW_JAVA@@`. Without one, that placeholder is left as it is, as Homebrew does.
-    public init(layout: PrefixLayout, runtimeDependencies: [String] = []) {
+    package init(layout: PrefixLayout, runtimeDependencies: [String] = []) {
         var table: [String: String] = [
             Self.prefixKey: layout.prefix,
             Self.cellarKey: layout.cellar,
@@ -41,14 +41,14 @@ public struct Placeholders: Hashable, Sendable {
     }
 
     /// A table from explicit pairs (tests, or callers with their own values).
-    public init(table: [String: String]) {
+    package init(table: [String: String]) {
         pairs = table.map { Pair(key: $0.key, value: $0.value) }.sorted {
             $0.key.utf8.count != $1.key.utf8.count ? $0.key.utf8.count > $1.key.utf8.count : $0.key < $1.key
         }
     }
 
     /// The value for `key`, if the table has one.
-    public subscript(key: String) -> String? { pairs.first { $0.key == key }?.value }
+    package subscript(key: String) -> String? { pairs.first { $0.key == key }?.value }
 
     private static func shortName(_ dependency: String) -> String {
         dependency.split(separator: "/").last.map(String.init) ?? dependency

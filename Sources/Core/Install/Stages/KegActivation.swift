@@ -33,7 +33,7 @@ enum KegActivation {
             try? FileManager.default.createDirectory(atPath: (first as NSString).deletingLastPathComponent,
                                                      withIntermediateDirectories: true)
         }
-        for marker in markers { FileManager.default.createFile(atPath: marker, contents: nil) }
+        for marker in markers { _ = FileManager.default.createFile(atPath: marker, contents: nil) }
         // Removed once every outcome is settled (success or a rolled-back failure); only a kill
         // in between leaves them.
         defer { for marker in markers { unlink(marker) } }

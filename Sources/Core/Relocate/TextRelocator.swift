@@ -5,7 +5,7 @@ import Foundation
 /// Stateless: each call keeps its state (visited inodes, results) in locals, so kegs may be
 /// relocated concurrently. Binary files are never touched here: a replacement changes the file's
 /// length, which only text tolerates (Mach-O/ELF relocation is a separate step).
-public enum TextRelocator {
+package enum TextRelocator {
     /// Bytes examined to decide text vs binary before reading a whole file.
     static let sniffLength = 8192
 
@@ -17,7 +17,7 @@ public enum TextRelocator {
     /// Without it every regular file is scanned. Either way a file is rewritten only when it holds
     /// no NUL byte and contains a known placeholder. Symlinks are skipped. A file with several hard
     /// links is rewritten once, in place, so the links keep sharing one inode; its mode is kept.
-    public static func relocate(kegAt kegPath: String, placeholders: Placeholders, changedFiles: [String]? = nil,
+    package static func relocate(kegAt kegPath: String, placeholders: Placeholders, changedFiles: [String]? = nil,
                                 cancellation: CancellationFlag? = nil) throws(UnpackError) -> [String] {
         let package = packageLabel(kegPath)
         guard let resolved = realpath(kegPath, nil) else {
@@ -173,7 +173,7 @@ public enum TextRelocator {
                 initialized = filled
             }
             if failure != 0 {
-                throw .relocationFailed(package: package, file: relative, reason: String(cString: strerror(failure)))
+                throw .relocationFailed(package: package, file: relative, reason: errnoText(failure))
             }
             return bytes
         }
