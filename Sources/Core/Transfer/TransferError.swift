@@ -42,6 +42,16 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The transfer was cancelled (Ctrl-C or an embedder's `cancel()`).
     case cancelled
 
+    /// True for pour's own refusals (policy decisions), where "check the network" would
+    /// send the user looking in the wrong place.
+    package var isPolicyRefusal: Bool {
+        switch self {
+        case .insecureURL, .refusedURL, .invalidURL, .tooLarge, .retryAfterTooLong: return true
+        case .network(let code, _, _): return code == Int(CURLE_UNSUPPORTED_PROTOCOL.rawValue)
+        default: return false
+        }
+    }
+
     public var isRetryable: Bool {
         switch self {
         case .httpStatus(let code, _, _):
@@ -100,7 +110,18 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooLarge(let url, let limit):
             return "\(url) sent more than \(limit) bytes; refusing it"
         case .fileSystem(let path, let message):
-            return "cannot write \(path): \(message); check free space and permissions"
+            // The next step follows from the cause, not from a guess.
+            let hint: String
+            if message.contains("No space") || message.contains("quota") {
+                hint = "free some space in the cache (or point HOMEBREW_CACHE elsewhere) and retry"
+            } else if message.contains("ermission") || message.contains("Read-only") || message.contains("read only") {
+                hint = "fix the permissions of the cache directory (or point HOMEBREW_CACHE elsewhere)"
+            } else if message.contains("symbolic link") {
+                hint = "pour does not follow links planted in the cache"
+            } else {
+                hint = "check the cache directory (HOMEBREW_CACHE)"
+            }
+            return "cannot write \(path): \(message); \(hint)"
         case .invalidURL(let url):
             return "invalid URL \(url)"
         case .refusedURL(let url, let reason):

@@ -264,6 +264,9 @@ final class ReliabilityDownloadTests: XCTestCase {
             switch run.outcome("a") {
             case .failed(.download(.refusedURL(let url, _)))?, .failed(.download(.insecureURL(let url)))?:
                 XCTAssertEqual(url, hostile)
+                if case .failed(let failure)? = run.outcome("a") {
+                    XCTAssertFalse(failure.description.contains("network"), "a refusal is not a network problem: \(failure)")
+                }
             default:
                 XCTFail("\(hostile): \(String(describing: run.outcome("a")))")
             }
