@@ -17,6 +17,8 @@ enum EventJSON {
             return object
         case .downloadWaiting(let name, let message):
             return ["event": "download_waiting", "name": name, "message": message]
+        case .waitingForServer(let host, let seconds):
+            return ["event": "waiting_for_server", "host": host, "seconds": seconds]
         case .downloadRetrying(let name, let attempt, let delay, let reason):
             return ["event": "download_retrying", "name": name, "attempt": attempt, "delay_seconds": delay, "reason": reason.description]
         case .downloadFinished(let name, let bytes, let fromCache):

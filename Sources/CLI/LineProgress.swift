@@ -13,12 +13,6 @@ final class LineProgress: ProgressRendering, @unchecked Sendable {
     func render(_ event: InstallEvent) {
         switch event {
         case .failed, .waitingForLock: break
-        case .downloadWaiting(let name, let message):
-            // Server silence is reported every second; a log gets it at 2, 4, 8, 16… s.
-            if quiet { return }
-            if let open = message.lastIndex(of: "("), message.hasPrefix(name + ": waiting for "),
-               let seconds = Int(message[message.index(after: open)...].prefix { $0.isNumber }),
-               seconds & (seconds - 1) != 0 { return }
         default: if quiet { return }
         }
         if let line = ProgressText.line(for: event) { writeStderr(line + "\n") }

@@ -141,8 +141,10 @@ final class InstallRun: @unchecked Sendable {
 
     private func fetchMetadata() {
         assertOnRunQueue()
+        let emit = self.emit
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
-                                          allowInsecureHTTP: configuration.allowInsecureHTTP) else {
+                                          allowInsecureHTTP: configuration.allowInsecureHTTP,
+                                          onWaiting: { host, seconds in emit(.waitingForServer(host: host, seconds: seconds)) }) else {
             return finishRun(error: .setup(path: "libcurl", message: "cannot initialise libcurl"))
         }
         self.engine = engine

@@ -42,6 +42,7 @@ package final class TransferEngine: @unchecked Sendable {
     /// wake-ups than hashing and writing the bytes (Docs/Performance.md).
     static let coalesceBytes = 128 << 10
 
+    private let defaultOnWaiting: (@Sendable (String, Int) -> Void)?
     private let bulk: AdmissionLane
     private let metadata: AdmissionLane
     /// Commands for the I/O thread; any thread appends, only the I/O thread drains. `closed` is
@@ -67,9 +68,13 @@ package final class TransferEngine: @unchecked Sendable {
     }
 
     /// Starts the I/O thread. Returns nil only if libcurl cannot be initialised.
+    /// - Parameter onWaiting: told (on the I/O thread; it must only hop) when a transfer that has
+    ///   no `onWaiting` of its own (formula JSON, catalogue, manifests) has received nothing for
+    ///   2 s or more, once per further second: the host and the seconds of silence.
     package init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil,
-                 allowInsecureHTTP: Bool = false) {
+                 allowInsecureHTTP: Bool = false, onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil) {
         guard LibraryBootstrap.ensure(), let multi = curl_multi_init() else { return nil }
+        self.defaultOnWaiting = onWaiting
         self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
         self.userAgent = userAgent
         self.caBundle = caBundle
@@ -366,10 +371,14 @@ package final class TransferEngine: @unchecked Sendable {
                 }
             }
             let idle = Int((now - transfer.lastActivity) / 1_000_000_000)
-            if idle >= 2 && idle != transfer.lastWaitReport, let onWaiting = transfer.onWaiting {
+            if idle >= 2 && idle != transfer.lastWaitReport {
                 transfer.lastWaitReport = idle
                 let host = transfer.parsedURL?.host ?? url
-                transfer.queue.async { onWaiting(host, idle) }
+                if let onWaiting = transfer.onWaiting {
+                    transfer.queue.async { onWaiting(host, idle) }
+                } else {
+                    defaultOnWaiting?(host, idle)
+                }
             } else if idle < 2 {
                 transfer.lastWaitReport = 0
             }

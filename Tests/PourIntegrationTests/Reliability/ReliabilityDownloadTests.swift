@@ -149,10 +149,13 @@ final class ReliabilityDownloadTests: XCTestCase {
         // Catalogue and per-formula JSON alike: accepted, never answered.
         fixture.server.faults.add(.noResponse, for: .pathSuffix(".json"), times: nil, listener: .registry)
         var configuration = fixture.configuration()
-        configuration.timeouts.firstByte = 0.5
-        configuration.retryPolicy = RetryPolicy(maxAttempts: 2, baseDelay: 0.05, maxDelay: 0.1)
+        configuration.timeouts.firstByte = 2.5
+        configuration.retryPolicy = RetryPolicy(maxAttempts: 1)
         let run = install(["b"], configuration: configuration)
         guard case .failure(.metadata(.noResponse)) = run.result else { return XCTFail("\(run.result)") }
+        // "==> Resolving b" is no longer all the user sees: the silence is reported.
+        XCTAssertTrue(run.events.contains { $0.event == .waitingForServer(host: "127.0.0.1", seconds: 2) },
+                      "\(run.events.map(\.event))")
         print("metadata never answers → \(run.result)")
     }
 
