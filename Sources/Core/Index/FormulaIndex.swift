@@ -4,7 +4,10 @@ import Foundation
 /// case-insensitively), formula rows, ranked search, dependency closures and reverse
 /// dependencies. Every answer is a few indexed SQLite lookups; nothing is decoded up front.
 ///
-/// Confinement: wraps a `SQLiteDatabase`; use it on the thread or serial queue that opened it.
+/// Confinement: wraps one SQLite connection and its cached statements, so it is deliberately not
+/// `Sendable`: use an instance only on the thread or serial queue that opened it. Opening is cheap
+/// (a file open and one query); give each queue that needs lookups its own instance. `pour update`
+/// replaces the file by a rename, so a new instance sees the new index.
 public final class FormulaIndex {
     public let path: String
     public let tag: Formula.BottleTag
