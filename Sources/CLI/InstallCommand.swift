@@ -34,7 +34,7 @@ struct InstallCommand: ParsableCommand {
 
     func run() throws {
         // Before any work: a Ctrl-C from here on cancels cleanly (see SignalTrap).
-        let trap = SignalTrap()
+        let trap = SignalTrap.shared
         var configuration = prefixOptions.configuration()
         if let jobs = runOptions.jobs { configuration.jobs = jobs }
         configuration.waitForLock = !runOptions.noWait

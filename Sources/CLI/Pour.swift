@@ -14,4 +14,18 @@ struct Pour: ParsableCommand {
                       AutoremoveCommand.self, CleanupCommand.self, LinkCommand.self, UnlinkCommand.self,
                       PinCommand.self, UnpinCommand.self, DoctorCommand.self]
     )
+
+    /// Commands that cancel cleanly on SIGINT/SIGTERM (they arm `SignalTrap.shared`).
+    static let cancellableCommands: Set<String> = ["install", "upgrade", "reinstall"]
+
+    /// The process entry point: for a cancellable command the signal trap is installed before
+    /// anything else (argument parsing included), so a Ctrl-C that arrives while the process is
+    /// still starting is remembered and cancels the run as soon as it exists, instead of killing
+    /// the process with the default action. Other commands keep the default action.
+    static func main() {
+        if let command = CommandLine.arguments.dropFirst().first, cancellableCommands.contains(command) {
+            _ = SignalTrap.shared
+        }
+        main(nil)
+    }
 }

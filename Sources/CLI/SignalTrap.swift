@@ -4,9 +4,10 @@ import Foundation
 /// Turns SIGINT/SIGTERM into a clean cancellation: the first signal calls the action given to
 /// `arm`; a second one exits at once with status 128 + signal.
 ///
-/// Created before any work starts (first thing in a command's `run`), so a signal that arrives
-/// while the run is being set up is not lost to the default action (which would kill the process
-/// with nothing cleaned up): it is remembered and the action runs as soon as it is armed.
+/// `shared` is created at process start for the cancellable commands (`Pour.main`), before any
+/// work, so a signal that arrives while the process starts or the run is being set up is not
+/// lost to the default action (which would kill the process with nothing cleaned up): it is
+/// remembered and the action runs as soon as it is armed.
 ///
 /// Confinement: the dispatch sources, `received` and `action` live on `queue` (serial).
 final class SignalTrap: @unchecked Sendable {
@@ -15,10 +16,13 @@ final class SignalTrap: @unchecked Sendable {
     private var received: Int32?
     private var action: (@Sendable (Int32) -> Void)?
 
+    /// The process-wide trap (created on first use; `Pour.main` creates it first thing).
+    static let shared = SignalTrap()
+
     /// The first signal received, if any (read after the run has completed).
     var firstSignal: Int32? { queue.sync { received } }
 
-    init() {
+    private init() {
         for number in [SIGINT, SIGTERM] {
             // The default action would kill the process before we can clean up.
             signal(number, SIG_IGN)

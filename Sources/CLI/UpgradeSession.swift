@@ -8,7 +8,7 @@ enum UpgradeSession {
     static func run(_ mode: Upgrader.Mode, names: [String], prefixOptions: PrefixOptions, jobs: Int?, noWait: Bool,
                     quiet: Bool, json: Bool) throws {
         // Before any work: a Ctrl-C from here on cancels cleanly (see SignalTrap).
-        let trap = SignalTrap()
+        let trap = SignalTrap.shared
         var configuration = prefixOptions.configuration()
         if let jobs { configuration.jobs = jobs }
         configuration.waitForLock = !noWait
