@@ -39,7 +39,7 @@ final class LockTests: XCTestCase {
         let deadline = Date().addingTimeInterval(10)
         while messages.current.isEmpty && Date() < deadline { usleep(10_000) }
         XCTAssertEqual(messages.current,
-                       ["waiting for another pour process (pid \(getpid())) to release \(layout.lockFile)"])
+                       ["waiting for another install in this process to release \(layout.lockFile)"])
         holder.release()
         wait(for: [acquired], timeout: 10)
         XCTAssertEqual(messages.current.count, 1, "onContention is called once")
