@@ -81,6 +81,8 @@ package final class VerifiedDownload: @unchecked Sendable {
     private var handle: TransferHandle?
     private var localInFlight = false
     private var localCancel = CancellationFlag()
+    /// Set by `cancel()` on the caller's thread (thread-safe), read by the hashing loops.
+    private let abandon = CancellationFlag()
     private var cancelled = false
     private var priority: Int64 = 0
     private let hasher = SHA256Hasher()
@@ -130,6 +132,7 @@ package final class VerifiedDownload: @unchecked Sendable {
 
     /// Stops the download, deletes the `.incomplete` file it owns and completes with `.cancelled`.
     package func cancel() {
+        abandon.cancel()
         queue.async {
             guard !self.cancelled else { return }
             self.cancelled = true
@@ -162,10 +165,13 @@ package final class VerifiedDownload: @unchecked Sendable {
     }
 
     private func verifiedCacheEntry() -> Bool {
+        let descriptor = open(destination, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
         var info = stat()
-        guard lstat(destination, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
         let check = SHA256Hasher()
-        return (try? check.update(contentsOf: destination)) != nil && check.finalizeHex() == expectedSHA256
+        return hash(descriptor, length: Int64(info.st_size), into: check) && check.finalizeHex() == expectedSHA256
     }
 
     private enum LockAttempt { case acquired, busy, failed(TransferError) }
@@ -261,15 +267,21 @@ package final class VerifiedDownload: @unchecked Sendable {
     }
 
     /// Hashes bytes 0..<length of the open partial file (read through our own descriptor).
-    private func hashPrefix(length: Int64) -> Bool {
+    private func hashPrefix(length: Int64) -> Bool { hash(fd, length: length, into: hasher) }
+
+    /// Hashes bytes 0..<length of `descriptor`, 1 MiB at a time; gives up (false) when the read
+    /// fails or `cancel()` was called meanwhile (`abandon` is set before `cancel` hops onto the
+    /// queue, so a long re-hash of a large bottle does not delay Ctrl-C).
+    private func hash(_ descriptor: Int32, length: Int64, into digest: SHA256Hasher) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset: Int64 = 0
         while offset < length {
+            if abandon.isCancelled { return false }
             let want = Int(min(Int64(buffer.count), length - offset))
-            let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
+            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, want, off_t(offset)) }
             if got < 0 && errno == EINTR { continue }
             guard got > 0 else { return false }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
             offset += Int64(got)
         }
         return true
