@@ -31,6 +31,7 @@ enum EventJSON {
         case .skipped(let name, let reason): return ["event": "skipped", "name": name, "reason": reason.description]
         case .failed(let name, let message): return ["event": "failed", "name": name, "message": message]
         case .caveats(let name, let text): return ["event": "caveats", "name": name, "text": text]
+        case .warning(let name, let message): return ["event": "warning", "name": name, "message": message]
         }
     }
 

@@ -34,7 +34,7 @@ struct InfoCommand: ParsableCommand {
                 "license": formula.license ?? NSNull(), "version": formula.version, "revision": formula.revision,
                 "pkg_version": formula.pkgVersion, "keg_only": formula.kegOnly,
                 "keg_only_reason": formula.kegOnlyReason ?? NSNull(), "deprecated": formula.deprecated,
-                "disabled": formula.disabled, "caveats": formula.caveats ?? NSNull(),
+                "disabled": formula.disabled, "caveats": formula.caveats(in: configuration.layout) ?? NSNull(),
                 "dependencies": formula.dependencies, "build_dependencies": formula.buildDependencies,
                 "test_dependencies": formula.testDependencies, "recommended_dependencies": formula.recommendedDependencies,
                 "optional_dependencies": formula.optionalDependencies, "bottle_tag": index.tag.rawValue, "bottle": bottle,
@@ -79,10 +79,11 @@ struct InfoCommand: ParsableCommand {
             }
         }
         if formula.kegOnly, let reason = formula.kegOnlyReason { lines.append("Keg-only: \(reason)") }
-        if let caveats = formula.caveats {
+        if let caveats = formula.caveats(in: configuration.layout) {
             lines.append("Caveats")
             lines.append(caveats.trimmingCharacters(in: .newlines))
         }
-        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        // Every line holds registry text: no escape sequence of a publisher's reaches the terminal.
+        FileHandle.standardOutput.write(Data((TerminalText.sanitized(lines.joined(separator: "\n")) + "\n").utf8))
     }
 }

@@ -33,7 +33,12 @@ enum ProgressText {
     }
 
     /// The one-line message for an event, or nil for events that only move progress bars.
+    /// Registry text reaches it (names, caveats, URLs in messages): escape sequences are removed.
     static func line(for event: InstallEvent) -> String? {
+        rawLine(for: event).map(TerminalText.sanitized)
+    }
+
+    private static func rawLine(for event: InstallEvent) -> String? {
         switch event {
         case .waitingForLock(let message): return "==> \(message)"
         case .resolving(let names): return "==> Resolving \(names.joined(separator: " "))"
@@ -59,6 +64,7 @@ enum ProgressText {
         case .skipped(let name, let reason): return "Skipped \(name): \(reason)"
         case .failed(let name, let message): return "Error: \(name): \(message)"
         case .caveats(let name, let text): return "==> Caveats for \(name)\n\(text)"
+        case .warning(let name, let message): return "Warning: \(name): \(message)"
         }
     }
 

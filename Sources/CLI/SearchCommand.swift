@@ -42,8 +42,11 @@ struct SearchCommand: ParsableCommand {
         let width = min(32, hits.map(\.name.count).max() ?? 0)
         var output = ""
         for hit in hits {
-            output += hit.name.padding(toLength: max(width, hit.name.count), withPad: " ", startingAt: 0)
-            output += "  " + (hit.desc ?? "") + "\n"
+            // Registry text: no escape sequences, and one line per hit.
+            let name = TerminalText.sanitized(hit.name)
+            let desc = TerminalText.sanitized(hit.desc ?? "").replacingOccurrences(of: "\n", with: " ")
+            output += name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0)
+            output += "  " + desc + "\n"
         }
         FileHandle.standardOutput.write(Data(output.utf8))
     }

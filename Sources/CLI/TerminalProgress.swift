@@ -86,7 +86,9 @@ final class TerminalProgress: ProgressRendering, @unchecked Sendable {
             let elapsed = max(0.001, Double(now.uptimeNanoseconds - bar.started.uptimeNanoseconds) / 1e9)
             let rate = ProgressText.bytes(Int64(Double(bar.received) / elapsed)) + "/s"
             let amount = bar.total.map { "\(ProgressText.bytes(bar.received))/\(ProgressText.bytes($0))" } ?? ProgressText.bytes(bar.received)
-            let label = String(name.prefix(18)).padding(toLength: 18, withPad: " ", startingAt: 0)
+            // Names come from the registry: no escape sequence of theirs reaches the terminal.
+            let label = String(TerminalText.sanitized(name).replacingOccurrences(of: "\n", with: " ").prefix(18))
+                .padding(toLength: 18, withPad: " ", startingAt: 0)
             let barWidth = max(10, width - 18 - 2 - 34)
             let fraction = bar.total.map { $0 > 0 ? min(1, Double(bar.received) / Double($0)) : 0 } ?? 0
             let filled = Int(fraction * Double(barWidth))

@@ -10,14 +10,49 @@ package enum CatalogueSigner {
 
     /// A signed envelope around `payload` (JSON text). `protectedHeader` lets tests sign with a
     /// header pour must refuse (wrong `alg`, `b64: true`…).
+    /// `padded`: base64url with `=` padding, as Ruby's `Base64.urlsafe_encode64` writes by default.
     package static func envelope(payload: Data, key: TestSigningKey, protectedHeader: String = standardHeader,
-                                keyID: String = "pour-test") throws(RegistryError) -> Data {
-        let protected = JWSVerifier.base64URLEncode(Data(protectedHeader.utf8))
+                                keyID: String = "pour-test", padded: Bool = false) throws(RegistryError) -> Data {
+        let entry = try signature(payload: payload, key: key, protectedHeader: protectedHeader, keyID: keyID, padded: padded)
+        return envelope(payload: payload, signatures: [entry])
+    }
+
+    /// One entry of `signatures`: protected header, `header.kid` and signature, all as written.
+    package struct SignatureEntry: Sendable {
+        package var protected: String
+        package var keyID: String
+        package var signature: String
+
+        package init(protected: String, keyID: String, signature: String) {
+            self.protected = protected
+            self.keyID = keyID
+            self.signature = signature
+        }
+    }
+
+    /// A signature entry over `payload` made with `key`.
+    package static func signature(payload: Data, key: TestSigningKey, protectedHeader: String = standardHeader,
+                                 keyID: String = "pour-test", padded: Bool = false) throws(RegistryError) -> SignatureEntry {
+        func encode(_ data: Data) -> String {
+            padded ? data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                : JWSVerifier.base64URLEncode(data)
+        }
+        let protected = encode(Data(protectedHeader.utf8))
         var input = Data(protected.utf8)
         input.append(UInt8(ascii: "."))
         input.append(payload)
-        let signature = try sign(input, key: key)
-        return envelope(payload: payload, protected: protected, signature: JWSVerifier.base64URLEncode(signature), keyID: keyID)
+        return SignatureEntry(protected: protected, keyID: keyID, signature: encode(try sign(input, key: key)))
+    }
+
+    /// An envelope carrying several signature entries, in order.
+    package static func envelope(payload: Data, signatures: [SignatureEntry]) -> Data {
+        var text = String(decoding: envelope(payload: payload, protected: "", signature: nil), as: UTF8.self)
+        let entries = signatures.map { entry in
+            #"{"protected":"\#(entry.protected)","header":{"kid":"\#(entry.keyID)"},"signature":"\#(entry.signature)"}"#
+        }
+        text.removeLast(2)  // "]}"
+        text += entries.joined(separator: ",") + "]}"
+        return Data(text.utf8)
     }
 
     /// An envelope with the given parts as they are; `signature` nil writes an empty list.

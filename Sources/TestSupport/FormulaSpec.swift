@@ -34,6 +34,10 @@ package struct FormulaSpec: Hashable, Sendable {
     package var revision: Int
     package var dependencies: [String]
     package var buildDependencies: [String]
+    /// `depends_on "x" => :recommended`: installed by default with a bottle.
+    package var recommendedDependencies: [String] = []
+    /// `depends_on "x" => :optional`: never installed with a bottle.
+    package var optionalDependencies: [String] = []
     package var usesFromMacos: [UsesFromMacos]
     package var kegOnly: Bool
     /// `keg_only_reason.reason`, e.g. `:versioned_formula` or `:provided_by_macos`.

@@ -115,7 +115,12 @@ final class BrewPrefixLifecycleTests: XCTestCase {
         let staleIncomplete = f.layout.downloads + "/\(sha)--wget--1.1.x86_64_linux.bottle.tar.gz.incomplete"
         let freshIncomplete = f.layout.downloads + "/\(sha)--wget--1.2.x86_64_linux.bottle.tar.gz.incomplete"
         let foreign = f.layout.downloads + "/\(sha)--source--1.0.tar.gz"
-        for path in [current, old, gone, staleIncomplete, freshIncomplete, foreign] { try f.write(path, "bottle bytes") }
+        // Tabs remembered beside cached bottles (BottleTab.sidecarPath) go with their bottle.
+        let currentTab = current + ".tab.json", oldTab = old + ".tab.json"
+        let orphanTab = f.layout.downloads + "/\(sha)--zstd--1.5.6.x86_64_linux.bottle.tar.gz.tab.json"
+        for path in [current, old, gone, staleIncomplete, freshIncomplete, foreign, currentTab, oldTab, orphanTab] {
+            try f.write(path, "bottle bytes")
+        }
         let twoDaysAgo = Date().addingTimeInterval(-2 * 86400)
         try FileManager.default.setAttributes([.modificationDate: twoDaysAgo], ofItemAtPath: staleIncomplete)
         // gettext has an old keg too, but it is pinned there.
@@ -125,7 +130,7 @@ final class BrewPrefixLifecycleTests: XCTestCase {
         let cleanup = Cleanup(layout: f.layout)
         let plan = cleanup.plan(inventory: f.inventory)
         XCTAssertEqual(plan.kegs.map { "\($0.name) \($0.pkgVersion)" }, ["jq 1.6"])
-        XCTAssertEqual(Set(plan.cacheFiles.map(\.path)), [old, gone, staleIncomplete])
+        XCTAssertEqual(Set(plan.cacheFiles.map(\.path)), [old, gone, staleIncomplete, oldTab, orphanTab])
         let lock = try f.lock()
         defer { lock.release() }
         let report = try cleanup.perform(plan, lock: lock)
@@ -134,11 +139,11 @@ final class BrewPrefixLifecycleTests: XCTestCase {
         XCTAssertFalse(f.exists("Cellar/jq/1.6"))
         XCTAssertTrue(f.exists("Cellar/jq/1.7.1"))
         XCTAssertTrue(f.exists("Cellar/gettext/0.21"), "pinned keg stays")
-        for kept in [current, freshIncomplete, foreign] { XCTAssertTrue(FileManager.default.fileExists(atPath: kept), kept) }
+        for kept in [current, currentTab, freshIncomplete, foreign] { XCTAssertTrue(FileManager.default.fileExists(atPath: kept), kept) }
 
         // --prune 0 also takes the installed version's bottle once it is older than that.
         try FileManager.default.setAttributes([.modificationDate: twoDaysAgo], ofItemAtPath: current)
-        XCTAssertEqual(cleanup.plan(inventory: f.inventory, pruneDays: 1).cacheFiles.map(\.path), [current])
+        XCTAssertEqual(cleanup.plan(inventory: f.inventory, pruneDays: 1).cacheFiles.map(\.path), [current, currentTab])
     }
 
     func testPinIsBrewsRelativeSymlinkAndUnpinRemovesIt() throws {

@@ -26,9 +26,9 @@ final class ReceiptTests: XCTestCase {
         let object = try json(try Data(contentsOf: URL(fileURLWithPath: keg + "/INSTALL_RECEIPT.json")))
         XCTAssertEqual(Set(object.keys), [
             "homebrew_version", "used_options", "unused_options", "built_as_bottle", "poured_from_bottle",
-            "loaded_from_api", "installed_as_dependency", "installed_on_request", "changed_files", "time",
-            "source_modified_time", "compiler", "stdlib", "aliases", "runtime_dependencies", "source", "arch",
-            "built_on",
+            "loaded_from_api", "loaded_from_internal_api", "installed_as_dependency", "installed_on_request",
+            "changed_files", "time", "source_modified_time", "compiler", "stdlib", "aliases", "runtime_dependencies",
+            "source", "arch", "built_on",
         ])
         XCTAssertTrue(object["stdlib"] is NSNull)
         XCTAssertEqual(object["installed_on_request"] as? Bool, true)
@@ -157,5 +157,62 @@ final class ReceiptTests: XCTestCase {
         try receipt.write(kegPath: keg)
         XCTAssertEqual(try InstallReceipt.read(kegPath: keg)?.installedOnRequest, true)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: keg), ["INSTALL_RECEIPT.json"])
+    }
+}
+
+/// Receipts in the shapes of brew's `fixtures/receipt.json` (brew 1.1.6: options, `HEAD`,
+/// `alias_path`, dependencies with only name and version) and `fixtures/receipt_old.json`
+/// (`tapped_from`, no `homebrew_version`, no `source`), written here from scratch.
+final class BrewReceiptShapeTests: XCTestCase {
+    func testOneOneSixShapedReceipt() throws {
+        let text = """
+        {"homebrew_version": "1.1.6", "used_options": ["--with-foo"], "unused_options": ["--without-bar"],
+         "built_as_bottle": false, "poured_from_bottle": true, "loaded_from_api": false, "loaded_from_internal_api": false,
+         "installed_on_request": true, "changed_files": ["INSTALL_RECEIPT.json", "bin/tool"], "time": 1400000000,
+         "source_modified_time": 1600000000, "HEAD": "feedfacefeedfacefeedfacefeedfacefeedface",
+         "alias_path": "/usr/local/Library/Taps/homebrew/homebrew-core/Aliases/tool-alias", "stdlib": "libcxx",
+         "compiler": "clang", "runtime_dependencies": [{"full_name": "dep", "version": "2.0"}],
+         "source": {"path": "/usr/local/Library/Taps/homebrew/homebrew-core/Formula/tool.rb", "tap": "homebrew/core",
+                    "spec": "stable", "versions": {"stable": "3.1", "head": "HEAD-1234567"}}}
+        """
+        let receipt = try JSONDecoder().decode(InstallReceipt.self, from: Data(text.utf8))
+        XCTAssertEqual(receipt.homebrewVersion, "1.1.6")
+        XCTAssertEqual(receipt.usedOptions, ["--with-foo"])
+        XCTAssertEqual(receipt.loadedFromInternalAPI, false)
+        XCTAssertEqual(receipt.changedFiles, ["INSTALL_RECEIPT.json", "bin/tool"])
+        XCTAssertEqual(receipt.runtimeDependencies?.first?.fullName, "dep")
+        XCTAssertEqual(receipt.runtimeDependencies?.first?.revision, 0)
+        XCTAssertNil(receipt.runtimeDependencies?.first?.pkgVersion)
+        XCTAssertEqual(receipt.source.versions.head, "HEAD-1234567")
+        XCTAssertEqual(receipt.extra["HEAD"], .string("feedfacefeedfacefeedfacefeedfacefeedface"))
+        XCTAssertNotNil(receipt.extra["alias_path"])
+        // Through BottleTab, as a bottle's receipt: version and list are what relocation uses.
+        let tab = try XCTUnwrap(BottleTab.parse(Data(text.utf8)))
+        XCTAssertEqual(tab.homebrewVersion, "1.1.6")
+        XCTAssertEqual(tab.changedFiles, ["INSTALL_RECEIPT.json", "bin/tool"])
+        XCTAssertTrue(RelocationPlan.decide(cellar: .anySkipRelocation, tab: tab, linux: true, customBottleDomain: false,
+                                            package: "tool").binaries, "1.1.6 < 5.1.15")
+    }
+
+    func testOldShapedReceipt() throws {
+        let text = """
+        {"used_options": [], "unused_options": ["--with-qux"], "built_as_bottle": false, "poured_from_bottle": true,
+         "tapped_from": "Homebrew/homebrew", "time": 1300000000, "HEAD": "cafebabecafebabecafebabecafebabecafebabe",
+         "stdlib": "libcxx", "compiler": "clang"}
+        """
+        let receipt = try JSONDecoder().decode(InstallReceipt.self, from: Data(text.utf8))
+        XCTAssertNil(receipt.homebrewVersion)
+        XCTAssertNil(receipt.loadedFromInternalAPI)
+        XCTAssertFalse(receipt.installedOnRequest)
+        XCTAssertNil(receipt.runtimeDependencies)
+        XCTAssertNil(receipt.changedFiles)
+        XCTAssertEqual(receipt.extra["tapped_from"], .string("Homebrew/homebrew"))
+        let rewritten = try XCTUnwrap(JSONSerialization.jsonObject(with: try receipt.jsonData()) as? [String: Any])
+        XCTAssertNil(rewritten["loaded_from_internal_api"], "an old receipt keeps its shape")
+        XCTAssertEqual(rewritten["tapped_from"] as? String, "Homebrew/homebrew")
+        let tab = try XCTUnwrap(BottleTab.parse(Data(text.utf8)))
+        XCTAssertNil(tab.homebrewVersion)
+        XCTAssertTrue(RelocationPlan.decide(cellar: .anySkipRelocation, tab: tab, linux: true, customBottleDomain: false,
+                                            package: "old").binaries, "no version: not trusted")
     }
 }

@@ -76,9 +76,58 @@ final class IndexSignatureTests: XCTestCase {
             let envelope = try CatalogueSigner.envelope(payload: payload, key: key, protectedHeader: header)
             XCTAssertEqual(reason(envelope), "b64 must be false (unencoded payload)", header)
         }
-        let extraCrit = try CatalogueSigner.envelope(payload: payload, key: key,
-                                                     protectedHeader: #"{"alg":"PS512","b64":false,"crit":["b64","exp"]}"#)
-        XCTAssertEqual(reason(extraCrit), "crit must be exactly [\"b64\"]")
+    }
+
+    // api.rb#verify_jws_signature checks only alg and b64; other protected parameters are ignored.
+    func testExtraProtectedHeaderFieldsAreIgnoredAsBrewDoes() throws {
+        for header in [#"{"alg":"PS512","b64":false,"crit":["b64","exp"]}"#, #"{"alg":"PS512","b64":false}"#,
+                       #"{"b64":false,"alg":"PS512","crit":["b64"],"kid":"homebrew-1","typ":"JOSE+JSON","x5t":"abc"}"#] {
+            let envelope = try CatalogueSigner.envelope(payload: payload, key: key, protectedHeader: header)
+            XCTAssertNil(reason(envelope), header)
+            XCTAssertEqual(try verifier.payload(of: envelope, url: "test"), payload)
+        }
+    }
+
+    // Ruby's Base64.urlsafe_encode64 pads with "=" by default; api.rb#urlsafe_decode64 accepts it.
+    func testPaddedBase64URLIsAccepted() throws {
+        // Headers whose base64 needs one and two padding characters.
+        for header in [CatalogueSigner.standardHeader, #"{"alg":"PS512","b64":false,"crit":["b64"],"xyz":1}"#,
+                       #"{"alg":"PS512","b64":false,"crit":["b64"],"xy":1}"#] {
+            let entry = try CatalogueSigner.signature(payload: payload, key: key, protectedHeader: header, padded: true)
+            XCTAssertTrue(entry.signature.hasSuffix("="), "a 256-byte signature is padded")
+            let envelope = CatalogueSigner.envelope(payload: payload, signatures: [entry])
+            XCTAssertEqual(try verifier.payload(of: envelope, url: "test"), payload, header)
+        }
+        XCTAssertEqual(JWSVerifier.base64URLDecode("YQ=="), Data("a".utf8))
+        XCTAssertEqual(JWSVerifier.base64URLDecode("YQ"), Data("a".utf8))
+        XCTAssertNil(JWSVerifier.base64URLDecode("YQ="), "wrong amount of padding")
+        XCTAssertNil(JWSVerifier.base64URLDecode("Y=Q="), "padding in the middle")
+        XCTAssertNil(JWSVerifier.base64URLDecode("YQ==="))
+        // A padded tampered envelope is still refused.
+        let entry = try CatalogueSigner.signature(payload: payload, key: key, padded: true)
+        let tampered = Data(String(decoding: CatalogueSigner.envelope(payload: payload, signatures: [entry]), as: UTF8.self)
+            .replacingOccurrences(of: "1.3.1", with: "6.6.6").utf8)
+        XCTAssertEqual(reason(tampered), "signature does not match the payload")
+    }
+
+    // api.rb#homebrew_jws_signature: the entry is chosen by header.kid, and only that one is checked.
+    func testSignatureIsChosenByKeyID() throws {
+        let other = try TestSigningKey.generate()
+        let byKid = JWSVerifier(publicKeyPEM: key.publicPEM, keySource: "test key", keyID: "homebrew-1")
+        let good = try CatalogueSigner.signature(payload: payload, key: key, keyID: "homebrew-1")
+        let foreign = try CatalogueSigner.signature(payload: payload, key: other, keyID: "someone-else")
+        XCTAssertEqual(try byKid.payload(of: CatalogueSigner.envelope(payload: payload, signatures: [foreign, good]), url: "t"),
+                       payload, "the homebrew-1 entry is found after another")
+        // A valid signature under another kid does not count.
+        let mislabelled = try CatalogueSigner.signature(payload: payload, key: key, keyID: "someone-else")
+        XCTAssertThrowsError(try byKid.payload(of: CatalogueSigner.envelope(payload: payload, signatures: [mislabelled]), url: "t")) {
+            guard case .signature(_, let reason) = $0 as? IndexError else { return XCTFail("\($0)") }
+            XCTAssertEqual(reason, "no signature by key homebrew-1")
+        }
+        // The chosen entry is the only one checked: a bad homebrew-1 entry is not rescued by a good other one.
+        let bad = CatalogueSigner.SignatureEntry(protected: good.protected, keyID: "homebrew-1", signature: foreign.signature)
+        XCTAssertThrowsError(try byKid.payload(of: CatalogueSigner.envelope(payload: payload, signatures: [bad, mislabelled]), url: "t"))
+        XCTAssertEqual(JWSVerifier.homebrew.keyID, "homebrew-1")
     }
 
     func testSignatureByAnotherKeyIsRejected() throws {

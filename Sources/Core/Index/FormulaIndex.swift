@@ -148,7 +148,7 @@ public final class FormulaIndex {
             }
             guard seen.insert(id).inserted, let formula = try formula(id: id) else { continue }
             found.append(formula)
-            queue.append(contentsOf: formula.dependencies)
+            queue.append(contentsOf: formula.installDependencies)
         }
         return (FormulaCatalog(tag: tag, formulae: found), unknown)
     }

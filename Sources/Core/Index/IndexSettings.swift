@@ -16,6 +16,9 @@ package struct IndexSettings: Sendable, Equatable {
     package var allowUnsigned: Bool
     /// A PEM public key replacing Homebrew's `homebrew-1` key (`POUR_API_PUBLIC_KEY`).
     package var publicKeyPath: String?
+    /// The `kid` of the signature made with that key (`POUR_API_PUBLIC_KEY_ID`); nil tries every
+    /// signature entry. Homebrew's own key is always `homebrew-1`.
+    package var publicKeyID: String?
 
     package init(maxAge: Double = 86_400, autoUpdate: Bool = true, allowUnsigned: Bool = false,
                 publicKeyPath: String? = nil) {
@@ -37,6 +40,7 @@ package struct IndexSettings: Sendable, Equatable {
         if value("POUR_NO_AUTO_UPDATE") != nil || value("HOMEBREW_NO_AUTO_UPDATE") != nil { settings.autoUpdate = false }
         if let flag = value("POUR_ALLOW_UNSIGNED_API") { settings.allowUnsigned = flag != "0" }
         settings.publicKeyPath = value("POUR_API_PUBLIC_KEY")
+        settings.publicKeyID = value("POUR_API_PUBLIC_KEY_ID")
         return settings
     }
 

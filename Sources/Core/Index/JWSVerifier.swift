@@ -4,24 +4,31 @@ import Foundation
 /// Verifies a JWS in JSON serialisation with an unencoded payload (RFC 7797), the format of
 /// Homebrew's `formula.jws.json`, and returns the payload bytes.
 ///
-/// Only one shape is accepted, on purpose: a protected header of exactly
-/// `{"alg":"PS512","b64":false,"crit":["b64"]}` (an optional `kid` is tolerated), signing input
-/// `protected + "." + payload`, RSA-PSS with SHA-512, MGF1-SHA-512 and a 64-byte salt. Anything
-/// else — other algorithms, `b64` true or absent, unknown critical parameters — is refused, so a
-/// downgrade cannot be negotiated by whoever serves the file. Stateless; safe from any queue.
+/// The rules are brew's (`Library/Homebrew/api.rb#verify_and_parse_jws`): the signature entry is
+/// chosen by its unprotected `header.kid` (`homebrew-1` for Homebrew's key); its protected header
+/// must say `"alg":"PS512"` and `"b64":false` (a JSON boolean; absent means true and is refused)
+/// and any other protected parameter is ignored, as brew ignores it; the signing input is
+/// `protected + "." + payload`, verified with RSA-PSS, SHA-512, MGF1-SHA-512 and a 64-byte salt.
+/// base64url is read with or without `=` padding (Ruby's `urlsafe_encode64` pads by default and
+/// brew's `urlsafe_decode64` pads before decoding). A verifier without a key ID (a key configured
+/// without `POUR_API_PUBLIC_KEY_ID`) tries every entry. Stateless; safe from any queue.
 package struct JWSVerifier: Sendable {
     /// PEM text of the trusted RSA public key.
     package let publicKeyPEM: String
     /// Where the key came from, for error messages.
     package let keySource: String
+    /// The `kid` whose signature entry is verified; nil to try every entry.
+    package let keyID: String?
 
-    package init(publicKeyPEM: String, keySource: String) {
+    package init(publicKeyPEM: String, keySource: String, keyID: String? = nil) {
         self.publicKeyPEM = publicKeyPEM
         self.keySource = keySource
+        self.keyID = keyID
     }
 
     /// Homebrew's own `homebrew-1` key.
-    package static let homebrew = JWSVerifier(publicKeyPEM: HomebrewAPIKey.pem, keySource: "built-in homebrew-1 key")
+    package static let homebrew = JWSVerifier(publicKeyPEM: HomebrewAPIKey.pem, keySource: "built-in homebrew-1 key",
+                                             keyID: "homebrew-1")
 
     /// The verifier `settings` name: a PEM file when configured, else Homebrew's key.
     package static func configured(_ settings: IndexSettings) throws(IndexError) -> JWSVerifier {
@@ -29,12 +36,23 @@ package struct JWSVerifier: Sendable {
         guard let data = FileManager.default.contents(atPath: path), let pem = String(data: data, encoding: .utf8) else {
             throw .publicKey(path: path, reason: "cannot read the file")
         }
-        return JWSVerifier(publicKeyPEM: pem, keySource: path)
+        return JWSVerifier(publicKeyPEM: pem, keySource: path, keyID: settings.publicKeyID)
     }
 
     private struct Signature: Decodable {
+        struct Header: Decodable { var kid: String? }
         var protected: String?
+        var header: Header?
         var signature: String?
+
+        enum CodingKeys: String, CodingKey { case protected, header, signature }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            protected = try? c.decodeIfPresent(String.self, forKey: .protected)
+            header = try? c.decodeIfPresent(Header.self, forKey: .header)
+            signature = try? c.decodeIfPresent(String.self, forKey: .signature)
+        }
     }
 
     /// The verified payload of `envelope`, or `.signature` naming why it was refused.
@@ -47,8 +65,16 @@ package struct JWSVerifier: Sendable {
               let signatures = try? JSONDecoder().decode([Signature].self, from: signatureData), !signatures.isEmpty else {
             throw .signature(url: url, reason: "no signature")
         }
+        var candidates = signatures
+        if let keyID {
+            // api.rb#homebrew_jws_signature: the entry whose header names our key, and only it.
+            guard let chosen = signatures.first(where: { $0.header?.kid == keyID }) else {
+                throw .signature(url: url, reason: "no signature by key \(keyID)")
+            }
+            candidates = [chosen]
+        }
         var firstReason: String?
-        for entry in signatures {
+        for entry in candidates {
             switch check(entry, payload: payloadBytes) {
             case .success: return payloadBytes
             case .failure(let reason):
@@ -59,20 +85,16 @@ package struct JWSVerifier: Sendable {
         throw .signature(url: url, reason: firstReason ?? "no valid signature")
     }
 
-    /// The protected header, typed strictly: `b64` must be a JSON boolean (a number or string
-    /// reads as nil and is refused).
+    /// The protected header: `alg` and `b64` (a JSON boolean; a number or string reads as nil
+    /// and is refused); other parameters are ignored, as brew ignores them.
     private struct ProtectedHeader: Decodable {
         var alg: String?
         var b64: Bool?
-        var crit: [String]?
-        var keys: Set<String>
 
         init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: HeaderKey.self)
-            keys = Set(container.allKeys.map(\.stringValue))
             alg = try? container.decode(String.self, forKey: HeaderKey("alg"))
             b64 = try? container.decode(Bool.self, forKey: HeaderKey("b64"))
-            crit = try? container.decode([String].self, forKey: HeaderKey("crit"))
         }
     }
 
@@ -110,11 +132,6 @@ package struct JWSVerifier: Sendable {
             return .failure(.header("algorithm \(header.alg ?? "none") is not PS512"))
         }
         guard header.b64 == false else { return .failure(.header("b64 must be false (unencoded payload)")) }
-        guard header.crit == ["b64"] else { return .failure(.header("crit must be exactly [\"b64\"]")) }
-        let unexpected = header.keys.subtracting(["alg", "b64", "crit", "kid"])
-        guard unexpected.isEmpty else {
-            return .failure(.header("unexpected protected header parameters \(unexpected.sorted())"))
-        }
         guard let signature = JWSVerifier.base64URLDecode(signatureText), !signature.isEmpty else {
             return .failure(.header("signature is not base64url"))
         }
@@ -140,10 +157,15 @@ package struct JWSVerifier: Sendable {
         }
     }
 
-    /// Base64url without padding (RFC 4648 §5), as JWS uses it; nil for anything else.
+    /// Base64url (RFC 4648 §5) with or without trailing `=` padding; nil for anything else
+    /// (standard-alphabet `+`/`/`, padding in the middle, a wrong amount of padding).
     package static func base64URLDecode(_ text: String) -> Data? {
-        guard !text.contains("="), !text.contains("+"), !text.contains("/") else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        var body = Substring(text)
+        var padding = 0
+        while body.hasSuffix("=") { body.removeLast(); padding += 1 }
+        guard padding <= 2, !body.contains("="), !body.contains("+"), !body.contains("/") else { return nil }
+        if padding > 0 && (body.count + padding) % 4 != 0 { return nil }
+        var standard = body.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while standard.count % 4 != 0 { standard.append("=") }
         return Data(base64Encoded: standard)
     }

@@ -159,7 +159,7 @@ final class FormulaFetcher: @unchecked Sendable {
             return false
         }
         guard let added = catalog.formulae.last else { return true }
-        for dependency in added.dependencies { request(dependency) }
+        for dependency in added.installDependencies { request(dependency) }
         return true
     }
 

@@ -26,6 +26,9 @@ public enum InstallEvent: Sendable, Equatable {
     case skipped(name: String, reason: InstallReport.SkipReason)
     case failed(name: String, message: String)
     case caveats(name: String, text: String)
+    /// Something the user should know that does not stop the install (e.g. a bottle relocated
+    /// in full for lack of metadata).
+    case warning(name: String, message: String)
 }
 
 extension InstallEvent {

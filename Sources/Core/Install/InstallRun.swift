@@ -378,14 +378,15 @@ final class InstallRun: @unchecked Sendable {
         job.move(to: .extracting)
         emit(.extracting(name: job.name))
         job.manifestFetch?.cancel()
-        let work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
+        var work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
                                   manifest: job.manifest,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
+        work.warn = { [self, name = job.name] message in runQueue.async { self.emit(.warning(name: name, message: message)) } }
         // The group is left only after the outcome has been handled on the run queue, so that a
         // staging removal it schedules joins the group before the group can drain.
         stages.enter()
-        extractions.addOperation { [self] in
+        extractions.addOperation { [self, work] in
             let result = work.run()
             runQueue.async { [self] in
                 preparationEnded(job, result)
@@ -452,7 +453,9 @@ final class InstallRun: @unchecked Sendable {
             if options.link { emit(.linked(name: job.name, links: activated.links)) }
             finish(job, .installed)
             emit(.installed(name: job.name, pkgVersion: job.formula.pkgVersion))
-            if let caveats = job.formula.caveats, !caveats.isEmpty { emit(.caveats(name: job.name, text: caveats)) }
+            if let caveats = job.formula.caveats(in: configuration.layout), !caveats.isEmpty {
+                emit(.caveats(name: job.name, text: caveats))
+            }
         }
     }
 

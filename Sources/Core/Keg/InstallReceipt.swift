@@ -22,6 +22,10 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
     package var builtAsBottle: Bool
     package var pouredFromBottle: Bool
     package var loadedFromAPI: Bool
+    /// `loaded_from_internal_api` (brew ≥ 4.5, `tab.rb`): the formula came from brew's internal
+    /// per-tag packages API. pour reads the package formula API, so it writes false; nil (key left
+    /// out) for older receipts that never had it, so rewriting them keeps their shape.
+    package var loadedFromInternalAPI: Bool?
     package var installedAsDependency: Bool
     package var installedOnRequest: Bool
     /// Files whose placeholders were rewritten on pour, relative to the keg; nil when unknown.
@@ -226,7 +230,8 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case homebrewVersion = "homebrew_version", usedOptions = "used_options", unusedOptions = "unused_options"
         case builtAsBottle = "built_as_bottle", pouredFromBottle = "poured_from_bottle"
-        case loadedFromAPI = "loaded_from_api", installedAsDependency = "installed_as_dependency"
+        case loadedFromAPI = "loaded_from_api", loadedFromInternalAPI = "loaded_from_internal_api"
+        case installedAsDependency = "installed_as_dependency"
         case installedOnRequest = "installed_on_request", changedFiles = "changed_files", time
         case sourceModifiedTime = "source_modified_time", compiler, stdlib, aliases
         case runtimeDependencies = "runtime_dependencies", source, arch, builtOn = "built_on"
@@ -234,7 +239,8 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
 
     package init(homebrewVersion: String? = PourVersion.homebrewCompatible, usedOptions: [String] = [],
                 unusedOptions: [String] = [], builtAsBottle: Bool = true, pouredFromBottle: Bool = true,
-                loadedFromAPI: Bool = true, installedAsDependency: Bool, installedOnRequest: Bool,
+                loadedFromAPI: Bool = true, loadedFromInternalAPI: Bool? = false,
+                installedAsDependency: Bool, installedOnRequest: Bool,
                 changedFiles: [String]?, time: Int?, sourceModifiedTime: Int = 0, compiler: String?,
                 stdlib: String? = nil, aliases: [String] = [], runtimeDependencies: [RuntimeDependency]?,
                 source: Source, arch: String?, builtOn: BuiltOn?) {
@@ -244,6 +250,7 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
         self.builtAsBottle = builtAsBottle
         self.pouredFromBottle = pouredFromBottle
         self.loadedFromAPI = loadedFromAPI
+        self.loadedFromInternalAPI = loadedFromInternalAPI
         self.installedAsDependency = installedAsDependency
         self.installedOnRequest = installedOnRequest
         self.changedFiles = changedFiles
@@ -271,6 +278,7 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
         builtAsBottle = value(Bool.self, .builtAsBottle) ?? false
         pouredFromBottle = value(Bool.self, .pouredFromBottle) ?? false
         loadedFromAPI = value(Bool.self, .loadedFromAPI) ?? false
+        loadedFromInternalAPI = value(Bool.self, .loadedFromInternalAPI)
         installedAsDependency = value(Bool.self, .installedAsDependency) ?? false
         installedOnRequest = value(Bool.self, .installedOnRequest) ?? false
         changedFiles = value([String].self, .changedFiles)
@@ -296,6 +304,7 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
         try c.encode(builtAsBottle, forKey: .builtAsBottle)
         try c.encode(pouredFromBottle, forKey: .pouredFromBottle)
         try c.encode(loadedFromAPI, forKey: .loadedFromAPI)
+        try c.encodeIfPresent(loadedFromInternalAPI, forKey: .loadedFromInternalAPI)
         try c.encode(installedAsDependency, forKey: .installedAsDependency)
         try c.encode(installedOnRequest, forKey: .installedOnRequest)
         try c.encode(changedFiles, forKey: .changedFiles)
@@ -362,6 +371,33 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
             source: Source(path: formulaPath(formula, layout: layout), tap: formula.tap, tapGitHead: tapGitHead,
                            versions: Versions(stable: formula.version, versionScheme: formula.versionScheme)),
             arch: arch, builtOn: .host)
+    }
+
+    /// The receipt for a keg poured from a bottle whose build tab is `tab`, filled in as
+    /// `formula_installer.rb#pour` fills the loaded tab: `homebrew_version`, `changed_files` and the
+    /// build facts (compiler, stdlib, built_on, arch, source time) are the builder's and come from
+    /// the tab; what describes this install (options, request, time, dependencies, source) is ours.
+    /// Without a tab (or a tab without `changed_files`), `relocatedFiles` — what pour actually
+    /// rewrote — stands in for `changed_files`.
+    package static func poured(formula: Formula, installedOnRequest: Bool, runtimeClosure: [Formula], tab: BottleTab?,
+                               relocatedFiles: [String], layout: PrefixLayout) -> InstallReceipt {
+        let direct = Set(formula.installDependencies)
+        var receipt = poured(formula: formula, installedOnRequest: installedOnRequest,
+                             runtimeDependencies: runtimeClosure.map { .init($0, declaredDirectly: direct.contains($0.name)) },
+                             changedFiles: tab?.changedFiles ?? relocatedFiles, layout: layout)
+        if let version = tab?.homebrewVersion, !version.isEmpty { receipt.homebrewVersion = version }
+        if let built = tab?.receipt {
+            // What the bottle was built with is the builder's knowledge, not ours.
+            receipt.compiler = built.compiler ?? receipt.compiler
+            receipt.stdlib = built.stdlib ?? receipt.stdlib
+            receipt.builtOn = built.builtOn ?? receipt.builtOn
+            receipt.arch = built.arch ?? receipt.arch
+            if built.sourceModifiedTime > 0 { receipt.sourceModifiedTime = built.sourceModifiedTime }
+            // brew writes the loaded tab back with every field it does not reset (`HEAD`,
+            // `built_on.glibc_version`, …): keep the ones pour does not model too.
+            receipt.extra = built.extra
+        }
+        return receipt
     }
 
     /// Where brew would keep the formula's Ruby file: `Library/Taps/<user>/homebrew-<repo>/Formula/`.

@@ -63,8 +63,13 @@ package struct Cleanup: Sendable {
                 }
             }
         }
+        var sidecars: [String] = []
         for file in (PosixFS.children(layout.downloads) ?? []).sorted() {
             let path = layout.downloads + "/" + file
+            if file.hasSuffix(".tar.gz.tab.json") {
+                sidecars.append(path)  // settled below, once the bottles' fate is known
+                continue
+            }
             guard PosixFS.kind(path) == .file, let entry = CachedBottle(fileName: file),
                   let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { continue }
             let age = now.timeIntervalSince((attributes[.modificationDate] as? Date) ?? now)
@@ -83,6 +88,15 @@ package struct Cleanup: Sendable {
                 plan.cacheFiles.append(CacheFile(path: path, bytes: bytes, reason: reason))
                 plan.bytes += bytes
             }
+        }
+        // A bottle's remembered tab (`BottleTab.sidecarPath`) goes with its bottle.
+        let removed = Set(plan.cacheFiles.map(\.path))
+        for sidecar in sidecars where PosixFS.kind(sidecar) == .file {
+            let bottle = String(sidecar.dropLast(".tab.json".count))
+            guard removed.contains(bottle) || PosixFS.kind(bottle) == .missing else { continue }
+            let bytes = ((try? FileManager.default.attributesOfItem(atPath: sidecar))?[.size] as? NSNumber)?.int64Value ?? 0
+            plan.cacheFiles.append(CacheFile(path: sidecar, bytes: bytes, reason: "tab of a bottle that is gone"))
+            plan.bytes += bytes
         }
         return plan
     }

@@ -120,11 +120,11 @@ public final class Upgrader: Sendable {
     static func closure(of name: String, catalog: FormulaCatalog) -> [String] {
         var seen: Set<String> = []
         var order: [String] = []
-        var stack = catalog.formula(named: name)?.dependencies ?? []
+        var stack = catalog.formula(named: name)?.installDependencies ?? []
         while let next = stack.popLast() {
             guard let formula = catalog.formula(named: next), seen.insert(formula.name).inserted else { continue }
             order.append(formula.name)
-            stack += formula.dependencies
+            stack += formula.installDependencies
         }
         return order
     }

@@ -34,6 +34,15 @@ public struct Formula: Hashable, Sendable {
     public var disabled: Bool
     public var postInstallDefined: Bool
 
+    /// What an install of the bottle pulls in: the runtime dependencies, then the recommended ones
+    /// (brew installs those by default — they are left out only with `--without-…`, which a
+    /// bottle cannot have; `dependency.rb`, `formula_installer.rb#expand_dependencies`), without
+    /// duplicates. Build, test and optional dependencies never.
+    package var installDependencies: [String] {
+        var seen = Set<String>()
+        return (dependencies + recommendedDependencies).filter { seen.insert($0).inserted }
+    }
+
     /// `version` plus `_N` when `revision` N > 0: the keg directory name.
     public var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }
 
@@ -104,7 +113,8 @@ package struct Bottle: Hashable, Sendable {
 package enum CellarKind: Hashable, Sendable {
     /// `:any` — placeholders in text files and binaries; both are relocated.
     case any
-    /// `:any_skip_relocation` — text replacement only.
+    /// `:any_skip_relocation` — text replacement only; on Linux binaries are still relocated
+    /// unless the bottle's tab says brew ≥ 5.1.15 built it (see `RelocationPlan`).
     case anySkipRelocation
     /// An absolute Cellar path the bottle was built for; pourable only into exactly that Cellar.
     case pinned(String)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Rewrites the interpreter and library search paths of the dynamic ELF binaries in a keg, after
-/// `TextRelocator` has handled the text files (Linux, bottles with `cellar :any`).
+/// `TextRelocator` has handled the text files (Linux, every cellar kind unless `RelocationPlan`
+/// says the bottle skips linkage — `extend/os/linux/keg_relocate.rb#relocate_dynamic_linkage`).
 ///
 /// Stateless: each call keeps its state in locals, so several kegs may be relocated at once on the
 /// extraction queue.
@@ -30,7 +31,7 @@ package enum BinaryRelocator {
         let kegReal = String(cString: resolved)
         free(resolved)
 
-        var run = Run(kegReal: kegReal, package: package, placeholders: Placeholders(layout: layout),
+        var run = Run(kegReal: kegReal, package: package, kegName: kegName, placeholders: Placeholders(layout: layout),
                       prefix: layout.prefix, cancellation: cancellation)
         try run.walk(relativeDirectory: "")
         var changed: [String] = []
@@ -48,6 +49,7 @@ package enum BinaryRelocator {
 
         let kegReal: String
         let package: String
+        let kegName: String
         let placeholders: Placeholders
         let prefix: String
         let cancellation: CancellationFlag?
@@ -120,8 +122,12 @@ package enum BinaryRelocator {
             let interpreter = elf.interpreter.map {
                 ElfRelocationRules.interpreter($0, placeholders: placeholders, loaderLink: prefix + "/lib/ld.so")
             }
-            let runpath = elf.runpath.map { ElfRelocationRules.searchPath($0, placeholders: placeholders, prefix: prefix) }
-            let rpath = elf.rpath.map { ElfRelocationRules.searchPath($0, placeholders: placeholders, prefix: prefix) }
+            let runpath = elf.runpath.map {
+                ElfRelocationRules.searchPath($0, placeholders: placeholders, prefix: prefix, kegName: kegName)
+            }
+            let rpath = elf.rpath.map {
+                ElfRelocationRules.searchPath($0, placeholders: placeholders, prefix: prefix, kegName: kegName)
+            }
             guard let plan = try ElfPatcher.plan(elf, interpreter: interpreter, runpath: runpath, rpath: rpath) else {
                 return false
             }

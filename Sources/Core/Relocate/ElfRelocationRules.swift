@@ -11,7 +11,12 @@ package enum ElfRelocationRules {
     /// prefix are found. Empty entries (meaning the working directory) are dropped as well.
     /// An entry is "inside the prefix" when it is the prefix or continues with `/` — a plain string
     /// prefix test, as Homebrew's, would also keep `/opt/brewery` for prefix `/opt/brew`.
-    package static func searchPath(_ old: String, placeholders: Placeholders, prefix: String) -> String {
+    ///
+    /// Then, unless the keg is GCC's own, an entry ending in `lib/gcc/<N>` becomes
+    /// `lib/gcc/current`, so a bottle built against an older GCC formula finds today's libstdc++
+    /// (`extend/os/linux/keg_relocate.rb#change_rpath!`).
+    package static func searchPath(_ old: String, placeholders: Placeholders, prefix: String,
+                                  kegName: String = "") -> String {
         let table = PlaceholderReplacement.Table(placeholders)
         let library = prefix + "/lib"
         var entries = old.split(separator: ":", omittingEmptySubsequences: true).map { substitute(String($0), table) }
@@ -19,7 +24,24 @@ package enum ElfRelocationRules {
             entry == prefix || entry.hasPrefix(prefix + "/") || entry.hasPrefix("$ORIGIN") || entry.hasPrefix("${ORIGIN}")
         }
         if !entries.contains(library) { entries.append(library) }
+        if !isVersioned(kegName, "gcc") { entries = entries.map(currentGCC) }
         return entries.joined(separator: ":")
+    }
+
+    /// `…/lib/gcc/<digits>` → `…/lib/gcc/current`; any other entry unchanged.
+    static func currentGCC(_ entry: String) -> String {
+        guard let range = entry.range(of: "lib/gcc/", options: .backwards) else { return entry }
+        let tail = entry[range.upperBound...]
+        guard !tail.isEmpty, tail.allSatisfy({ $0.isASCII && $0.isNumber }) else { return entry }
+        return entry[..<range.upperBound] + "current"
+    }
+
+    /// True for `name` and `name@<version>` (brew's `Version.formula_optionally_versioned_regex`).
+    static func isVersioned(_ kegName: String, _ name: String) -> Bool {
+        if kegName == name { return true }
+        guard kegName.hasPrefix(name + "@") else { return false }
+        let version = kegName.dropFirst(name.count + 1)
+        return !version.isEmpty && version.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
     }
 
     /// The new interpreter: `loaderLink` (`<prefix>/lib/ld.so`) when it is readable, else the
@@ -30,12 +52,7 @@ package enum ElfRelocationRules {
     }
 
     /// True for kegs of glibc itself (`glibc`, `glibc@2.35`): patching its loader breaks it.
-    package static func isGlibc(kegName: String) -> Bool {
-        if kegName == "glibc" { return true }
-        guard kegName.hasPrefix("glibc@") else { return false }
-        let version = kegName.dropFirst("glibc@".count)
-        return !version.isEmpty && version.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
-    }
+    package static func isGlibc(kegName: String) -> Bool { isVersioned(kegName, "glibc") }
 
     static func substitute(_ text: String, _ table: PlaceholderReplacement.Table) -> String {
         let bytes = Array(text.utf8)

@@ -55,6 +55,9 @@ package enum TextRelocator {
         let cancellation: CancellationFlag?
         var changed: [String] = []
         var seenInodes: Set<Inode> = []
+        /// Rewritten multi-link files: their other names are listed as changed too, as
+        /// `keg_relocate.rb#replace_text_in_files` lists `[first, *rest]`.
+        var changedInodes: Set<Inode> = []
 
         /// Normalises a receipt path and checks that it names the file itself, inside the keg,
         /// not reached through any symlink (realpath must land exactly where the text says).
@@ -119,9 +122,14 @@ package enum TextRelocator {
                 throw .relocationFailed(package: package, file: relative, reason: errnoText())
             }
             guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return }
+            var linked: Inode?
             if info.st_nlink > 1 {
                 let inode = Inode(device: UInt64(bitPattern: Int64(info.st_dev)), number: UInt64(info.st_ino))
-                if !seenInodes.insert(inode).inserted { return }
+                if !seenInodes.insert(inode).inserted {
+                    if changedInodes.contains(inode) { changed.append(relative) }
+                    return
+                }
+                linked = inode
             }
 
             guard let content = try readIfText(fd: fd, size: Int(info.st_size), relative: relative) else { return }
@@ -129,6 +137,7 @@ package enum TextRelocator {
             guard let replaced else { return }
             try writeInPlace(path: path, relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
             changed.append(relative)
+            if let linked { changedInodes.insert(linked) }
         }
 
         /// The whole file, or nil when it holds a NUL byte (binary). The first `sniffLength` bytes

@@ -133,11 +133,12 @@ package struct DependencyResolver: Sendable {
         return order
     }
 
-    /// Looks up each declared runtime dependency; repeats (say, a name and its alias) collapse.
+    /// Looks up each dependency an install pulls in (runtime, then recommended: `Formula.installDependencies`);
+    /// repeats (say, a name and its alias) collapse.
     private func directDependencies(of formula: Formula) throws(ResolveError) -> [Formula] {
         var seen = Set<String>()
         var result: [Formula] = []
-        for name in formula.dependencies {
+        for name in formula.installDependencies {
             guard let dependency = lookup(name) else {
                 throw .missingDependency(formula: formula.name, dependency: name)
             }

@@ -1,22 +1,25 @@
 import Foundation
 
 /// The blocking half of installing one bottle, run on the extraction queue: extract into the run's
-/// staging directory, replace text placeholders, and write the receipt — so that what is later
-/// renamed into the Cellar is a complete keg.
+/// staging directory, relocate it as `formula_installer.rb#pour` does (see `RelocationPlan`), and
+/// write the receipt — so that what is later renamed into the Cellar is a complete keg.
 ///
-/// Immutable value; each run works on its own staging subdirectory, so many run concurrently.
+/// Immutable once started (`warn` is set before `run`); each run works on its own staging
+/// subdirectory, so many run concurrently.
 struct KegPreparation: Sendable {
     let configuration: InstallConfiguration
     let formula: Formula
     let bottle: Bottle
     let requested: Bool
     let runtimeClosure: [Formula]
-    /// The registry manifest, when fetched: its tab's `changed_files` guide relocation when the
-    /// bottle has no receipt, and its build facts (compiler, built_on, arch, source time) go into ours.
+    /// The registry manifest, when fetched: its tab (`sh.brew.tab`) is the bottle's tab, ahead of the
+    /// bottle's own receipt (`BottleTab`); it decides relocation and fills the receipt's build facts.
     let manifest: BottleManifest?
     let bottlePath: String
     let stagingRoot: String
     let cancellation: CancellationFlag
+    /// Receives one-line warnings for the user (called on the extraction queue; hop as needed).
+    var warn: @Sendable (String) -> Void = { _ in }
 
     func run() -> Result<ExtractedKeg, PackageFailure> {
         let result = prepare()
@@ -36,19 +39,27 @@ struct KegPreparation: Sendable {
         } catch {
             return .failure(.unpack(error))
         }
+        // The tab brew would load (utils/bottles.rb#load_tab) decides what gets relocated.
+        let published = BottleTab.publishedTab(fetched: manifest?.tabJSON, bottlePath: bottlePath,
+                                               layout: configuration.layout)
+        let tab = BottleTab.load(manifestTab: published,
+                                 receiptPath: keg.hasReceipt ? keg.kegPath + "/" + InstallReceipt.fileName : nil)
+        let plan = RelocationPlan.decide(cellar: bottle.cellar, tab: tab, linux: configuration.bottleTag.isLinux,
+                                         customBottleDomain: configuration.endpoints.bottleDomainIsCustom,
+                                         package: formula.name)
+        if let warning = plan.warning { warn(warning) }
         let changedFiles: [String]
         do throws(UnpackError) {
             let placeholders = Placeholders(layout: configuration.layout,
                                             runtimeDependencies: runtimeClosure.map(\.name))
             changedFiles = try TextRelocator.relocate(kegAt: keg.kegPath, placeholders: placeholders,
-                                                      changedFiles: keg.receiptChangedFiles ?? manifest?.changedFiles,
-                                                      cancellation: cancellation)
+                                                      changedFiles: plan.textFiles, cancellation: cancellation)
         } catch {
             return .failure(.unpack(error))
         }
         var binaryChanged: [String] = []
-        if bottle.cellar == .any && configuration.bottleTag.isLinux {
-            // `:any` bottles carry placeholders in ELF interpreters and RUNPATHs too.
+        if plan.binaries {
+            // Every cellar kind, pinned included (formula_installer.rb#pour).
             do throws(RelocationError) {
                 binaryChanged = try BinaryRelocator.relocate(kegAt: keg.kegPath, layout: configuration.layout,
                                                              cancellation: cancellation)
@@ -58,18 +69,9 @@ struct KegPreparation: Sendable {
             }
         }
         if cancellation.isCancelled { return .failure(.unpack(.cancelled(package: formula.name))) }
-        let directDependencies = Set(formula.dependencies)
-        var receipt = InstallReceipt.poured(
-            formula: formula, installedOnRequest: requested,
-            runtimeDependencies: runtimeClosure.map { .init($0, declaredDirectly: directDependencies.contains($0.name)) },
-            changedFiles: Array(Set(changedFiles + binaryChanged)).sorted(), layout: configuration.layout)
-        if let tab = manifest?.tabJSON, let built = try? JSONDecoder().decode(InstallReceipt.self, from: Data(tab.utf8)) {
-            // What the bottle was built with is the builder's knowledge, not ours.
-            receipt.compiler = built.compiler ?? receipt.compiler
-            receipt.builtOn = built.builtOn ?? receipt.builtOn
-            receipt.arch = built.arch ?? receipt.arch
-            if built.sourceModifiedTime > 0 { receipt.sourceModifiedTime = built.sourceModifiedTime }
-        }
+        let receipt = InstallReceipt.poured(
+            formula: formula, installedOnRequest: requested, runtimeClosure: runtimeClosure, tab: tab,
+            relocatedFiles: Array(Set(changedFiles + binaryChanged)).sorted(), layout: configuration.layout)
         do throws(KegError) {
             try receipt.write(kegPath: keg.kegPath, package: formula.name, durable: false)
         } catch {
