@@ -8,7 +8,7 @@ struct DepsCommand: ParsableCommand {
         commandName: "deps",
         abstract: "Show a formula's dependencies for this platform (recursive; --tree for the shape).")
 
-    @Argument(help: "Formula name, alias or old name.")
+    @Argument(help: "Formula name, alias or old name.", completion: FormulaCompletion.available)
     var name: String
 
     @OptionGroup var prefixOptions: PrefixOptions

@@ -8,7 +8,7 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Show a formula: version, dependencies, the bottle for this platform, installed kegs, caveats.")
 
-    @Argument(help: "Formula name, alias or old name.")
+    @Argument(help: "Formula name, alias or old name.", completion: FormulaCompletion.available)
     var name: String
 
     @OptionGroup var prefixOptions: PrefixOptions

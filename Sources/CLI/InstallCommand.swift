@@ -8,7 +8,7 @@ struct InstallCommand: ParsableCommand {
         commandName: "install",
         abstract: "Install formulae and their runtime dependencies from bottles.")
 
-    @Argument(help: "Formula names (aliases and old names work too).")
+    @Argument(help: "Formula names (aliases and old names work too).", completion: FormulaCompletion.available)
     var names: [String]
 
     @OptionGroup var prefixOptions: PrefixOptions
@@ -22,6 +22,9 @@ struct InstallCommand: ParsableCommand {
     @Flag(name: .customLong("no-link"), help: "Do not link into the prefix (only opt/ links are made).")
     var noLink = false
 
+    @Flag(name: .customLong("dry-run"),
+          help: "Print the plan (versions, bottle sizes, what is installed, what would be linked); change nothing.")
+    var dryRun = false
 
     @Flag(help: "Allow plain-HTTP downloads from non-loopback hosts (also POUR_ALLOW_INSECURE_HTTP=1).")
     var insecure = false
@@ -34,37 +37,16 @@ struct InstallCommand: ParsableCommand {
 
     func run() throws {
         // Before any work: a Ctrl-C from here on cancels cleanly (see SignalTrap).
-        let trap = SignalTrap.shared
+        _ = SignalTrap.shared
         var configuration = prefixOptions.configuration()
         if let jobs = runOptions.jobs { configuration.jobs = jobs }
         configuration.waitForLock = !runOptions.noWait
         if insecure { configuration.allowInsecureHTTP = true }
-        let renderer = ProgressRenderers.make(json: runOptions.json, quiet: runOptions.quiet)
         let installer = Installer(configuration: configuration)
-        var installOptions = InstallOptions(force: force, link: !noLink)
-        installOptions.overlapExtraction = !noOverlap
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Locked<Result<InstallReport, InstallError>?>(nil)
-        let handle = installer.install(names, options: installOptions,
-                                       callbackQueue: renderer.queue,
-                                       events: { event in renderer.render(event) },
-                                       completion: { result in
-                                           renderer.finish(result)
-                                           outcome.withLock { $0 = result }
-                                           done.signal()
-                                       })
-        trap.arm { _ in
-            renderer.note("cancelling — removing partial downloads and staging (press Ctrl-C again to quit at once)")
-            handle.cancel()
-        }
-        done.wait()
-        switch outcome.current {
-        case .success(let report)?:
-            if !report.succeeded { throw ExitCode.failure }
-        case .failure(.cancelled)?:
-            throw ExitCode(128 + (trap.firstSignal ?? SIGINT))
-        case .failure?, nil:
-            throw ExitCode.failure
-        }
+        var options = InstallOptions(force: force, link: !noLink)
+        options.overlapExtraction = !noOverlap
+        if dryRun { return try DryRunOutput.run(installer, names: names, options: options, json: runOptions.json) }
+        let renderer = ProgressRenderers.make(json: runOptions.json, quiet: runOptions.quiet)
+        try InstallSession.run(installer, names: names, options: options, renderer: renderer).check()
     }
 }

@@ -6,7 +6,7 @@ struct LinkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link", abstract: "Symlink an installed formula's files into the prefix.", aliases: ["ln"])
 
-    @Argument(help: "Installed formulae.")
+    @Argument(help: "Installed formulae.", completion: FormulaCompletion.installed)
     var names: [String]
 
     @OptionGroup var prefixOptions: PrefixOptions

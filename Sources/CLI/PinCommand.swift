@@ -6,7 +6,7 @@ struct PinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pin", abstract: "Keep formulae at their installed version: upgrade and cleanup leave them alone.")
 
-    @Argument(help: "Installed formulae.")
+    @Argument(help: "Installed formulae.", completion: FormulaCompletion.installed)
     var names: [String]
 
     @OptionGroup var prefixOptions: PrefixOptions

@@ -12,11 +12,11 @@ struct Pour: ParsableCommand {
                       DepsCommand.self, UsesCommand.self, UpgradeCommand.self, ReinstallCommand.self,
                       UninstallCommand.self, ListCommand.self, LeavesCommand.self, OutdatedCommand.self,
                       AutoremoveCommand.self, CleanupCommand.self, LinkCommand.self, UnlinkCommand.self,
-                      PinCommand.self, UnpinCommand.self, DoctorCommand.self]
+                      PinCommand.self, UnpinCommand.self, DoctorCommand.self, FetchCommand.self, BundleCommand.self]
     )
 
     /// Commands that cancel cleanly on SIGINT/SIGTERM (they arm `SignalTrap.shared`).
-    static let cancellableCommands: Set<String> = ["install", "upgrade", "reinstall"]
+    static let cancellableCommands: Set<String> = ["install", "upgrade", "reinstall", "fetch", "bundle"]
 
     /// The process entry point: for a cancellable command the signal trap is installed before
     /// anything else (argument parsing included), so a Ctrl-C that arrives while the process is

@@ -8,7 +8,7 @@ struct ReinstallCommand: ParsableCommand {
         abstract: "Pour installed formulae again from their bottles (at the catalogue's version).",
         discussion: "Whether each was installed on request is kept. A pinned formula is only reinstalled at its pinned version.")
 
-    @Argument(help: "Installed formulae.")
+    @Argument(help: "Installed formulae.", completion: FormulaCompletion.installed)
     var names: [String]
 
     @OptionGroup var prefixOptions: PrefixOptions

@@ -9,7 +9,7 @@ struct UninstallCommand: ParsableCommand {
         discussion: "Without --force only the keg in use (linked, else opt, else the only one) is removed.",
         aliases: ["remove", "rm"])
 
-    @Argument(help: "Installed formulae.")
+    @Argument(help: "Installed formulae.", completion: FormulaCompletion.installed)
     var names: [String]
 
     @OptionGroup var prefixOptions: PrefixOptions

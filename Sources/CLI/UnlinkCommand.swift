@@ -7,7 +7,7 @@ struct UnlinkCommand: ParsableCommand {
         commandName: "unlink",
         abstract: "Remove an installed formula's symlinks from the prefix (its opt link stays).")
 
-    @Argument(help: "Installed formulae.")
+    @Argument(help: "Installed formulae.", completion: FormulaCompletion.installed)
     var names: [String]
 
     @OptionGroup var prefixOptions: PrefixOptions

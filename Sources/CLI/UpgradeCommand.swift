@@ -11,7 +11,7 @@ struct UpgradeCommand: ParsableCommand {
             from the old keg to the new one at once, and the old keg stays until `pour cleanup`.
             """)
 
-    @Argument(help: "Formulae to upgrade.")
+    @Argument(help: "Formulae to upgrade.", completion: FormulaCompletion.installed)
     var names: [String] = []
 
     @OptionGroup var prefixOptions: PrefixOptions

@@ -8,7 +8,7 @@ struct UsesCommand: ParsableCommand {
         commandName: "uses",
         abstract: "Show formulae that depend on a formula (reverse dependencies) on this platform.")
 
-    @Argument(help: "Formula name, alias or old name.")
+    @Argument(help: "Formula name, alias or old name.", completion: FormulaCompletion.available)
     var name: String
 
     @OptionGroup var prefixOptions: PrefixOptions

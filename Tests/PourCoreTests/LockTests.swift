@@ -39,7 +39,8 @@ final class LockTests: XCTestCase {
         let deadline = Date().addingTimeInterval(10)
         while messages.current.isEmpty && Date() < deadline { usleep(10_000) }
         XCTAssertEqual(messages.current,
-                       ["waiting for another install in this process to release \(layout.lockFile)"])
+                       ["waiting for another install in this process to release \(layout.lockFile)"],
+                       "a holder in this very process is named as such, not by our own pid")
         holder.release()
         wait(for: [acquired], timeout: 10)
         XCTAssertEqual(messages.current.count, 1, "onContention is called once")

@@ -96,6 +96,16 @@ public final class FormulaIndex {
         return result
     }
 
+    /// Formula names starting with `prefix`, sorted, at most `limit` (shell completion: one
+    /// range scan of the `name` column's unique index, so it stays fast on the full catalogue).
+    package func names(withPrefix prefix: String, limit: Int = 20_000) throws(IndexError) -> [String] {
+        let statement = try statement("SELECT name FROM formulae WHERE name >= ? AND name < ? ORDER BY name LIMIT ?")
+        statement.bind([.text(prefix), .text(prefix + "\u{10FFFF}"), .int(limit)])
+        var result: [String] = []
+        while try statement.step() { if let name = statement.text(0) { result.append(name) } }
+        return result
+    }
+
     /// Close names for a typo, via the catalogue's own matcher over names and aliases.
     public func suggestions(for query: String, limit: Int = 5) throws(FormulaIndex.IndexError) -> [String] {
         let statement = try statement("SELECT name, aliases FROM formulae")

@@ -14,11 +14,16 @@ import Foundation
 /// auto-update is on), and the per-formula path below remains the fallback when the API domain
 /// offers no catalogue or the index cannot be used.
 ///
+/// Read-only mode (`install --dry-run`): nothing is written — no API cache file, no index
+/// refresh; a fresh index is used as usual, else the API is read per formula (fresh cached
+/// files are still used).
+///
 /// Confinement: all state lives on `queue` (serial); `@unchecked Sendable` for that reason.
 final class FormulaFetcher: @unchecked Sendable {
     private let engine: TransferEngine
     private let configuration: InstallConfiguration
     private let queue: DispatchQueue
+    private let readOnly: Bool
     private var catalog: FormulaCatalog
     private var requestedNames: Set<String> = []
     private var outstanding = 0
@@ -29,10 +34,11 @@ final class FormulaFetcher: @unchecked Sendable {
     private var cancelled = false
     private var completion: (@Sendable (Result<FormulaCatalog, InstallError>) -> Void)?
 
-    init(engine: TransferEngine, configuration: InstallConfiguration, queue: DispatchQueue) {
+    init(engine: TransferEngine, configuration: InstallConfiguration, queue: DispatchQueue, readOnly: Bool = false) {
         self.engine = engine
         self.configuration = configuration
         self.queue = queue
+        self.readOnly = readOnly
         self.catalog = FormulaCatalog(tag: configuration.bottleTag, formulae: [])
     }
 
@@ -60,7 +66,9 @@ final class FormulaFetcher: @unchecked Sendable {
         if exists && (!settings.autoUpdate || (sameDomain && settings.isFresh(indexPath: path, apiMaxAge: configuration.apiMaxAge))) {
             return completeFromIndex(names, path: path)
         }
-        guard settings.autoUpdate else { return false }
+        // Read-only: a stale or missing index is not rebuilt; the API is read per formula
+        // (current data, as the install would see after its refresh) and nothing is stored.
+        guard settings.autoUpdate, !readOnly else { return false }
         let updater = CatalogueUpdater(configuration: configuration, engine: engine, queue: queue)
         self.updater = updater
         updater.update { [self] result in
@@ -134,7 +142,7 @@ final class FormulaFetcher: @unchecked Sendable {
             outstanding -= 1
             switch result {
             case .success(let data):
-                if add(data, source: source.url) { FormulaFetcher.store(data, at: path) }
+                if add(data, source: source.url), !readOnly { FormulaFetcher.store(data, at: path) }
             case .failure(.httpStatus(404, _, _)):
                 unknown.append(name)
             case .failure(let error):
@@ -207,7 +215,7 @@ final class FormulaFetcher: @unchecked Sendable {
             outstanding -= 1
             switch result {
             case .success(let data):
-                FormulaFetcher.store(data, at: path)
+                if !readOnly { FormulaFetcher.store(data, at: path) }
                 merge(data, source.url)
             case .failure(let error):
                 if let stale = FileManager.default.contents(atPath: path) {

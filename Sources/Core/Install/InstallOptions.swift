@@ -11,6 +11,9 @@ public struct InstallOptions: Sendable, Equatable {
     /// default). `false` (the hidden `--no-overlap` flag, a benchmark baseline only, hence not
     /// public) defers every extraction until all downloads have ended.
     package var overlapExtraction = true
+    /// Formulae to leave unlinked even when `link` is on (a Brewfile's `link: false`), as keg-only
+    /// ones are: only their `opt/<name>` link is made.
+    package var unlinked: Set<String> = []
 
     public init(force: Bool = false, link: Bool = true) {
         self.force = force

@@ -84,8 +84,9 @@ final class InstallRun: @unchecked Sendable {
         let layout = configuration.layout
         let stagingRoot = self.stagingRoot
         let link = options.link
+        let unlinked = options.unlinked
         activations = ActivationScheduler(runQueue: runQueue, group: stages) { formulae in
-            KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link)
+            KegActivation.activate(formulae, layout: layout, stagingRoot: stagingRoot, link: link, unlinked: unlinked)
         }
     }
 

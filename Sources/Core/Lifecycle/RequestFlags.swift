@@ -17,6 +17,10 @@ package struct RequestFlags: Sendable {
         requested = map
     }
 
+    /// Explicit flags by name (`pour bundle`: the Brewfile's formulae are wanted on request, the
+    /// rest keep what the inventory says).
+    package init(requested: [String: Bool]) { self.requested = requested }
+
     /// Rewrites the receipts of the freshly installed kegs whose flag differs from before.
     /// Returns the names whose receipts were changed. Needs the held prefix lock.
     package func restore(installed: [(name: String, pkgVersion: String)], layout: PrefixLayout,

@@ -43,7 +43,7 @@ final class ReliabilitySharedCacheTests: XCTestCase {
         // Learn the cache file name, then take the verified file away.
         let warm = install(["a"], configuration: fixture.configuration(prefix: fixture.root.path + "/warm"))
         XCTAssertEqual(warm.report?.succeeded, true, "\(warm.result)")
-        let name = try XCTUnwrap(downloads(fixture.cache).first { $0.contains("--a--") })
+        let name = try XCTUnwrap(downloads(fixture.cache).first { $0.contains("--a--") && $0.hasSuffix(".tar.gz") })
         let final = fixture.cache + "/downloads/" + name
         try FileManager.default.moveItem(atPath: final, toPath: final + ".saved")
         fixture.server.log.reset()

@@ -27,7 +27,8 @@ enum KegActivation {
         FileManager.default.fileExists(atPath: interruptedMarker(name: name, layout: layout))
     }
 
-    static func activate(_ formulae: [Formula], layout: PrefixLayout, stagingRoot: String, link: Bool) -> [Outcome] {
+    static func activate(_ formulae: [Formula], layout: PrefixLayout, stagingRoot: String, link: Bool,
+                         unlinked: Set<String> = []) -> [Outcome] {
         let markers = formulae.map { interruptedMarker(name: $0.name, layout: layout) }
         if let first = markers.first {
             try? FileManager.default.createDirectory(atPath: (first as NSString).deletingLastPathComponent,
@@ -62,7 +63,7 @@ enum KegActivation {
             do throws(KegError) {
                 if let previous = entry.previous { try linker.unlink(name: formula.name, pkgVersion: previous) }
                 let report = try linker.link(name: formula.name, pkgVersion: formula.pkgVersion,
-                                             kegOnly: formula.kegOnly || !link, aliases: formula.aliases,
+                                             kegOnly: formula.kegOnly || !link || unlinked.contains(formula.name), aliases: formula.aliases,
                                              linkOverwrite: formula.linkOverwrite)
                 outcomes[index] = .success((entry.kegPath, report.linksCreated))
             } catch {
