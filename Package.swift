@@ -21,13 +21,17 @@ let package = Package(
     ],
     targets: [
         // System libraries: one module map + shim header each, installed from apt.
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+        // libcurl is not linked but dlopen'ed on first use (Sources/CCurl/shim.h): its headers come
+        // from the default include path (Debian: the multiarch directory), so no pkg-config flags.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl",
                        providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
-        .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+        // libarchive likewise is dlopen'ed on first use by PourCore (Sources/CArchive/shim.h); the
+        // test support, which writes archives, links it.
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive",
                        providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
         // The formula index (`pour update/search/info`); FTS5 is compiled into Debian's and macOS's builds.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
@@ -47,9 +51,10 @@ let package = Package(
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio"),
                                .product(name: "NIOHTTP1", package: "swift-nio")],
-                path: "Sources/TestSupport"),
+                path: "Sources/TestSupport",
+                linkerSettings: [.linkedLibrary("archive")]),
         .executableTarget(name: "pour-registry",
-                          dependencies: ["PourTestSupport",
+                          dependencies: ["PourTestSupport", "PourCore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/RegistryTool"),
 
@@ -59,7 +64,8 @@ let package = Package(
 
         .testTarget(name: "PourTestSupportTests", dependencies: ["PourTestSupport"],
                     path: "Tests/PourTestSupportTests"),
-        .testTarget(name: "PourCoreTests", dependencies: ["PourCore"], path: "Tests/PourCoreTests"),
+        .testTarget(name: "PourCoreTests", dependencies: ["PourCore"], path: "Tests/PourCoreTests",
+                    linkerSettings: [.linkedLibrary("archive")]),
         // Installs against a real registry server on 127.0.0.1; also drives the real `pour` binary.
         .testTarget(name: "PourIntegrationTests", dependencies: ["PourCore", "PourTestSupport", "pour"],
                     path: "Tests/PourIntegrationTests"),

@@ -5,8 +5,9 @@
 # `pour --version`, all in a release build.
 #
 # Usage: Benchmarks/index-bench.sh [runs]   (default 10; at least 5)
-#        STATIC=1 Benchmarks/index-bench.sh  links the Swift runtime statically (--static-swift-stdlib,
-#        own scratch path .build-static) to show how much of start-up is dynamic loading.
+#        pour is built as released: Swift runtime and Foundation linked statically
+#        (--static-swift-stdlib, own scratch path .build-static). STATIC=0 measures the plain
+#        dynamically linked build instead, to show how much of start-up is dynamic loading.
 # Uses hyperfine when installed (apt-get install hyperfine), else a date +%s%N loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ runs="${1:-10}"
 swift build -c release --product pour-registry >/dev/null
 tool="$(swift build -c release --show-bin-path)"
 flags=(-c release)
-[ "${STATIC:-0}" = 1 ] && flags+=(--static-swift-stdlib --scratch-path .build-static)
+[ "${STATIC:-1}" = 1 ] && flags+=(--static-swift-stdlib --scratch-path .build-static)
 swift build "${flags[@]}" --product pour >/dev/null
 bin="$(swift build "${flags[@]}" --show-bin-path)"
 
@@ -33,7 +34,7 @@ pour="$bin/pour"
 
 "$pour" update --force >/dev/null   # the index the query benchmarks read
 
-echo "build: release${STATIC:+ (static Swift runtime)}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "build: release$([ "${STATIC:-1}" = 1 ] && echo ' (static Swift runtime)'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "catalogue: $(stat -c %s "$work/registry/api/formula.jws.json") bytes (formula.jws.json), 8300 formulae; tag $POUR_BOTTLE_TAG; $(nproc) cores"
 
 names=("update --force (full verify + rebuild)" "update (unchanged: no work)" "search wget" "search 'json processor'" "info openssl" "deps --tree python" "--version")

@@ -3,7 +3,7 @@
 # missing, then runs lib/bench.py. Needs root for the kernel link emulation (network namespaces);
 # without it the registry server's own throttling is used.
 #
-#   bash Benchmarks/run.sh                      # quick: ffmpeg-like × loopback+cdn, 5 runs (~10 min)
+#   bash Benchmarks/run.sh                      # quick: ffmpeg-like + deep-closure × loopback+cdn, 5 runs (~25 min)
 #   bash Benchmarks/run.sh --full               # every workload × loopback, cdn, cdn-capped
 #   bash Benchmarks/run.sh --workload one-huge --size-mb 256 --link loopback --runs 3
 #   bash Benchmarks/run.sh --contenders bounded+overlap,curl --peer 'mytool=brew install $POUR_BENCH_NAMES'
@@ -32,7 +32,11 @@ python3 -c 'import matplotlib' 2>/dev/null || pip install -q matplotlib >&2 || e
 if [ -z "${POUR_BENCH_NO_BUILD:-}" ]; then
   echo "==> building pour and pour-registry (release)" >&2
   swift build -c release --product pour-registry >&2
-  swift build -c release --product pour >&2
+  # pour itself with the Swift runtime and Foundation linked statically (what a release of pour
+  # ships: far less dynamic binding at start-up; Docs/Performance.md "Issue 16"), in its own scratch path so the
+  # two builds do not invalidate each other.
+  swift build -c release --static-swift-stdlib --scratch-path .build-static --product pour >&2
 fi
 bin="$(swift build -c release --show-bin-path)"
-exec python3 Benchmarks/lib/bench.py --bin "$bin" "$@"
+pour="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/pour"
+exec python3 Benchmarks/lib/bench.py --bin "$bin" --pour "$pour" "$@"

@@ -27,6 +27,8 @@ CLI_NS, SRV_NS = "pourbench-cli", "pourbench-srv"
 WORKLOADS = {
     # name: (recipe, formulae to install: None = every formula of the registry)
     "ffmpeg-like": ("ffmpeg-like", ["ffmpeg"]),
+    # ~230 bottles, dependency depth 9, 4 KB–32 MB (~240 MB): the metadata critical path of a real closure.
+    "deep-closure": ("deep-closure", ["deep-root"]),
     "many-small": ("many-small", None),
     "one-huge": ("one-huge", ["huge"]),
 }
@@ -41,6 +43,9 @@ POUR_MODES = {
     "unbounded": ["--jobs", "1000"],
     "bounded": ["--jobs", "8", "--no-overlap"],
     "bounded+overlap": [],
+    # The same with the formula index already built (`pour update`, untimed, before the timed
+    # install): the closure is read locally, so no formula JSON is fetched.
+    "bounded+overlap+index": [],
 }
 PEERS = {
     "curl": os.path.join(HERE, "peer-curl.sh"),
@@ -226,7 +231,7 @@ class Server:
 
 def contender_command(args, name, workload, prefix, cache):
     if name in POUR_MODES:
-        return [os.path.join(args.bin, "pour"), "install", *workload.names, "--prefix", prefix, "--cache", cache,
+        return [args.pour, "install", *workload.names, "--prefix", prefix, "--cache", cache,
                 "--quiet", *POUR_MODES[name]]
     if name in PEERS:
         return ["bash", PEERS[name]]
@@ -264,6 +269,11 @@ def run_once(args, contender, workload, link, server, work, index):
     timefile = os.path.join(work, "time.txt")
     command = link.client_prefix() + ["/usr/bin/time", "-f", "%e %U %S %M", "-o", timefile] + \
         contender_command(args, contender, workload, prefix, cache)
+    if contender.endswith("+index"):
+        # Untimed: build the index from the registry's formula.json (unsigned, allowed on loopback).
+        subprocess.run(link.client_prefix() + [args.pour, "update", "--prefix", prefix,
+                                               "--cache", cache, "-q"],
+                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=run_dir)
     load = loadavg()
     with open(os.path.join(work, f"{contender.replace('/', '_')}.{index}.log"), "w") as out:
         rc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=run_dir).returncode
@@ -456,7 +466,7 @@ def chart(results, path):
 def main():
     p = argparse.ArgumentParser(prog="Benchmarks/run.sh", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workload", default=None, help="comma list: ffmpeg-like, many-small, one-huge")
+    p.add_argument("--workload", default=None, help="comma list: ffmpeg-like, deep-closure, many-small, one-huge")
     p.add_argument("--link", default=None, help="comma list: loopback, cdn, cdn-capped")
     p.add_argument("--runs", type=int, default=None, help="runs per contender (default 5)")
     p.add_argument("--contenders", default=None,
@@ -467,11 +477,13 @@ def main():
     p.add_argument("--size-mb", type=int, default=1024, help="one-huge bottle size (default 1024)")
     p.add_argument("--count", type=int, default=1000, help="many-small bottle count (default 1000)")
     p.add_argument("--emulation", choices=["auto", "kernel", "server"], default="auto")
-    p.add_argument("--bin", required=True)
+    p.add_argument("--bin", required=True, help="directory of pour-registry (and of pour unless --pour)")
+    p.add_argument("--pour", default=None, help="the pour binary (default BIN/pour)")
     p.add_argument("--cache-dir", default=os.path.join(BENCH, ".cache"))
     p.add_argument("--out", default=None, help="results directory (default Benchmarks/results/<timestamp>)")
     p.add_argument("--work-root", default="/dev/shm" if os.path.isdir("/dev/shm") else "/tmp")
     args = p.parse_args()
+    args.pour = args.pour or os.path.join(args.bin, "pour")
 
     peers = []
     for i, spec in enumerate(args.peer):
@@ -483,7 +495,8 @@ def main():
     machine = platform.machine()
     args.bottle_tag = os.environ.get("POUR_BOTTLE_TAG") or ("arm64_linux" if machine in ("aarch64", "arm64")
                                                               else "x86_64_linux")
-    workloads = (args.workload or ("ffmpeg-like,many-small,one-huge" if args.full else "ffmpeg-like")).split(",")
+    workloads = (args.workload or ("ffmpeg-like,deep-closure,many-small,one-huge" if args.full
+                                   else "ffmpeg-like,deep-closure")).split(",")
     links = (args.link or ("loopback,cdn,cdn-capped" if args.full else "loopback,cdn")).split(",")
     runs = args.runs or 5
     contenders = (args.contenders.split(",") if args.contenders else DEFAULT_CONTENDERS) + \

@@ -31,6 +31,10 @@ def main():
             continue
         kind = event.get("event")
         if kind == "download_progress":
+            # The first one marks the first bottle byte (metadata critical path ends there).
+            if event.get("received_bytes", 0) > 0:
+                first.setdefault("first_bottle_byte", t)
+                last.setdefault("first_bottle_byte", t)
             continue
         first.setdefault(kind, t)
         last[kind] = t
@@ -39,7 +43,7 @@ def main():
             per_bottle.setdefault(name, {})[kind] = t
     rc = process.wait()
     end = time.perf_counter() - start
-    order = ["resolving", "planned", "download_started", "download_finished", "extracting", "extracted",
+    order = ["resolving", "planned", "download_started", "first_bottle_byte", "download_finished", "extracting", "extracted",
              "committed", "linked", "installed", "summary"]
     print(f"exit {rc}, wall {end:.2f} s (event arrival times, seconds from start)")
     print(f"{'event':<20} {'first':>8} {'last':>8}")

@@ -31,6 +31,9 @@ enum EventJSON {
         case .skipped(let name, let reason): return ["event": "skipped", "name": name, "reason": reason.description]
         case .failed(let name, let message): return ["event": "failed", "name": name, "message": message]
         case .caveats(let name, let text): return ["event": "caveats", "name": name, "text": text]
+        case .postInstallRan(let name, let detail): return ["event": "post_install_ran", "name": name, "detail": detail]
+        case .postInstallNotRun(let name, let reason, let command):
+            return ["event": "post_install_not_run", "name": name, "reason": reason, "command": command]
         case .warning(let name, let message): return ["event": "warning", "name": name, "message": message]
         }
     }
@@ -45,6 +48,7 @@ enum EventJSON {
 
     private static func summary(_ report: InstallReport, status: String) -> [String: Any] {
         ["event": "summary", "status": status, "installed": report.installed, "already_installed": report.alreadyInstalled,
-         "skipped": report.skipped, "failed": report.failed, "network_bytes": report.networkBytes, "seconds": report.seconds]
+         "skipped": report.skipped, "failed": report.failed, "network_bytes": report.networkBytes, "seconds": report.seconds,
+         "post_install_not_run": report.postInstallNotRun.map { ["name": $0.name, "reason": $0.reason, "command": $0.command] }]
     }
 }

@@ -64,6 +64,9 @@ enum ProgressText {
         case .skipped(let name, let reason): return "Skipped \(name): \(reason)"
         case .failed(let name, let message): return "Error: \(name): \(message)"
         case .caveats(let name, let text): return "==> Caveats for \(name)\n\(text)"
+        case .postInstallRan(let name, let detail): return "==> \(name): \(detail)"
+        case .postInstallNotRun(let name, let reason, _):
+            return "Warning: \(name): post_install not run (\(reason)); the commands are listed at the end"
         case .warning(let name, let message): return "Warning: \(name): \(message)"
         }
     }
@@ -91,7 +94,13 @@ enum ProgressText {
         if !report.skipped.isEmpty { parts.append("\(report.skipped.count) skipped (\(report.skipped.joined(separator: ", ")))") }
         if !report.failed.isEmpty { parts.append("\(report.failed.count) failed (\(report.failed.joined(separator: ", ")))") }
         parts.append("\(bytes(report.networkBytes)) downloaded")
-        return "\(prefix): \(parts.joined(separator: ", ")) in \(String(format: "%.1f", report.seconds)) s"
+        var text = "\(prefix): \(parts.joined(separator: ", ")) in \(String(format: "%.1f", report.seconds)) s"
+        if !report.postInstallNotRun.isEmpty {
+            // As brew prints after a skipped post-install (`formula_installer.rb#finish`).
+            text += "\n==> Post-install steps pour did not run; finish them with:"
+            for pending in report.postInstallNotRun { text += "\n  \(pending.command)" }
+        }
+        return text
     }
 }
 

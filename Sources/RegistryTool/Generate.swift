@@ -6,11 +6,11 @@ import PourTestSupport
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write a registry directory from a recipe.")
 
-    @Option(help: "sample | ffmpeg-like | many-small | one-huge")
+    @Option(help: "sample | ffmpeg-like | deep-closure | many-small | one-huge")
     var recipe: String = "sample"
 
-    @Option(help: "Bottle count for many-small.")
-    var count: Int = 1000
+    @Option(help: "Bottle count for many-small (default 1000) and deep-closure (default 230).")
+    var count: Int?
 
     @Option(name: .customLong("size-mb"), help: "Compressed bottle size in MB for one-huge.")
     var sizeMB: Int = 1024
@@ -21,17 +21,25 @@ struct Generate: ParsableCommand {
     @Option(help: "gzip level (default: 6, or 1 for one-huge).")
     var compressionLevel: Int?
 
+    @Option(help: "A PEM bundle: ca-certificates ships it and, with openssl@3, gets a post_install (sample recipe).")
+    var caBundle: String?
+
     @Option(help: "Output directory.")
     var out: String
 
     func run() throws {
-        let chosen: RegistryRecipe
+        var chosen: RegistryRecipe
         switch recipe {
         case "sample": chosen = .sample()
         case "ffmpeg-like": chosen = .ffmpegLike()
-        case "many-small": chosen = .manySmall(count: count, seed: seed)
+        case "deep-closure": chosen = .deepClosure(count: count ?? 230, seed: seed)
+        case "many-small": chosen = .manySmall(count: count ?? 1000, seed: seed)
         case "one-huge": chosen = .oneHuge(size: sizeMB << 20)
-        default: throw ValidationError("unknown recipe \(recipe); expected sample, ffmpeg-like, many-small or one-huge")
+        default: throw ValidationError("unknown recipe \(recipe); expected sample, ffmpeg-like, deep-closure, many-small or one-huge")
+        }
+        if let caBundle {
+            guard let data = FileManager.default.contents(atPath: caBundle) else { throw ValidationError("cannot read \(caBundle)") }
+            chosen = chosen.withCertificateChain(bundle: String(decoding: data, as: UTF8.self))
         }
         let level = compressionLevel ?? (recipe == "one-huge" ? 1 : 6)
         let started = Date()

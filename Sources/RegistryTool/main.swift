@@ -8,7 +8,7 @@ struct PourRegistry: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pour-registry",
         abstract: "Generate and serve a local Homebrew bottle registry.",
-        subcommands: [Generate.self, GenerateCatalogue.self, Serve.self, BenchUnpack.self])
+        subcommands: [Generate.self, GenerateCatalogue.self, Serve.self, BenchUnpack.self, PostInstallCoverageCommand.self])
 }
 
 PourRegistry.main()

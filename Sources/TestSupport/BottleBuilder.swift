@@ -96,6 +96,16 @@ enum BottleBuilder {
 
         """)
         try text("sbom.spdx.json", sbom(spec))
+        var madeDirectories: Set<String> = [".brew", "bin", "include", "lib", "lib/pkgconfig", "share", "share/\(name)",
+                                            "share/man", "share/man/man1"]
+        for (relative, contents) in spec.kegFiles.sorted(by: { $0.key < $1.key }) {
+            var parent = ""
+            for component in relative.split(separator: "/").dropLast() {
+                parent += parent.isEmpty ? String(component) : "/\(component)"
+                if madeDirectories.insert(parent).inserted { try directory(parent) }
+            }
+            try text(relative, contents)
+        }
 
         if !spec.etcFiles.isEmpty {
             try directory(".bottle")
@@ -180,8 +190,9 @@ enum BottleBuilder {
         for use in spec.usesFromMacos {
             lines.append(use.tag.map { "  uses_from_macos \"\(use.name)\" => :\($0)" } ?? "  uses_from_macos \"\(use.name)\"")
         }
-        lines += ["", "  def install", "    system \"make\", \"install\", \"PREFIX=#{prefix}\"", "  end",
-                  "", "  test do", "    system bin/\"\(spec.name)\"", "  end", "end", ""]
+        lines += ["", "  def install", "    system \"make\", \"install\", \"PREFIX=#{prefix}\"", "  end"]
+        if let postInstall = spec.postInstall { lines += ["", postInstall] }
+        lines += ["", "  test do", "    system bin/\"\(spec.name)\"", "  end", "end", ""]
         return lines.joined(separator: "\n")
     }
 

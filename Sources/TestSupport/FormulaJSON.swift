@@ -70,7 +70,7 @@ enum FormulaJSON {
             "disabled": false,
             "disable_date": NSNull(),
             "disable_reason": NSNull(),
-            "post_install_defined": false,
+            "post_install_defined": spec.postInstall != nil,
             "service": NSNull(),
             "tap_git_head": "0000000000000000000000000000000000000000",
             "ruby_source_path": "Formula/\(firstLetter)/\(spec.name).rb",

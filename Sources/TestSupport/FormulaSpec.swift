@@ -61,6 +61,11 @@ package struct FormulaSpec: Hashable, Sendable {
     /// Files shipped under `.bottle/etc/` (path relative to etc → contents), which installers copy
     /// into `<prefix>/etc` (or beside an existing different file as `*.default`).
     package var etcFiles: [String: String]
+    /// Ruby methods (`post_install` and its helpers) added to `.brew/<name>.rb`; when set, the
+    /// formula's JSON says `post_install_defined: true`.
+    package var postInstall: String? = nil
+    /// Extra text files in the keg, by path relative to it (e.g. `share/<name>/cacert.pem`).
+    package var kegFiles: [String: String] = [:]
 
     /// `version` plus `_N` when `revision` N > 0.
     package var pkgVersion: String { revision > 0 ? "\(version)_\(revision)" : version }

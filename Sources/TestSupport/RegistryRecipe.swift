@@ -14,6 +14,40 @@ package struct RegistryRecipe: Hashable, Sendable {
         self.specs = specs
     }
 
+    /// The recipe with the certificate chain of homebrew-core's shape: `ca-certificates` ships
+    /// `bundle` at `share/ca-certificates/cacert.pem` and a `post_install` that copies it to
+    /// `etc/ca-certificates/cert.pem`; `openssl@3` links `etc/openssl@3/cert.pem` to that file.
+    /// Both formulae must be in the recipe.
+    package func withCertificateChain(bundle: String) -> RegistryRecipe {
+        var copy = self
+        for index in copy.specs.indices {
+            switch copy.specs[index].name {
+            case "ca-certificates":
+                copy.specs[index].kegFiles["share/ca-certificates/cacert.pem"] = bundle
+                copy.specs[index].postInstall = """
+                  def post_install
+                    rm(pkgetc/"cert.pem", force: true)
+                    pkgetc.mkpath
+                    cp pkgshare/"cacert.pem", pkgetc/"cert.pem"
+                  end
+                """
+            case "openssl@3":
+                copy.specs[index].postInstall = """
+                  def openssldir
+                    etc/"openssl@3"
+                  end
+
+                  def post_install
+                    rm(openssldir/"cert.pem") if (openssldir/"cert.pem").exist?
+                    openssldir.install_symlink Formula["ca-certificates"].pkgetc/"cert.pem"
+                  end
+                """
+            default: break
+            }
+        }
+        return copy
+    }
+
     /// Any graph a test needs.
     package static func custom(_ specs: [FormulaSpec]) -> RegistryRecipe {
         RegistryRecipe(name: "custom", specs: specs)
@@ -123,6 +157,54 @@ package struct RegistryRecipe: Hashable, Sendable {
                                      targetCompressedSize: size))
         }
         return RegistryRecipe(name: "many-small", specs: specs)
+    }
+
+    /// The shape of a distribution's real dependency closure (a media player's: ~230 packages):
+    /// one requested formula `deep-root` on top of `levels` layers (default 10, so the dependency
+    /// chain is ≥ 9 deep), each formula depending on one formula of the next layer (so every
+    /// layer is reachable and the depth is exact) and on up to two random deeper ones. Sizes follow
+    /// a fixed quantile spread, log-scaled and skewed to small: most bottles are a few KB to a few
+    /// hundred KB, a handful are tens of MB (4 KB … ~32 MB, ~240 MB in all for 230), assigned to
+    /// formulae in a seeded random order. The metadata critical path (one formula JSON per
+    /// package, level after level) is what this workload exposes.
+    public static func deepClosure(count: Int = 230, levels: Int = 10, seed: UInt64 = 1) -> RegistryRecipe {
+        var random = SeededRandom.derived(seed: seed, label: "deep-closure")
+        let total = max(count, levels)
+        let layers = max(levels, 2)
+        // Layer of each formula: the root alone in layer 0, the rest spread evenly over 1..<layers.
+        var layerOf: [Int] = [0]
+        for index in 1..<total { layerOf.append(1 + (index - 1) * (layers - 1) / max(total - 1, 1)) }
+        var members: [[Int]] = Array(repeating: [], count: layers)
+        for (index, layer) in layerOf.enumerated() { members[layer].append(index) }
+        // Sizes: quantiles of 4096 × 10^(3.9 × u⁴), shuffled (Fisher–Yates) so size and depth are unrelated.
+        var sizes = (0..<total).map { index -> Int in
+            let u = (Double(index) + 0.5) / Double(total)
+            return Int(4096.0 * pow(10.0, 3.9 * pow(u, 4)))
+        }
+        for index in stride(from: total - 1, to: 0, by: -1) { sizes.swapAt(index, random.below(index + 1)) }
+        let width = String(total).count
+        func name(_ index: Int) -> String {
+            index == 0 ? "deep-root" : "deep-" + String(repeating: "0", count: max(0, width - String(index).count)) + String(index)
+        }
+        var dependencies: [[String]] = Array(repeating: [], count: total)
+        // Every formula below the root gets one parent in the layer just above: reachable, depth exact.
+        for layer in 1..<layers {
+            let parents = members[layer - 1]
+            for child in members[layer] { dependencies[parents[random.below(parents.count)]].append(name(child)) }
+        }
+        // Plus 0–2 edges to random deeper formulae each (shared libraries: the graph is a DAG, not a tree).
+        for index in 0..<total where layerOf[index] < layers - 1 {
+            let deeper = members[(layerOf[index] + 1)...].flatMap { $0 }
+            for _ in 0..<random.below(3) {
+                let candidate = name(deeper[random.below(deeper.count)])
+                if !dependencies[index].contains(candidate) { dependencies[index].append(candidate) }
+            }
+        }
+        let specs = (0..<total).map { index in
+            FormulaSpec(name: name(index), version: "\(1 + index % 7).\(index % 10).0", dependencies: dependencies[index],
+                        cellar: index % 3 == 0 ? .any : .anySkipRelocation, targetCompressedSize: sizes[index])
+        }
+        return RegistryRecipe(name: "deep-closure", specs: specs)
     }
 
     /// One bottle of about `size` compressed bytes (default 1 GB), written streaming.

@@ -26,6 +26,12 @@ public enum InstallEvent: Sendable, Equatable {
     case skipped(name: String, reason: InstallReport.SkipReason)
     case failed(name: String, message: String)
     case caveats(name: String, text: String)
+    /// The formula's `post_install` was carried out by pour (`detail`: fully interpreted, or
+    /// which recognised effect).
+    case postInstallRan(name: String, detail: String)
+    /// pour did not run the formula's `post_install` (nothing of it was changed); the install
+    /// still succeeded. `command` is what the user runs to finish it.
+    case postInstallNotRun(name: String, reason: String, command: String)
     /// Something the user should know that does not stop the install (e.g. a bottle relocated
     /// in full for lack of metadata).
     case warning(name: String, message: String)

@@ -45,6 +45,8 @@ public struct InstallReport: Sendable, Equatable {
     public var cancelled: Bool
     /// Bytes and durations per package of the plan (already-installed packages have none).
     public var packageMetrics: [String: InstallReport.PackageMetrics] = [:]
+    /// Installed formulae whose `post_install` pour did not run, in plan order.
+    public var postInstallNotRun: [InstallReport.PendingPostInstall] = []
 
     public var installed: [String] { packages.filter { $0.outcome == .installed }.map(\.name) }
     public var alreadyInstalled: [String] { packages.filter { $0.outcome == .alreadyInstalled }.map(\.name) }
@@ -58,5 +60,17 @@ public struct InstallReport: Sendable, Equatable {
         lhs.networkBytes == rhs.networkBytes && lhs.cancelled == rhs.cancelled
             && lhs.packages.map(\.name) == rhs.packages.map(\.name)
             && lhs.packages.map(\.outcome) == rhs.packages.map(\.outcome)
+    }
+}
+
+extension InstallReport {
+    /// A formula installed without its `post_install`: why, and the command that finishes it.
+    ///
+    /// Thread-safety: an immutable value; safe to share across queues.
+    public struct PendingPostInstall: Sendable, Equatable {
+        public var name: String
+        public var reason: String
+        /// `brew postinstall <name>`.
+        public var command: String
     }
 }

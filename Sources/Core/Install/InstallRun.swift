@@ -52,10 +52,9 @@ final class InstallRun: @unchecked Sendable {
     /// Packages whose verified bottle was already in the cache when planning (no manifest wait).
     private var cachedBottles: Set<String> = []
     private var networkBytes: Int64 = 0
+    /// Installed formulae whose post_install pour did not run (for the report).
+    private var postInstallNotRun: [InstallReport.PendingPostInstall] = []
     private var cancelled = false
-    /// Manifest fetches not yet answered, and the downloads held back until they are.
-    private var manifestsPending = 0
-    private var waitingForManifests: [PackageJob] = []
     /// True once `plan` has created the jobs; before that only `finishRun` can end the run.
     private var planned = false
     private var finishing = false
@@ -146,7 +145,7 @@ final class InstallRun: @unchecked Sendable {
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
                                           allowInsecureHTTP: configuration.allowInsecureHTTP,
                                           onWaiting: { host, seconds in emit(.waitingForServer(host: host, seconds: seconds)) }) else {
-            return finishRun(error: .setup(path: "libcurl", message: "cannot initialise libcurl"))
+            return finishRun(error: .setup(path: "libcurl", message: "cannot load or initialise libcurl (libcurl.so.4); install libcurl4 (Debian) or curl"))
         }
         self.engine = engine
         emit(.resolving(names: requestedNames))
@@ -222,42 +221,24 @@ final class InstallRun: @unchecked Sendable {
             }
             scheduleDownload(job)
         }
-        if manifestsPending == 0 { startWaitingDownloads() } else {
-            runQueue.asyncAfter(deadline: .now() + InstallRun.manifestWaitBeforeDownloads) { [self] in startWaitingDownloads() }
-        }
         finishIfDone()
     }
 
     // MARK: - Download (runQueue)
 
-    /// Cached bottles start at once. The others first fetch their manifest, and their downloads
-    /// are started together, largest first, once every manifest has answered (or after a short
-    /// grace): with 8 slots and a per-connection cap the largest bottle is the tail, so it must
-    /// not wait behind small ones (measured on the cdn-capped link; see Docs/Performance.md).
+    /// Every download starts the moment its URL is known; a bottle not in the cache also
+    /// fetches its manifest alongside (metadata lane), and nothing waits for it: the manifest is
+    /// needed only before relocation (`changed_files`), and its size merely re-orders the
+    /// downloads still waiting for a transfer slot, largest first (with 8 slots and a
+    /// per-connection cap the largest bottle is the tail). Holding every download until the
+    /// manifests had answered cost up to a second with the link idle, and a static mirror
+    /// without manifests (404) lost the sizes anyway (Docs/Performance.md, deep-closure).
     private func scheduleDownload(_ job: PackageJob) {
         assertOnRunQueue()
         guard let engine else { return }
-        if cachedBottles.contains(job.name) || !fetchManifest(job, engine: engine) {
-            startDownload(job)
-            return
-        }
-        manifestsPending += 1
-        waitingForManifests.append(job)
-    }
-
-    /// Starts the downloads held back for manifests, largest first (unknown sizes last). Once.
-    private func startWaitingDownloads() {
-        assertOnRunQueue()
-        let waiting = waitingForManifests
-        waitingForManifests = []
-        let ordered = waiting.enumerated().sorted { lhs, rhs in
-            let left = lhs.element.manifest?.size ?? -1
-            let right = rhs.element.manifest?.size ?? -1
-            return left != right ? left > right : lhs.offset < rhs.offset
-        }
-        for (_, job) in ordered where !job.isFinished && !cancelled { startDownload(job) }
-        for (_, job) in ordered where !job.isFinished && cancelled { finish(job, .skipped(reason: .cancelled)) }
-        finishIfDone()
+        // `cachedBottles` was gathered off the run queue (PlanFacts).
+        if !cachedBottles.contains(job.name) { fetchManifest(job, engine: engine) }
+        startDownload(job)
     }
 
     private func startDownload(_ job: PackageJob) {
@@ -286,13 +267,13 @@ final class InstallRun: @unchecked Sendable {
         download.start()
     }
 
-    /// Fetches the bottle's OCI manifest beside its blob: the size re-orders admission (largest
-    /// first, which shortens the tail when a CDN caps each connection) and the tab's
-    /// `changed_files` spares relocation a scan. Failure is harmless: the blob is all we need.
-    @discardableResult
-    private func fetchManifest(_ job: PackageJob, engine: TransferEngine) -> Bool {
+    /// Fetches the bottle's OCI manifest beside its blob: the size re-orders admission while the
+    /// download still waits for a slot (largest first, which shortens the tail when a CDN caps
+    /// each connection) and the tab's `changed_files` spares relocation a scan. Failure is
+    /// harmless: the blob is all we need.
+    private func fetchManifest(_ job: PackageJob, engine: TransferEngine) {
         assertOnRunQueue()
-        guard let source = configuration.endpoints.manifestSources(for: job.formula, bottle: job.bottle).first else { return false }
+        guard let source = configuration.endpoints.manifestSources(for: job.formula, bottle: job.bottle).first else { return }
         let sha = job.bottle.sha256
         let fetch = MemoryFetch(engine: engine, source: source, policy: RetryPolicy(maxAttempts: 2),
                                 timeouts: configuration.timeouts, maxBytes: 4 << 20, queue: runQueue) { [self] result in
@@ -304,13 +285,10 @@ final class InstallRun: @unchecked Sendable {
                     job.download?.setExpectedSize(size)
                 }
             }
-            manifestsPending -= 1
-            if manifestsPending == 0 { startWaitingDownloads() }
             startAwaitedPreparation(job)
         }
         job.manifestFetch = fetch
         fetch.start()
-        return true
     }
 
     private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
@@ -358,8 +336,6 @@ final class InstallRun: @unchecked Sendable {
 
     /// How long a verified bottle waits for its in-flight manifest before extraction goes ahead.
     static let manifestGrace: DispatchTimeInterval = .seconds(2)
-    /// How long downloads are held back for manifests (normally one round trip) at most.
-    static let manifestWaitBeforeDownloads: DispatchTimeInterval = .seconds(1)
 
     /// Starts the extraction that waited for the manifest, once (manifest arrived or grace over).
     private func startAwaitedPreparation(_ job: PackageJob) {
@@ -457,7 +433,16 @@ final class InstallRun: @unchecked Sendable {
             if let caveats = job.formula.caveats(in: configuration.layout), !caveats.isEmpty {
                 emit(.caveats(name: job.name, text: caveats))
             }
+            if let postInstall = activated.postInstall { reportPostInstall(job.name, postInstall) }
         }
+    }
+
+    private func reportPostInstall(_ name: String, _ outcome: PostInstallOutcome) {
+        let event = PostInstallRunner.event(name: name, outcome)
+        if case .postInstallNotRun(_, let reason, let command) = event {
+            postInstallNotRun.append(InstallReport.PendingPostInstall(name: name, reason: reason, command: command))
+        }
+        emit(event)
     }
 
     // MARK: - Outcomes (runQueue)
@@ -529,7 +514,7 @@ final class InstallRun: @unchecked Sendable {
                 + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: .cancelled)) } },
             networkBytes: networkBytes,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9,
-            cancelled: cancelled)
+            cancelled: cancelled, postInstallNotRun: postInstallNotRun)
         let callbackQueue = self.callbackQueue
         let completion = self.completion
         self.completion = nil

@@ -14,7 +14,7 @@ extension Installer {
                               completion: @escaping @Sendable (Result<Formula.FormulaCatalog, InstallError>) -> Void) -> InstallHandle {
         let queue = DispatchQueue(label: "pour.metadata", qos: .userInitiated)
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle) else {
-            callbackQueue.async { completion(.failure(.setup(path: "libcurl", message: "cannot initialise libcurl"))) }
+            callbackQueue.async { completion(.failure(.setup(path: "libcurl", message: "cannot load or initialise libcurl (libcurl.so.4); install libcurl4 (Debian) or curl"))) }
             return InstallHandle {}
         }
         let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: queue)

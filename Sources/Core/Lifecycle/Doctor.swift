@@ -37,6 +37,7 @@ package struct Doctor: Sendable {
         result += leftoverDownloads()
         result += incompleteKegs()
         result += lockInformation()
+        result += pendingPostInstalls()
         return result
     }
 
@@ -103,6 +104,17 @@ package struct Doctor: Sendable {
         return result
     }
 
+    /// Active kegs whose receipt records `pour_post_install.status == "not_run"`.
+    private func pendingPostInstalls() -> [DoctorFinding] {
+        PrefixInventory.read(layout: layout).formulae.compactMap { formula in
+            guard let keg = formula.activeKeg, let receipt = keg.receipt,
+                  let pending = PostInstallRunner.pending(in: receipt) else { return nil }
+            return DoctorFinding(kind: .postInstallNotRun, path: keg.path,
+                                 detail: "post_install of \(keg.name) was not run (\(pending.reason)); run `\(pending.command)`",
+                                 fixable: false)
+        }
+    }
+
     private func lockInformation() -> [DoctorFinding] {
         guard let data = FileManager.default.contents(atPath: layout.lockFile),
               let pid = Int32(String(decoding: data, as: UTF8.self).filter { $0.isASCII && $0.isNumber }),
@@ -126,7 +138,7 @@ package struct Doctor: Sendable {
             guard (try? KegRemoval.remove(finding.path, layout: layout)) != nil else { return false }
             KegRemoval.pruneRack(name, layout: layout)
             return true
-        case .unreadableReceipt, .staleLockPid:
+        case .unreadableReceipt, .staleLockPid, .postInstallNotRun:
             return false
         }
     }

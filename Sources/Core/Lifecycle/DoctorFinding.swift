@@ -21,6 +21,9 @@ package struct DoctorFinding: Sendable, Hashable, CustomStringConvertible {
         /// Information only: the lock file names a pid that is gone. flock locks die with their
         /// holder, so the lock is free; nothing needs fixing.
         case staleLockPid = "stale_lock_pid"
+        /// A keg whose formula's `post_install` pour did not run (its receipt says why); the
+        /// detail names the `brew postinstall` command that finishes it.
+        case postInstallNotRun = "post_install_not_run"
     }
 
     package var kind: Kind

@@ -9,7 +9,7 @@ package final class SHA256Hasher: @unchecked Sendable {
     private let context: OpaquePointer
 
     package init() {
-        LibraryBootstrap.ensure()
+        LibraryBootstrap.ensureCrypto()
         // EVP_MD_CTX_new only fails on allocation failure, which Swift treats as fatal anyway.
         context = EVP_MD_CTX_new()!
         EVP_DigestInit_ex(context, EVP_sha256(), nil)

@@ -36,11 +36,27 @@ package final class TransferEngine: @unchecked Sendable {
     static let highWaterBytes = 1 << 20
     static let lowWaterBytes = 256 << 10
     static let curlBufferSize = 128 << 10
+    /// Metadata bodies (formula JSON, manifests) are a few KB: a small receive buffer keeps a wide
+    /// metadata lane cheap in memory.
+    static let metadataCurlBufferSize = 16 << 10
+    /// Metadata transfers in flight at most (never fewer than `--jobs`). A deep closure is
+    /// resolved one dependency level per round trip, and each level can be a hundred formula
+    /// JSONs; 8 at a time made the metadata, not the bottles, the critical path (230 JSONs ≈ 30
+    /// round trips; Docs/Performance.md, deep-closure).
+    static let metadataLaneWidth = 32
     /// Body bytes are gathered on the I/O thread into blocks of up to this size (or whatever one
     /// `curl_multi_perform` round delivered) before one hop to the sink queue: on a slow link
     /// curl calls back with a few KB at a time, and a queue hop per callback cost more CPU in
     /// wake-ups than hashing and writing the bytes (Docs/Performance.md).
     static let coalesceBytes = 128 << 10
+    /// After a `curl_multi_perform` round, a transfer's gathered bytes are handed over only once
+    /// they reach `handOverBytes` or the oldest of them has waited `handOverDelayNanoseconds`
+    /// (and always when the transfer ends). On a 100 Mbit/s link shared by 8 transfers every
+    /// round brought each one a segment or two, and a hop per round per transfer woke a worker
+    /// thread thousands of times a second; waiting a few ms costs nothing in throughput (the
+    /// bytes are already in memory) and makes each wake-up carry tens of KB.
+    static let handOverBytes = 64 << 10
+    static let handOverDelayNanoseconds: UInt64 = 20_000_000
 
     private let defaultOnWaiting: (@Sendable (String, Int) -> Void)?
     private let bulk: AdmissionLane
@@ -73,7 +89,7 @@ package final class TransferEngine: @unchecked Sendable {
     ///   2 s or more, once per further second: the host and the seconds of silence.
     package init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil,
                  allowInsecureHTTP: Bool = false, onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil) {
-        guard LibraryBootstrap.ensure(), let multi = curl_multi_init() else { return nil }
+        guard LibraryBootstrap.ensure(), let multi = pour_curl_multi_init() else { return nil }
         self.defaultOnWaiting = onWaiting
         self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
         self.userAgent = userAgent
@@ -81,7 +97,7 @@ package final class TransferEngine: @unchecked Sendable {
         self.allowInsecureHTTP = allowInsecureHTTP
         self.multi = multi
         bulk = AdmissionLane(name: "bulk", width: self.maxConcurrentTransfers)
-        metadata = AdmissionLane(name: "metadata", width: max(4, self.maxConcurrentTransfers))
+        metadata = AdmissionLane(name: "metadata", width: max(TransferEngine.metadataLaneWidth, self.maxConcurrentTransfers))
         // Keep idle connections for reuse (keep-alive / HTTP/2) across transfers; no pipewait so a
         // new transfer never waits to see whether it could share a connection.
         _ = pour_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, Int(self.maxConcurrentTransfers * 2))
@@ -93,7 +109,7 @@ package final class TransferEngine: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { curl_multi_cleanup(multi) }
+    deinit { pour_curl_multi_cleanup(multi) }
 
     /// Starts a transfer once a slot is free. Callbacks run on `queue` (which must be serial), in
     /// order: `onResponse` once per response whose body follows, `onData` for each chunk, then
@@ -147,7 +163,7 @@ package final class TransferEngine: @unchecked Sendable {
             return true
         }
         if accepted {
-            curl_multi_wakeup(multi)
+            pour_curl_multi_wakeup(multi)
         } else if case .add(let transfer) = command {
             // The engine has shut down: give the slot back and report the transfer as cancelled.
             transfer.lane.slots.signal()
@@ -175,12 +191,24 @@ package final class TransferEngine: @unchecked Sendable {
                 if drained { break }
                 continue
             }
-            curl_multi_perform(multi, &running)
-            for transfer in active.values { handOver(transfer) }
+            pour_curl_multi_perform(multi, &running)
+            let now = DispatchTime.now().uptimeNanoseconds
+            var nextDue: UInt64?
+            for transfer in active.values where !transfer.gathered.isEmpty {
+                let due = transfer.gatheredSince + TransferEngine.handOverDelayNanoseconds
+                if transfer.gathered.count >= TransferEngine.handOverBytes || due <= now {
+                    handOver(transfer)
+                } else {
+                    nextDue = min(nextDue ?? due, due)
+                }
+            }
             drainFinished()
             enforceDeadlines()
-            // A short poll while transfers run, so deadlines are checked a few times a second.
-            curl_multi_poll(multi, nil, 0, active.isEmpty ? 1000 : 250, nil)
+            // Wake up in time to hand over bytes that are waiting, even if nothing else arrives,
+            // and at least 4 times a second while transfers run (deadlines).
+            let handOverDue = nextDue.map { Int32(clamping: ($0 - min($0, now)) / 1_000_000 + 1) } ?? 1000
+            let timeout = active.isEmpty ? handOverDue : min(handOverDue, 250)
+            pour_curl_multi_poll(multi, nil, 0, timeout, nil)
         }
         stopped.leave()
     }
@@ -219,7 +247,7 @@ package final class TransferEngine: @unchecked Sendable {
                 return
             }
             active[easy] = transfer
-            curl_multi_add_handle(multi, easy)
+            pour_curl_multi_add_handle(multi, easy)
         case .cancel(let transfer, let reason):
             guard let easy = transfer.easy, active[easy] != nil else { return }
             finish(transfer, easy: easy, outcome: .failure(reason))
@@ -234,7 +262,7 @@ package final class TransferEngine: @unchecked Sendable {
 
     private func configure(_ transfer: ActiveTransfer, url: ParsedURL) -> UnsafeMutableRawPointer? {
         assertOnIOThread()
-        guard let easy = curl_easy_init() else { return nil }
+        guard let easy = pour_curl_easy_init() else { return nil }
         transfer.easy = easy
         transfer.startTime = DispatchTime.now()
         transfer.lastActivity = transfer.startTime.uptimeNanoseconds
@@ -254,7 +282,8 @@ package final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR,
                                     URLPolicy.redirectProtocols(for: url, allowInsecureHTTP: allowInsecureHTTP))
         _ = pour_easy_setopt_string(easy, CURLOPT_USERAGENT, userAgent)
-        _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, TransferEngine.curlBufferSize)
+        _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, transfer.lane === metadata ? TransferEngine.metadataCurlBufferSize
+                                                                                     : TransferEngine.curlBufferSize)
         _ = pour_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 0)
         _ = pour_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.timeouts.connect * 1000))
@@ -264,7 +293,7 @@ package final class TransferEngine: @unchecked Sendable {
         if let caBundle { _ = pour_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
         if request.resumeOffset > 0 { _ = pour_easy_setopt_string(easy, CURLOPT_RANGE, "\(request.resumeOffset)-") }
         var list: UnsafeMutablePointer<curl_slist>?
-        for header in request.headers { list = curl_slist_append(list, header) }
+        for header in request.headers { list = pour_curl_slist_append(list, header) }
         transfer.headerList = list
         if let list { _ = pour_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list) }
         _ = pour_easy_setopt_write(easy, CURLOPT_WRITEFUNCTION, { buffer, size, count, context in
@@ -324,6 +353,7 @@ package final class TransferEngine: @unchecked Sendable {
             transfer.abortReason = .tooLarge(url: transfer.request.url, limit: limit)
             return 0
         }
+        if transfer.gathered.isEmpty { transfer.gatheredSince = DispatchTime.now().uptimeNanoseconds }
         transfer.gathered.append(UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: count)
         if transfer.gathered.count >= TransferEngine.coalesceBytes { handOver(transfer) }
         return count
@@ -405,7 +435,7 @@ package final class TransferEngine: @unchecked Sendable {
     private func drainFinished() {
         assertOnIOThread()
         var remaining: Int32 = 0
-        while let message = curl_multi_info_read(multi, &remaining) {
+        while let message = pour_curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                   let transfer = active[easy] else { continue }
             let code = pour_curlmsg_result(message)
@@ -424,7 +454,7 @@ package final class TransferEngine: @unchecked Sendable {
         }
         if code != CURLE_OK {
             let detail = String(cString: transfer.errorBuffer)
-            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let message = detail.isEmpty ? String(cString: pour_curl_easy_strerror(code)) : detail
             return .failure(.network(code: Int(code.rawValue), message: message, url: url))
         }
         if status >= 400 {
@@ -440,8 +470,8 @@ package final class TransferEngine: @unchecked Sendable {
     private func finish(_ transfer: ActiveTransfer, easy: UnsafeMutableRawPointer?, outcome: Result<TransferSummary, TransferError>) {
         if let easy {
             active[easy] = nil
-            curl_multi_remove_handle(multi, easy)
-            curl_easy_cleanup(easy)
+            pour_curl_multi_remove_handle(multi, easy)
+            pour_curl_easy_cleanup(easy)
         }
         // Bytes already received reach the sink even on failure: a resumed download keeps them.
         handOver(transfer)
@@ -505,8 +535,10 @@ final class ActiveTransfer: @unchecked Sendable {
     var etag: String?
     var lastModified: String?
     var bodyBytes: Int64 = 0
-    /// Body bytes received but not yet handed to the sink queue (see `coalesceBytes`).
+    /// Body bytes received but not yet handed to the sink queue (see `coalesceBytes`), and when
+    /// the oldest of them arrived (uptime ns; see `handOverDelayNanoseconds`).
     var gathered = Data()
+    var gatheredSince: UInt64 = 0
     var abortReason: TransferError?
     var startTime = DispatchTime.now()
     /// The URL of the first request as the policy parsed it (I/O thread).
@@ -543,7 +575,7 @@ final class ActiveTransfer: @unchecked Sendable {
     deinit { errorBuffer.deallocate() }
 
     func releaseCurlResources() {
-        if let headerList { curl_slist_free_all(headerList) }
+        if let headerList { pour_curl_slist_free_all(headerList) }
         headerList = nil
     }
 

@@ -32,13 +32,13 @@ enum URLPolicy {
     static func parse(_ text: String) -> ParsedURL? {
         // Control characters and spaces are never part of a URL pour should fetch.
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return nil }
-        guard let handle = curl_url() else { return nil }
-        defer { curl_url_cleanup(handle) }
-        guard curl_url_set(handle, CURLUPART_URL, text, 0) == CURLUE_OK else { return nil }
+        guard let handle = pour_curl_url() else { return nil }
+        defer { pour_curl_url_cleanup(handle) }
+        guard pour_curl_url_set(handle, CURLUPART_URL, text, 0) == CURLUE_OK else { return nil }
         func part(_ what: CURLUPart, _ flags: UInt32 = 0) -> String? {
             var pointer: UnsafeMutablePointer<CChar>?
-            guard curl_url_get(handle, what, &pointer, flags) == CURLUE_OK, let pointer else { return nil }
-            defer { curl_free(pointer) }
+            guard pour_curl_url_get(handle, what, &pointer, flags) == CURLUE_OK, let pointer else { return nil }
+            defer { pour_curl_free(pointer) }
             return String(cString: pointer)
         }
         guard let scheme = part(CURLUPART_SCHEME)?.lowercased(), let normalized = part(CURLUPART_URL) else { return nil }
@@ -52,13 +52,13 @@ enum URLPolicy {
     /// Resolves a (possibly relative) `Location` against the URL it was received from, the way
     /// curl will when it follows it.
     static func resolve(_ reference: String, against base: String) -> String? {
-        guard let handle = curl_url() else { return nil }
-        defer { curl_url_cleanup(handle) }
-        guard curl_url_set(handle, CURLUPART_URL, base, 0) == CURLUE_OK,
-              curl_url_set(handle, CURLUPART_URL, reference, 0) == CURLUE_OK else { return nil }
+        guard let handle = pour_curl_url() else { return nil }
+        defer { pour_curl_url_cleanup(handle) }
+        guard pour_curl_url_set(handle, CURLUPART_URL, base, 0) == CURLUE_OK,
+              pour_curl_url_set(handle, CURLUPART_URL, reference, 0) == CURLUE_OK else { return nil }
         var pointer: UnsafeMutablePointer<CChar>?
-        guard curl_url_get(handle, CURLUPART_URL, &pointer, 0) == CURLUE_OK, let pointer else { return nil }
-        defer { curl_free(pointer) }
+        guard pour_curl_url_get(handle, CURLUPART_URL, &pointer, 0) == CURLUE_OK, let pointer else { return nil }
+        defer { pour_curl_free(pointer) }
         // An absolute reference is judged as written (so `http:/host` stays refused).
         if reference.contains(":") && !reference.hasPrefix("/") { return reference }
         return String(cString: pointer)

@@ -12,7 +12,7 @@ import Foundation
 /// the new keg fails, the old version is linked again and the new keg removed. So a package is
 /// always either fully on its old version or fully on its new one, never a mix.
 enum KegActivation {
-    typealias Outcome = Result<(kegPath: String, links: Int), PackageFailure>
+    typealias Outcome = Result<(kegPath: String, links: Int, postInstall: PostInstallOutcome?), PackageFailure>
 
     /// `<prefix>/var/homebrew/tmp/.pour-activating/<name>` exists while the keg of `name` is
     /// being committed and linked. A process killed in that window (SIGKILL, power loss) leaves
@@ -65,7 +65,10 @@ enum KegActivation {
                 let report = try linker.link(name: formula.name, pkgVersion: formula.pkgVersion,
                                              kegOnly: formula.kegOnly || !link || unlinked.contains(formula.name), aliases: formula.aliases,
                                              linkOverwrite: formula.linkOverwrite)
-                outcomes[index] = .success((entry.kegPath, report.linksCreated))
+                // After pour and link, as brew's `formula_installer.rb#finish` runs post_install.
+                let postInstall = formula.postInstallDefined
+                    ? PostInstallRunner.run(name: formula.name, version: formula.version, kegPath: entry.kegPath, layout: layout) : nil
+                outcomes[index] = .success((entry.kegPath, report.linksCreated, postInstall))
             } catch {
                 try? FileManager.default.removeItem(atPath: entry.kegPath)
                 if let previous = entry.previous {
