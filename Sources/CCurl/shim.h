@@ -193,6 +193,28 @@ static inline const curl_version_info_data *pour_curl_version_info(void) {
 /// CURLMsg.data is a union; expose the result code.
 static inline CURLcode pour_curlmsg_result(CURLMsg *m) { return m->data.result; }
 
+// libcurl's URL API (URLPolicy parses every URL with it).
+static inline CURLU *pour_curl_url(void) {
+    POUR_CURL_SLOT(curl_url);
+    return ((CURLU *(*)(void))fn)();
+}
+static inline void pour_curl_url_cleanup(CURLU *u) {
+    POUR_CURL_SLOT(curl_url_cleanup);
+    ((void (*)(CURLU *))fn)(u);
+}
+static inline CURLUcode pour_curl_url_set(CURLU *u, CURLUPart what, const char *part, unsigned int flags) {
+    POUR_CURL_SLOT(curl_url_set);
+    return ((CURLUcode (*)(CURLU *, CURLUPart, const char *, unsigned int))fn)(u, what, part, flags);
+}
+static inline CURLUcode pour_curl_url_get(CURLU *u, CURLUPart what, char **part, unsigned int flags) {
+    POUR_CURL_SLOT(curl_url_get);
+    return ((CURLUcode (*)(CURLU *, CURLUPart, char **, unsigned int))fn)(u, what, part, flags);
+}
+static inline void pour_curl_free(void *p) {
+    POUR_CURL_SLOT(curl_free);
+    ((void (*)(void *))fn)(p);
+}
+
 static inline int pour_curl_load(void) {
     static const char *const names[] = {
         "curl_global_init", "curl_multi_init", "curl_multi_cleanup", "curl_multi_add_handle",
@@ -200,6 +222,7 @@ static inline int pour_curl_load(void) {
         "curl_multi_info_read", "curl_multi_setopt", "curl_easy_init", "curl_easy_cleanup",
         "curl_easy_strerror", "curl_easy_setopt", "curl_easy_getinfo", "curl_easy_pause",
         "curl_slist_append", "curl_slist_free_all", "curl_version_info",
+        "curl_url", "curl_url_cleanup", "curl_url_set", "curl_url_get", "curl_free",
     };
     void *handle = pour_curl_handle();
     if (handle == NULL) return 0;

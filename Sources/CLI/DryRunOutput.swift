@@ -11,7 +11,8 @@ enum DryRunOutput {
             outcome.withLock { $0 = result }
             done.signal()
         }
-        let trap = SignalTrap { _ in handle.cancel() }
+        let trap = SignalTrap.shared
+        trap.arm { _ in handle.cancel() }
         done.wait()
         switch outcome.current {
         case .success(let plan)?:

@@ -15,6 +15,10 @@ enum EventJSON {
             var object: [String: Any] = ["event": "download_progress", "name": name, "received_bytes": received]
             if let total { object["total_bytes"] = total }
             return object
+        case .downloadWaiting(let name, let message):
+            return ["event": "download_waiting", "name": name, "message": message]
+        case .waitingForServer(let host, let seconds):
+            return ["event": "waiting_for_server", "host": host, "seconds": seconds]
         case .downloadRetrying(let name, let attempt, let delay, let reason):
             return ["event": "download_retrying", "name": name, "attempt": attempt, "delay_seconds": delay, "reason": reason.description]
         case .downloadFinished(let name, let bytes, let fromCache):

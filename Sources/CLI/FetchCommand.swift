@@ -40,7 +40,8 @@ struct FetchCommand: ParsableCommand {
                 outcome.withLock { $0 = result }
                 done.signal()
             })
-        let trap = SignalTrap { _ in
+        let trap = SignalTrap.shared
+        trap.arm { _ in
             renderer.note("cancelling — removing partial downloads")
             handle.cancel()
         }

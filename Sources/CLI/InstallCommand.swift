@@ -36,6 +36,8 @@ struct InstallCommand: ParsableCommand {
     var noOverlap = false
 
     func run() throws {
+        // Before any work: a Ctrl-C from here on cancels cleanly (see SignalTrap).
+        _ = SignalTrap.shared
         var configuration = prefixOptions.configuration()
         if let jobs = runOptions.jobs { configuration.jobs = jobs }
         configuration.waitForLock = !runOptions.noWait

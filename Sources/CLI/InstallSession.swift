@@ -25,6 +25,7 @@ enum InstallSession {
 
     static func run(_ installer: Installer, names: [String], options: InstallOptions,
                     renderer: any ProgressRendering) -> Outcome {
+        let trap = SignalTrap.shared  // normally created at process start (Pour.main)
         let done = DispatchSemaphore(value: 0)
         let outcome = Locked<Result<InstallReport, InstallError>?>(nil)
         let handle = installer.install(names, options: options, callbackQueue: renderer.queue,
@@ -34,7 +35,7 @@ enum InstallSession {
                                            outcome.withLock { $0 = result }
                                            done.signal()
                                        })
-        let trap = SignalTrap { _ in
+        trap.arm { _ in
             renderer.note("cancelling — removing partial downloads and staging (press Ctrl-C again to quit at once)")
             handle.cancel()
         }

@@ -48,6 +48,12 @@ enum ProgressText {
             if !already.isEmpty { text += " (already installed: \(already.joined(separator: ", ")))" }
             return text
         case .downloadStarted, .downloadProgress, .extracting, .committed, .linked: return nil
+        case .downloadWaiting(let name, let message):
+            // Server silence is reported every second; a line is printed at 2, 4, 8, 16… s.
+            if let seconds = silenceSeconds(message, name: name), seconds & (seconds - 1) != 0 { return nil }
+            return "==> \(message)"
+        case .waitingForServer(let host, let seconds):
+            return seconds & (seconds - 1) == 0 ? "==> waiting for \(host) (\(seconds) s)" : nil
         case .downloadRetrying(let name, let attempt, let delay, let reason):
             return "Warning: \(name): attempt \(attempt) failed (\(reason)); retrying in \(String(format: "%.1f", delay)) s"
         case .downloadFinished(let name, let bytes, let fromCache):
@@ -63,6 +69,12 @@ enum ProgressText {
             return "Warning: \(name): post_install not run (\(reason)); the commands are listed at the end"
         case .warning(let name, let message): return "Warning: \(name): \(message)"
         }
+    }
+
+    /// The seconds of "NAME: waiting for HOST (12 s)", nil for other waiting messages.
+    static func silenceSeconds(_ message: String, name: String) -> Int? {
+        guard message.hasPrefix(name + ": waiting for "), let open = message.lastIndex(of: "(") else { return nil }
+        return Int(message[message.index(after: open)...].prefix { $0.isNumber })
     }
 
     static func summary(_ result: Result<InstallReport, InstallError>) -> String {

@@ -1,19 +1,28 @@
 import Dispatch
 import Foundation
 
-/// Turns SIGINT/SIGTERM into a clean cancellation: the first signal calls `onFirst`; a second one
-/// exits at once with status 128 + signal.
+/// Turns SIGINT/SIGTERM into a clean cancellation: the first signal calls the action given to
+/// `arm`; a second one exits at once with status 128 + signal.
 ///
-/// Confinement: the dispatch sources and `received` live on `queue` (serial).
+/// `shared` is created at process start for the cancellable commands (`Pour.main`), before any
+/// work, so a signal that arrives while the process starts or the run is being set up is not
+/// lost to the default action (which would kill the process with nothing cleaned up): it is
+/// remembered and the action runs as soon as it is armed.
+///
+/// Confinement: the dispatch sources, `received` and `action` live on `queue` (serial).
 final class SignalTrap: @unchecked Sendable {
     private let queue = DispatchQueue(label: "pour.signals")
     private var sources: [DispatchSourceSignal] = []
     private var received: Int32?
+    private var action: (@Sendable (Int32) -> Void)?
+
+    /// The process-wide trap (created on first use; `Pour.main` creates it first thing).
+    static let shared = SignalTrap()
 
     /// The first signal received, if any (read after the run has completed).
     var firstSignal: Int32? { queue.sync { received } }
 
-    init(onFirst: @escaping @Sendable (Int32) -> Void) {
+    private init() {
         for number in [SIGINT, SIGTERM] {
             // The default action would kill the process before we can clean up.
             signal(number, SIG_IGN)
@@ -21,10 +30,18 @@ final class SignalTrap: @unchecked Sendable {
             source.setEventHandler { [unowned self] in
                 if received != nil { _exit(128 + number) }
                 received = number
-                onFirst(number)
+                action?(number)
             }
             source.resume()
             sources.append(source)
+        }
+    }
+
+    /// Sets what the first signal does; runs it at once if a signal already arrived.
+    func arm(_ onFirst: @escaping @Sendable (Int32) -> Void) {
+        queue.async { [self] in
+            action = onFirst
+            if let received { onFirst(received) }
         }
     }
 }

@@ -11,6 +11,8 @@ final class TerminalProgress: ProgressRendering, @unchecked Sendable {
         var received: Int64 = 0
         var total: Int64?
         var started = DispatchTime.now()
+        /// "waiting for HOST (12 s)" while the server sends nothing; cleared by the next bytes.
+        var waiting: String?
     }
     private var bars: [(name: String, bar: Bar)] = []
     private var drawnLines = 0
@@ -37,6 +39,14 @@ final class TerminalProgress: ProgressRendering, @unchecked Sendable {
             if let index = bars.firstIndex(where: { $0.name == name }) {
                 bars[index].bar.received = received
                 bars[index].bar.total = total
+                bars[index].bar.waiting = nil
+            }
+        case .downloadWaiting(let name, let message):
+            // Silence from a server is shown in the bar (it changes every second); waiting for
+            // another process is a one-off line.
+            if let index = bars.firstIndex(where: { $0.name == name }), message.hasPrefix(name + ": waiting for ") {
+                bars[index].bar.waiting = String(message.dropFirst(name.count + 2))
+                return
             }
         case .downloadFinished(let name, _, _): bars.removeAll { $0.name == name }
         case .installed, .failed, .skipped: finished += 1
@@ -82,7 +92,7 @@ final class TerminalProgress: ProgressRendering, @unchecked Sendable {
             let barWidth = max(10, width - 18 - 2 - 34)
             let fraction = bar.total.map { $0 > 0 ? min(1, Double(bar.received) / Double($0)) : 0 } ?? 0
             let filled = Int(fraction * Double(barWidth))
-            out += "\(label) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: barWidth - filled))] \(amount) \(rate)\n"
+            out += "\(label) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: barWidth - filled))] \(amount) \(bar.waiting ?? rate)\n"
         }
         out += "==> \(finished)/\(planned) done, \(bars.count) downloading\n"
         drawnLines = out.filter { $0 == "\n" }.count

@@ -7,6 +7,8 @@ import PourCore
 enum UpgradeSession {
     static func run(_ mode: Upgrader.Mode, names: [String], prefixOptions: PrefixOptions, jobs: Int?, noWait: Bool,
                     quiet: Bool, json: Bool) throws {
+        // Before any work: a Ctrl-C from here on cancels cleanly (see SignalTrap).
+        let trap = SignalTrap.shared
         var configuration = prefixOptions.configuration()
         if let jobs { configuration.jobs = jobs }
         configuration.waitForLock = !noWait
@@ -34,7 +36,7 @@ enum UpgradeSession {
             // note() hops onto the queue: signal after it has written.
             renderer.queue.async { done.signal() }
         })
-        let trap = SignalTrap { _ in
+        trap.arm { _ in
             renderer.note("cancelling — links stay on the old or the new version of each package")
             handle.cancel()
         }

@@ -17,10 +17,14 @@ extension CustomBottle {
             String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .withoutEscapingSlashes]),
                    as: UTF8.self)
         }
+        // The size describes the published blob too (pour checks a download's length against it).
+        let blob = registry.appendingPathComponent("blobs/sha256:\(sha256)").path
+        let size = (try? FileManager.default.attributesOfItem(atPath: blob)[.size] as? NSNumber)?.int64Value
         index["manifests"] = manifests.map { item -> [String: Any] in
             var item = item
             var annotations = item["annotations"] as? [String: Any] ?? [:]
             annotations["sh.brew.bottle.digest"] = sha256
+            if let size { annotations["sh.brew.bottle.size"] = String(size) }
             annotations["sh.brew.tab"] = tabText
             item["annotations"] = annotations
             return item

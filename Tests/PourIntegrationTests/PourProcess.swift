@@ -60,5 +60,19 @@ final class PourProcess {
         return process.terminationStatus
     }
 
+    /// The exit status, or nil (after killing the process) when it is still running after
+    /// `timeout` seconds — a guard against a hung test, not a timing assertion.
+    func waitForExit(timeout: Double) -> Int32? {
+        let deadline = DispatchTime.now() + timeout
+        while process.isRunning && DispatchTime.now() < deadline { _ = sawLine.wait(timeout: .now() + 0.1) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     var output: [String] { lines.current }
 }

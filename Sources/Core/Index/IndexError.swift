@@ -38,6 +38,7 @@ extension FormulaIndex {
             case .catalogueUnavailable(let apiDomain):
                 return "\(apiDomain) serves neither formula.jws.json nor formula.json; check HOMEBREW_API_DOMAIN"
             case .transfer(let error):
+                if error.isPolicyRefusal { return "could not download the formula catalogue: \(error)" }
                 return "could not download the formula catalogue: \(error); check the network and retry `pour update`"
             case .malformedCatalogue(let source, let detail):
                 return "the formula catalogue \(source) is malformed (\(detail)); retry `pour update` or check the mirror"

@@ -143,7 +143,7 @@ final class FormulaFetcher: @unchecked Sendable {
             if add(data, source: path) { return }
         }
         outstanding += 1
-        let source = DownloadSource(url: configuration.endpoints.formulaJSONURL(name))
+        let source = DownloadSource(url: configuration.endpoints.formulaJSONURL(name), allowFile: true) // the API domain is the user's
         let fetch = MemoryFetch(engine: engine, source: source, policy: configuration.retryPolicy,
                                 timeouts: configuration.timeouts, maxBytes: 16 << 20, queue: queue) { [self] result in
             outstanding -= 1
@@ -217,7 +217,7 @@ final class FormulaFetcher: @unchecked Sendable {
             return merge(data, path)
         }
         outstanding += 1
-        let source = DownloadSource(url: "\(configuration.endpoints.apiDomain)/formula.json")
+        let source = DownloadSource(url: "\(configuration.endpoints.apiDomain)/formula.json", allowFile: true)
         let fetch = MemoryFetch(engine: engine, source: source, policy: configuration.retryPolicy,
                                 timeouts: configuration.timeouts, maxBytes: 512 << 20, queue: queue) { [self] result in
             outstanding -= 1

@@ -51,7 +51,7 @@ public struct InstallConfiguration: Sendable {
 
     /// Reads `HOMEBREW_PREFIX`, `HOMEBREW_CACHE`/`XDG_CACHE_HOME`, the mirror variables,
     /// `HOMEBREW_API_AUTO_UPDATE_SECS`, `HOMEBREW_DOWNLOAD_CONCURRENCY`, `CURL_CA_BUNDLE`/`SSL_CERT_FILE`,
-    /// `POUR_ALLOW_INSECURE_HTTP` and `POUR_BOTTLE_TAG`.
+    /// `POUR_ALLOW_INSECURE_HTTP`, `POUR_BOTTLE_TAG` and the deadlines (`TransferTimeouts.applying`).
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
                                        prefix: String? = nil, cache: String? = nil) -> InstallConfiguration {
         func value(_ key: String) -> String? {
@@ -70,6 +70,7 @@ public struct InstallConfiguration: Sendable {
         configuration.caBundle = value("CURL_CA_BUNDLE") ?? value("SSL_CERT_FILE")
         configuration.index = .fromEnvironment(environment)
         if let insecure = value("POUR_ALLOW_INSECURE_HTTP") { configuration.allowInsecureHTTP = insecure != "0" }
+        configuration.timeouts = configuration.timeouts.applying(environment: environment)
         return configuration
     }
 }

@@ -10,6 +10,13 @@ public enum InstallEvent: Sendable, Equatable {
     case downloadStarted(name: String)
     case downloadProgress(name: String, receivedBytes: Int64, totalBytes: Int64?)
     case downloadRetrying(name: String, attempt: Int, delaySeconds: Double, reason: String)
+    /// A download is waiting: for another pour process downloading the same bottle into the
+    /// shared cache ("waiting for another pour downloading X"), or for a server that sends
+    /// nothing ("X: waiting for HOST (12 s)", once per second of silence from the second on).
+    case downloadWaiting(name: String, message: String)
+    /// Formula metadata (JSON, catalogue, manifest) has received nothing from `host` for
+    /// `seconds` (reported from the 2nd second on, once per second).
+    case waitingForServer(host: String, seconds: Int)
     case downloadFinished(name: String, bytes: Int64, fromCache: Bool)
     case extracting(name: String)
     case extracted(name: String, files: Int, bytes: Int64)

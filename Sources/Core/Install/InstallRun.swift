@@ -31,6 +31,8 @@ final class InstallRun: @unchecked Sendable {
     private var completion: (@Sendable (Result<InstallReport, InstallError>) -> Void)?
 
     private let runQueue = DispatchQueue(label: "pour.install.run", qos: .userInitiated)
+    /// The formula fetcher's queue: index (SQLite) and cache-file reads happen there.
+    private let metadataQueue = DispatchQueue(label: "pour.install.metadata", qos: .userInitiated)
     private let extractions: OperationQueue
     private let stages = DispatchGroup()
     private let activations: ActivationScheduler
@@ -47,6 +49,8 @@ final class InstallRun: @unchecked Sendable {
     private var jobs: [String: PackageJob] = [:]
     private var order: [String] = []
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
+    /// Packages whose verified bottle was already in the cache when planning (no manifest wait).
+    private var cachedBottles: Set<String> = []
     private var networkBytes: Int64 = 0
     /// Installed formulae whose post_install pour did not run (for the report).
     private var postInstallNotRun: [InstallReport.PendingPostInstall] = []
@@ -88,12 +92,14 @@ final class InstallRun: @unchecked Sendable {
     // MARK: - Start
 
     func start() {
-        let preparation = PrefixPreparation(configuration: configuration, stagingRoot: stagingRoot)
+        let preparation = PrefixPreparation(configuration: configuration, stagingRoot: stagingRoot, cancellation: cancellation)
         let emit = self.emit
         DispatchQueue.global(qos: .utility).async { [self] in
             let prepared = preparation.run { message in emit(.waitingForLock(message: message)) }
             runQueue.async { [self] in
                 switch prepared {
+                case .failure(.cancelled):
+                    finishRun(error: nil)  // cancelled while waiting for the lock; `cancelled` is set
                 case .failure(let error):
                     finishRun(error: error)
                 case .success(let lock):
@@ -135,48 +141,63 @@ final class InstallRun: @unchecked Sendable {
 
     private func fetchMetadata() {
         assertOnRunQueue()
+        let emit = self.emit
         guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
-                                          allowInsecureHTTP: configuration.allowInsecureHTTP) else {
+                                          allowInsecureHTTP: configuration.allowInsecureHTTP,
+                                          onWaiting: { host, seconds in emit(.waitingForServer(host: host, seconds: seconds)) }) else {
             return finishRun(error: .setup(path: "libcurl", message: "cannot load or initialise libcurl (libcurl.so.4); install libcurl4 (Debian) or curl"))
         }
         self.engine = engine
         emit(.resolving(names: requestedNames))
-        let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: runQueue)
+        // The fetcher reads cache files and the SQLite index: it runs on its own queue, and
+        // its result is hopped back (the run queue never blocks).
+        let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: metadataQueue)
         self.fetcher = fetcher
         fetcher.fetchClosure(of: requestedNames) { [self] result in
-            switch result {
-            case .failure(let error): finishRun(error: cancelled ? nil : error)
-            case .success(let catalog): plan(catalog)
+            runQueue.async { [self] in
+                switch result {
+                case .failure(let error): finishRun(error: cancelled ? nil : error)
+                case .success(let catalog): gatherPlanFacts(catalog)
+                }
             }
         }
     }
 
-    private func plan(_ catalog: FormulaCatalog) {
+    /// Resolution and the filesystem checks planning needs, off the run queue (`PlanFacts`).
+    private func gatherPlanFacts(_ catalog: FormulaCatalog) {
         assertOnRunQueue()
         guard !cancelled else { return finishRun(error: nil) }
-        let resolver = DependencyResolver(catalog: catalog)
-        let resolved: [ResolvedFormula]
-        do {
-            resolved = try resolver.resolve(requestedNames.map(FormulaFetcher.canonicalRequestName))
-        } catch {
-            return finishRun(error: .resolve(error))
+        let names = requestedNames
+        let layout = configuration.layout
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            let facts = PlanFacts.gather(catalog: catalog, names: names, layout: layout)
+            runQueue.async { [self] in
+                switch facts {
+                case .failure(let error): finishRun(error: error)
+                case .success(let facts): plan(facts)
+                }
+            }
         }
-        let cellar = Cellar(layout: configuration.layout)
+    }
+
+    private func plan(_ facts: PlanFacts) {
+        assertOnRunQueue()
+        guard !cancelled else { return finishRun(error: nil) }
         var plannedPackages: [PlannedPackage] = []
-        for item in resolved {
+        for fact in facts.items {
+            let item = fact.resolved
             let formula = item.formula
             let forced = options.force && item.requested
             // A keg whose activation was cut short by a kill is installed again (commit replaces
-            // it, linking completes), not reported as already installed.
-            if !forced && cellar.isInstalled(name: formula.name, pkgVersion: formula.pkgVersion)
-                && !KegActivation.wasInterrupted(name: formula.name, layout: configuration.layout) {
+            // it, linking completes), not reported as already installed (see PlanFacts).
+            if !forced && fact.installed {
                 alreadyInstalled.append((formula.name, formula.pkgVersion))
                 continue
             }
             guard let bottle = formula.bottle else { continue } // the resolver rejects bottle-less formulae
-            let closure: @Sendable () -> [Formula] = { (try? resolver.runtimeClosure(of: formula)) ?? [] }
+            if fact.cached { cachedBottles.insert(formula.name) }
             let job = PackageJob(formula: formula, bottle: bottle, requested: item.requested,
-                                 dependencies: item.dependencies, runtimeClosure: closure)
+                                 dependencies: item.dependencies, runtimeClosure: fact.runtimeClosure)
             jobs[formula.name] = job
             order.append(formula.name)
             plannedPackages.append(PlannedPackage(name: formula.name, pkgVersion: formula.pkgVersion,
@@ -215,9 +236,8 @@ final class InstallRun: @unchecked Sendable {
     private func scheduleDownload(_ job: PackageJob) {
         assertOnRunQueue()
         guard let engine else { return }
-        let cached = FileManager.default.fileExists(atPath: DownloadCache.bottlePath(layout: configuration.layout,
-                                                                                    formula: job.formula, bottle: job.bottle))
-        if !cached { fetchManifest(job, engine: engine) }
+        // `cachedBottles` was gathered off the run queue (PlanFacts).
+        if !cachedBottles.contains(job.name) { fetchManifest(job, engine: engine) }
         startDownload(job)
     }
 
@@ -233,12 +253,14 @@ final class InstallRun: @unchecked Sendable {
             sources: configuration.endpoints.sources(for: job.formula, bottle: job.bottle),
             expectedSHA256: job.bottle.sha256, destination: destination,
             policy: configuration.retryPolicy, timeouts: configuration.timeouts, queue: queue,
+            expectedSize: job.manifest?.size,
             onProgress: { progress in
                 emit(.downloadProgress(name: name, receivedBytes: progress.receivedBytes, totalBytes: progress.totalBytes))
             },
             onRetry: { attempt, delay, error in
                 emit(.downloadRetrying(name: name, attempt: attempt, delaySeconds: delay, reason: error.description))
             },
+            onWaiting: { message in emit(.downloadWaiting(name: name, message: message)) },
             completion: { [self] result in runQueue.async { self.downloadEnded(job, result) } })
         job.download = download
         emit(.downloadStarted(name: name))
@@ -258,7 +280,10 @@ final class InstallRun: @unchecked Sendable {
             job.manifestFetch = nil
             if case .success(let data) = result, let manifest = BottleManifest.parse(indexJSON: data, sha256: sha) {
                 job.manifest = manifest
-                if let size = manifest.size { job.download?.setPriority(size) }
+                if let size = manifest.size {
+                    job.download?.setPriority(size)
+                    job.download?.setExpectedSize(size)
+                }
             }
             startAwaitedPreparation(job)
         }

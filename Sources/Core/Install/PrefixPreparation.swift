@@ -10,6 +10,8 @@ import Foundation
 struct PrefixPreparation: Sendable {
     let configuration: InstallConfiguration
     let stagingRoot: String
+    /// Polled while waiting for another process's prefix lock: the wait ends when it is set.
+    var cancellation = CancellationFlag()
 
     /// - Parameter waiting: told (on the calling thread) when another process holds the lock.
     func run(waiting: @escaping @Sendable (String) -> Void) -> Result<PrefixLock, InstallError> {
@@ -28,8 +30,11 @@ struct PrefixPreparation: Sendable {
         }
         let lock: PrefixLock
         do {
-            lock = try PrefixLock.acquire(layout: layout, wait: configuration.waitForLock, onContention: waiting)
+            lock = try PrefixLock.acquire(layout: layout, wait: configuration.waitForLock, onContention: waiting,
+                                          isCancelled: { [cancellation] in cancellation.isCancelled })
         } catch {
+            // Cancelled while waiting for the lock: nothing was done (the run reports `.cancelled`).
+            if case .cancelled = error { return .failure(.cancelled(FormulaFetcher.emptyReport)) }
             return .failure(.prefixBusy(error))
         }
         if configuration.bottleTag.isLinux {

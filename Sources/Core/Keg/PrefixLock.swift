@@ -28,19 +28,27 @@ package final class PrefixLock: Sendable {
     /// - Parameters:
     ///   - wait: when the lock is busy, block until it is free (true) or throw `prefixLocked` (false).
     ///   - onContention: called once, before blocking, with a message naming the holder's pid.
+    ///   - isCancelled: polled while waiting (every `pollInterval`); when it turns true the wait
+    ///     is abandoned with `KegError.cancelled`. A blocking `flock(LOCK_EX)` could not be
+    ///     interrupted by Ctrl-C (the CLI ignores SIGINT to handle it on a dispatch source).
     package static func acquire(layout: PrefixLayout, wait: Bool,
-                               onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
+                               onContention: (String) -> Void = { _ in },
+                               isCancelled: () -> Bool = { false }) throws(KegError) -> PrefixLock {
         // The lock directory is reached through real directories only: a planted link there would
         // make pour create and truncate a file elsewhere.
         do { _ = try StatePaths.directory(layout.locks, layout: layout) } catch {
             throw KegError.contained("open lock directory", error, package: nil)
         }
-        return try acquire(path: layout.lockFile, wait: wait, onContention: onContention)
+        return try acquire(path: layout.lockFile, wait: wait, onContention: onContention, isCancelled: isCancelled)
     }
+
+    /// How often a waiting process tries the lock again.
+    static let pollInterval: useconds_t = 50_000
 
     /// As `acquire(layout:…)`, for an explicit lock-file path.
     package static func acquire(path: String, wait: Bool,
-                               onContention: (String) -> Void = { _ in }) throws(KegError) -> PrefixLock {
+                               onContention: (String) -> Void = { _ in },
+                               isCancelled: () -> Bool = { false }) throws(KegError) -> PrefixLock {
         try PosixFS.makeDirectories(PosixFS.parent(path))
         // O_CLOEXEC: processes pour spawns must not inherit (and so prolong) the lock.
         // O_NOFOLLOW: a link planted at the lock file's name is refused, never written through.
@@ -62,11 +70,18 @@ package final class PrefixLock: Sendable {
             }
             let who = holder.map { $0 == getpid() ? "another install in this process" : "another pour process (pid \($0))" } ?? "another pour process"
             onContention("waiting for \(who) to release \(path)")
-            while flock(fd, LOCK_EX) != 0 {
-                if errno == EINTR { continue }
+            // Polled, not a blocking flock: the wait must end promptly when the run is cancelled.
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let failure = errno
-                close(fd)
-                throw KegError.system("lock", path, package: nil, errno: failure)
+                guard failure == EWOULDBLOCK || failure == EINTR else {
+                    close(fd)
+                    throw KegError.system("lock", path, package: nil, errno: failure)
+                }
+                if isCancelled() {
+                    close(fd)
+                    throw KegError.cancelled(package: "waiting for \(path)")
+                }
+                usleep(pollInterval)
             }
         }
 

@@ -3,9 +3,10 @@
 /// thread.
 package enum LifecycleLock {
     package static func acquire(layout: PrefixLayout, wait: Bool,
-                               onContention: (String) -> Void = { _ in }) throws(LifecycleError) -> PrefixLock {
+                               onContention: (String) -> Void = { _ in },
+                               isCancelled: () -> Bool = { false }) throws(LifecycleError) -> PrefixLock {
         do {
-            return try PrefixLock.acquire(layout: layout, wait: wait, onContention: onContention)
+            return try PrefixLock.acquire(layout: layout, wait: wait, onContention: onContention, isCancelled: isCancelled)
         } catch {
             if case .prefixLocked = error { throw LifecycleError.prefixBusy(error) }
             throw LifecycleError.keg(error)

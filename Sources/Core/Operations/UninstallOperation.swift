@@ -46,8 +46,10 @@ public final class UninstallOperation: PourOperation<Uninstaller.Report, Lifecyc
         if isCancelled { return .failure(.cancelled) }
         let lock: PrefixLock
         do {
-            lock = try LifecycleLock.acquire(layout: layout, wait: waitForLock)
+            // Cancelling while waiting for another pour is honoured (the wait is polled).
+            lock = try LifecycleLock.acquire(layout: layout, wait: waitForLock, isCancelled: { [self] in isCancelled })
         } catch {
+            if case .keg(.cancelled) = error { return .failure(.cancelled) }
             return .failure(.failed(error))
         }
         defer { lock.release() }

@@ -16,4 +16,8 @@ package enum DownloadCache {
     }
 
     package static func incompletePath(for finalPath: String) -> String { finalPath + ".incomplete" }
+
+    /// The per-bottle lock beside the `.incomplete` (see `VerifiedDownload`): whoever holds its
+    /// `flock` owns the partial file. Removed by its holder when done.
+    package static func lockPath(for finalPath: String) -> String { finalPath + ".lock" }
 }

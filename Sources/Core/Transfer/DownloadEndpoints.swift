@@ -66,7 +66,10 @@ extension InstallConfiguration {
         /// Sources to try for a bottle, in order.
         package func sources(for formula: Formula, bottle: Bottle) -> [DownloadSource] {
             var url = bottle.url
+            // Only a URL built from a domain the user set may be file:// (never the registry's own).
+            var fromUserDomain = false
             if let bottleDomain, bottleDomain != DownloadEndpoints.defaultBottleDomain {
+                fromUserDomain = true
                 if bottleDomain.contains("/v2/") {
                     url = "\(bottleDomain)/\(DownloadEndpoints.imageName(formula.name))/blobs/sha256:\(bottle.sha256)"
                 } else {
@@ -74,19 +77,19 @@ extension InstallConfiguration {
                     url = "\(bottleDomain)/\(formula.name)-\(formula.pkgVersion).\(bottle.tag.rawValue).bottle\(rebuild).tar.gz"
                 }
             }
-            var candidates: [String] = []
+            var candidates: [(url: String, user: Bool)] = []
             if let artifactDomain, url.hasPrefix("https://ghcr.io/") {
                 // A domain that already holds the registry API path (`https://harbor.example/v2/ghcr-io`,
                 // a proxy project) takes the path after ghcr's `/v2/`, so `/v2/` is not doubled
                 // (Library/Homebrew/download_strategy/curl_download_strategy.rb, `domain_contains_v2`).
                 let prefix = DownloadEndpoints.containsRegistryAPIPath(artifactDomain) && url.hasPrefix("https://ghcr.io/v2/")
                     ? "https://ghcr.io/v2/" : "https://ghcr.io/"
-                candidates.append(artifactDomain + "/" + url.dropFirst(prefix.count))
-                if !artifactDomainNoFallback { candidates.append(url) }
+                candidates.append((artifactDomain + "/" + url.dropFirst(prefix.count), true))
+                if !artifactDomainNoFallback { candidates.append((url, fromUserDomain)) }
             } else {
-                candidates.append(url)
+                candidates.append((url, fromUserDomain))
             }
-            return candidates.map { DownloadSource(url: $0, headers: headers(for: $0)) }
+            return candidates.map { DownloadSource(url: $0.url, headers: headers(for: $0.url), allowFile: $0.user) }
         }
 
         /// `scheme://host[:port]/v2` or `…/v2/…`: the URL is already inside a registry's API.
@@ -103,7 +106,8 @@ extension InstallConfiguration {
             return sources(for: formula, bottle: bottle).compactMap { source in
                 guard source.url.contains("/v2/"), let range = source.url.range(of: "/blobs/sha256:") else { return nil }
                 let url = source.url[..<range.lowerBound] + "/manifests/" + reference
-                return DownloadSource(url: String(url), headers: source.headers + [BottleManifest.acceptHeader])
+                return DownloadSource(url: String(url), headers: source.headers + [BottleManifest.acceptHeader],
+                                      allowFile: source.allowFile)
             }
         }
 

@@ -4,20 +4,21 @@ import Foundation
 /// SHA-256, but metadata itself is not, so a cleartext fetch from a remote host lets anyone on
 /// the path choose what gets installed. Plain HTTP is therefore refused unless the host is a
 /// loopback address (local mirrors, tests) or the user opts in (`--insecure`,
-/// `POUR_ALLOW_INSECURE_HTTP=1`). `https://` and `file://` are always allowed.
+/// `POUR_ALLOW_INSECURE_HTTP=1`). The decision is made on the URL as libcurl parses it
+/// (`URLPolicy`), so `http:/host` or `HTTP://host` are judged like `http://host`.
 ///
 /// Stateless; safe from any thread.
 package enum InsecureURLPolicy {
-    /// True when `url` is plain HTTP to a host other than loopback.
+    /// True when `url` is plain HTTP to a host other than loopback (or an `http:` string that
+    /// does not even parse, which is refused either way).
     package static func isInsecure(_ url: String) -> Bool {
-        guard url.lowercased().hasPrefix("http://") else { return false }
-        guard let components = URLComponents(string: url), let host = components.host?.lowercased() else { return true }
-        return !isLoopback(host)
+        guard let parsed = URLPolicy.parse(url) else { return url.lowercased().hasPrefix("http:") }
+        return parsed.scheme == "http" && !isLoopback(parsed.host)
     }
 
     /// `localhost`, `127.0.0.0/8` and `::1` (with or without brackets).
     static func isLoopback(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let bare = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" { return true }
         let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4, octets[0] == "127" else { return false }

@@ -44,7 +44,8 @@ package final class MemoryFetch: @unchecked Sendable {
         attempt += 1
         body.removeAll(keepingCapacity: true)
         let request = TransferRequest(url: source.url, headers: source.headers,
-                                      maxBodyBytes: maxBytes, timeouts: timeouts, acceptCompressed: true)
+                                      maxBodyBytes: maxBytes, timeouts: timeouts, acceptCompressed: true,
+                                      allowFile: source.allowFile)
         handle = engine.start(request, lane: .metadata, queue: queue, onResponse: { _ in },
                               onData: { [self] data in body.append(data) },
                               completion: { [self] result in ended(result) })
@@ -59,6 +60,10 @@ package final class MemoryFetch: @unchecked Sendable {
             if !cancelled && error.isRetryable && attempt < policy.maxAttempts {
                 let retryAfter: Double?
                 if case .httpStatus(_, _, let value) = error { retryAfter = value } else { retryAfter = nil }
+                if let retryAfter, retryAfter > policy.maxRetryAfter {
+                    // Waiting the cap and retrying early would only be refused again: say so.
+                    return completion(.failure(.retryAfterTooLong(url: source.url, seconds: retryAfter, cap: policy.maxRetryAfter)))
+                }
                 queue.asyncAfter(deadline: .now() + policy.delay(afterAttempt: attempt, retryAfter: retryAfter)) { [self] in
                     attemptTransfer()
                 }

@@ -58,6 +58,7 @@ package final class TransferEngine: @unchecked Sendable {
     static let handOverBytes = 64 << 10
     static let handOverDelayNanoseconds: UInt64 = 20_000_000
 
+    private let defaultOnWaiting: (@Sendable (String, Int) -> Void)?
     private let bulk: AdmissionLane
     private let metadata: AdmissionLane
     /// Commands for the I/O thread; any thread appends, only the I/O thread drains. `closed` is
@@ -83,9 +84,13 @@ package final class TransferEngine: @unchecked Sendable {
     }
 
     /// Starts the I/O thread. Returns nil only if libcurl cannot be initialised.
+    /// - Parameter onWaiting: told (on the I/O thread; it must only hop) when a transfer that has
+    ///   no `onWaiting` of its own (formula JSON, catalogue, manifests) has received nothing for
+    ///   2 s or more, once per further second: the host and the seconds of silence.
     package init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil,
-                 allowInsecureHTTP: Bool = false) {
+                 allowInsecureHTTP: Bool = false, onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil) {
         guard LibraryBootstrap.ensure(), let multi = pour_curl_multi_init() else { return nil }
+        self.defaultOnWaiting = onWaiting
         self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
         self.userAgent = userAgent
         self.caBundle = caBundle
@@ -113,10 +118,12 @@ package final class TransferEngine: @unchecked Sendable {
     package func start(_ request: TransferRequest, lane: TransferLane = .bulk, priority: Int64 = 0, queue: DispatchQueue,
                       onResponse: @escaping @Sendable (TransferResponse) -> Void,
                       onData: @escaping @Sendable (Data) -> Void,
+                      onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil,
                       completion: @escaping @Sendable (Result<TransferSummary, TransferError>) -> Void) -> TransferHandle {
         let admission = lane == .bulk ? bulk : metadata
         let transfer = ActiveTransfer(request: request, lane: admission, priority: priority, queue: queue,
                                       onResponse: onResponse, onData: onData, completion: completion)
+        transfer.onWaiting = onWaiting
         let handle = TransferHandle(engine: self, transfer: transfer)
         admission.admit(transfer) { [self] admitted in
             if let reason = admitted.shared.withLock({ $0.cancelReason }) {
@@ -196,8 +203,11 @@ package final class TransferEngine: @unchecked Sendable {
                 }
             }
             drainFinished()
-            // Wake up in time to hand over bytes that are waiting, even if nothing else arrives.
-            let timeout = nextDue.map { Int32(clamping: ($0 - min($0, now)) / 1_000_000 + 1) } ?? 1000
+            enforceDeadlines()
+            // Wake up in time to hand over bytes that are waiting, even if nothing else arrives,
+            // and at least 4 times a second while transfers run (deadlines).
+            let handOverDue = nextDue.map { Int32(clamping: ($0 - min($0, now)) / 1_000_000 + 1) } ?? 1000
+            let timeout = active.isEmpty ? handOverDue : min(handOverDue, 250)
             pour_curl_multi_poll(multi, nil, 0, timeout, nil)
         }
         stopped.leave()
@@ -222,11 +232,17 @@ package final class TransferEngine: @unchecked Sendable {
                 finish(transfer, easy: nil, outcome: .failure(reason))
                 return
             }
-            if !allowInsecureHTTP && InsecureURLPolicy.isInsecure(transfer.request.url) {
-                finish(transfer, easy: nil, outcome: .failure(.insecureURL(transfer.request.url)))
+            let parsed: ParsedURL
+            switch URLPolicy.check(transfer.request.url, allowInsecureHTTP: allowInsecureHTTP,
+                                   allowFile: transfer.request.allowFile) {
+            case .failure(let refusal):
+                finish(transfer, easy: nil, outcome: .failure(refusal))
                 return
+            case .success(let value):
+                parsed = value
             }
-            guard let easy = configure(transfer) else {
+            transfer.parsedURL = parsed
+            guard let easy = configure(transfer, url: parsed) else {
                 finish(transfer, easy: nil, outcome: .failure(.invalidURL(transfer.request.url)))
                 return
             }
@@ -244,29 +260,34 @@ package final class TransferEngine: @unchecked Sendable {
         }
     }
 
-    private func configure(_ transfer: ActiveTransfer) -> UnsafeMutableRawPointer? {
+    private func configure(_ transfer: ActiveTransfer, url: ParsedURL) -> UnsafeMutableRawPointer? {
         assertOnIOThread()
         guard let easy = pour_curl_easy_init() else { return nil }
         transfer.easy = easy
         transfer.startTime = DispatchTime.now()
+        transfer.lastActivity = transfer.startTime.uptimeNanoseconds
+        transfer.requestStart = transfer.startTime.uptimeNanoseconds
         let request = transfer.request
         let context = Unmanaged.passUnretained(transfer).toOpaque()
-        _ = pour_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        // The URL curl fetches is the one the policy judged (curl's own re-serialisation).
+        _ = pour_easy_setopt_string(easy, CURLOPT_URL, url.normalized)
         _ = pour_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 10)
-        _ = pour_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https,file")
-        // An https transfer may not be redirected to plain http unless the user opted in.
-        let mayDowngrade = allowInsecureHTTP || request.url.lowercased().hasPrefix("http://")
-        _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, mayDowngrade ? "http,https" : "https")
+        // Protocols per handle: the first request's scheme only where the policy allowed it;
+        // redirects never to file, to http only where allowed; each hop's host is checked again
+        // in the header callback (`checkRedirect`).
+        _ = pour_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR,
+                                    URLPolicy.protocols(for: url, allowInsecureHTTP: allowInsecureHTTP))
+        _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR,
+                                    URLPolicy.redirectProtocols(for: url, allowInsecureHTTP: allowInsecureHTTP))
         _ = pour_easy_setopt_string(easy, CURLOPT_USERAGENT, userAgent)
         _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, transfer.lane === metadata ? TransferEngine.metadataCurlBufferSize
                                                                                      : TransferEngine.curlBufferSize)
         _ = pour_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 0)
         _ = pour_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.timeouts.connect * 1000))
-        _ = pour_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, request.timeouts.stallBytesPerSecond)
-        _ = pour_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, request.timeouts.stallSeconds)
+        // Time to first byte and the throughput floor are enforced by `enforceDeadlines`.
         _ = pour_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
         if request.acceptCompressed { _ = pour_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "") }
         if let caBundle { _ = pour_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
@@ -284,8 +305,7 @@ package final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_write(easy, CURLOPT_HEADERFUNCTION, { buffer, size, count, context in
             guard let buffer, let context else { return 0 }
             let transfer = Unmanaged<ActiveTransfer>.fromOpaque(context).takeUnretainedValue()
-            transfer.receiveHeaderLine(buffer, size * count)
-            return size * count
+            return transfer.receiveHeaderLine(buffer, size * count) ? size * count : 0
         })
         _ = pour_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, context)
         transfer.engine = self
@@ -296,6 +316,7 @@ package final class TransferEngine: @unchecked Sendable {
     fileprivate func receiveBody(_ transfer: ActiveTransfer, _ buffer: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
         guard let easy = transfer.easy else { return 0 }
         if transfer.abortReason != nil { return 0 }
+        transfer.lastActivity = DispatchTime.now().uptimeNanoseconds
         if !transfer.responseSeen {
             transfer.responseSeen = true
             var code = 0
@@ -308,7 +329,8 @@ package final class TransferEngine: @unchecked Sendable {
                 _ = pour_easy_getinfo_off(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
                 let response = TransferResponse(status: code, isPartialContent: code == 206,
                                                 contentLength: length >= 0 ? Int64(length) : nil,
-                                                effectiveURL: transfer.effectiveURL())
+                                                effectiveURL: transfer.effectiveURL(),
+                                                contentRangeStart: transfer.contentRangeStart)
                 transfer.queue.async { transfer.onResponse(response) }
             }
         }
@@ -357,6 +379,57 @@ package final class TransferEngine: @unchecked Sendable {
             }
             if resume { self?.resume(transfer) }
         }
+    }
+
+    /// Time to first byte, the throughput floor and "waiting for HOST" reports (I/O thread).
+    ///
+    /// The floor is measured over a sliding window of samples taken on every loop round; a
+    /// transfer paused for backpressure (our own disk being slower) restarts its window, so only
+    /// the server's slowness counts.
+    private func enforceDeadlines() {
+        guard !active.isEmpty else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        var expired: [(UnsafeMutableRawPointer, ActiveTransfer, TransferError)] = []
+        for (easy, transfer) in active {
+            let timeouts = transfer.request.timeouts
+            let url = transfer.effectiveURL()
+            if !transfer.headerSeen {
+                let waited = Double(now - transfer.requestStart) / 1e9
+                if waited >= timeouts.firstByte {
+                    expired.append((easy, transfer, .noResponse(url: url, seconds: timeouts.firstByte)))
+                    continue
+                }
+            }
+            let idle = Int((now - transfer.lastActivity) / 1_000_000_000)
+            if idle >= 2 && idle != transfer.lastWaitReport {
+                transfer.lastWaitReport = idle
+                let host = transfer.parsedURL?.host ?? url
+                if let onWaiting = transfer.onWaiting {
+                    transfer.queue.async { onWaiting(host, idle) }
+                } else {
+                    defaultOnWaiting?(host, idle)
+                }
+            } else if idle < 2 {
+                transfer.lastWaitReport = 0
+            }
+            guard timeouts.stallBytesPerSecond > 0, transfer.headerSeen else { continue }
+            if transfer.shared.withLock({ $0.paused }) {
+                transfer.samples.removeAll()
+                continue
+            }
+            transfer.samples.append((now, transfer.bodyBytes))
+            let window = UInt64(timeouts.stallSeconds) * 1_000_000_000
+            // Keep the newest sample at least one window old as the base of the measurement.
+            while transfer.samples.count >= 2 && now - transfer.samples[1].time >= window { transfer.samples.removeFirst() }
+            guard let base = transfer.samples.first, now - base.time >= window else { continue }
+            let seconds = Double(now - base.time) / 1e9
+            let rate = Double(transfer.bodyBytes - base.bytes) / seconds
+            if rate < Double(timeouts.stallBytesPerSecond) {
+                expired.append((easy, transfer, .tooSlow(url: url, bytesPerSecond: Int(rate), floor: timeouts.stallBytesPerSecond,
+                                                         window: timeouts.stallSeconds)))
+            }
+        }
+        for (easy, transfer, reason) in expired { finish(transfer, easy: easy, outcome: .failure(reason)) }
     }
 
     private func drainFinished() {
@@ -468,6 +541,21 @@ final class ActiveTransfer: @unchecked Sendable {
     var gatheredSince: UInt64 = 0
     var abortReason: TransferError?
     var startTime = DispatchTime.now()
+    /// The URL of the first request as the policy parsed it (I/O thread).
+    var parsedURL: ParsedURL?
+    /// Deadlines (I/O thread): whether any response header arrived, when the last byte (header
+    /// or body) arrived, the throughput samples and the last "waiting" second reported.
+    var headerSeen = false
+    /// When the current request (the first, or the latest redirect hop) was started.
+    var requestStart: UInt64 = 0
+    var lastActivity: UInt64 = 0
+    /// The latest response's `Location` header, for the per-hop redirect check.
+    var location: String?
+    var samples: [(time: UInt64, bytes: Int64)] = []
+    var lastWaitReport = 0
+    var onWaiting: (@Sendable (String, Int) -> Void)?
+    /// The start of the latest response's `Content-Range` (I/O thread).
+    var contentRangeStart: Int64?
 
     init(request: TransferRequest, lane: AdmissionLane, priority: Int64, queue: DispatchQueue,
          onResponse: @escaping @Sendable (TransferResponse) -> Void,
@@ -508,23 +596,64 @@ final class ActiveTransfer: @unchecked Sendable {
         return pointer.map { String(cString: $0) } ?? request.url
     }
 
-    /// Header callback (I/O thread): remembers `Retry-After` of the latest response.
-    func receiveHeaderLine(_ buffer: UnsafeMutablePointer<CChar>, _ count: Int) {
+    /// Header callback (I/O thread): remembers `Retry-After`, validators and `Content-Range` of
+    /// the latest response, and checks every redirect hop against `URLPolicy` before curl
+    /// follows it. Returns false to abort the transfer (`abortReason` says why).
+    func receiveHeaderLine(_ buffer: UnsafeMutablePointer<CChar>, _ count: Int) -> Bool {
+        headerSeen = true
+        lastActivity = DispatchTime.now().uptimeNanoseconds
         let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: count), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             retryAfter = nil
             etag = nil
             lastModified = nil
-            return
+            contentRangeStart = nil
+            location = nil
+            return true
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
+        if line == "\r\n" || line == "\n" {
+            return checkRedirectHop()
+        }
+        guard let colon = line.firstIndex(of: ":") else { return true }
         let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
         switch name {
         case "retry-after": retryAfter = RetryAfter.seconds(from: value)
         case "etag": etag = value
         case "last-modified": lastModified = value
+        case "content-range": contentRangeStart = ActiveTransfer.rangeStart(value)
+        case "location": location = value
         default: break
         }
+        return true
+    }
+
+    /// `bytes 100-199/200` → 100.
+    static func rangeStart(_ value: String) -> Int64? {
+        guard value.lowercased().hasPrefix("bytes ") else { return nil }
+        let spec = value.dropFirst("bytes ".count)
+        guard let dash = spec.firstIndex(of: "-") else { return nil }
+        return Int64(spec[..<dash].trimmingCharacters(in: .whitespaces))
+    }
+
+    /// At the end of a 3xx header block, before curl resolves or connects to the next hop: may
+    /// it follow the `Location` (resolved against the current URL with curl's URL API)? A hop
+    /// that is followed starts a new time-to-first-byte measure.
+    private func checkRedirectHop() -> Bool {
+        guard let easy, let engine else { return true }
+        var code = 0
+        _ = pour_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
+        guard (300...399).contains(code), code != 304, let location else { return true }
+        let currentText = effectiveURL()
+        guard let current = URLPolicy.parse(currentText) ?? parsedURL else { return true }
+        let target = URLPolicy.resolve(location, against: currentText) ?? location
+        if let refusal = URLPolicy.checkRedirect(from: current, to: target, allowInsecureHTTP: engine.allowInsecureHTTP) {
+            abortReason = refusal
+            return false
+        }
+        headerSeen = false
+        requestStart = DispatchTime.now().uptimeNanoseconds
+        samples.removeAll()
+        return true
     }
 }

@@ -15,11 +15,14 @@ package struct TransferRequest: Sendable {
     /// Offer gzip/zstd/brotli content encoding and let libcurl decode it (JSON, not bottles: a
     /// bottle is already compressed and its bytes must hash exactly as published).
     package var acceptCompressed: Bool
+    /// Whether a `file://` URL may be read (a mirror the user configured; see `URLPolicy`).
+    package var allowFile: Bool
 
     package init(url: String, headers: [String] = [], resumeOffset: Int64 = 0,
                 maxBodyBytes: Int64? = nil, timeouts: TransferTimeouts = TransferTimeouts(),
-                acceptCompressed: Bool = false) {
+                acceptCompressed: Bool = false, allowFile: Bool = false) {
         self.acceptCompressed = acceptCompressed
+        self.allowFile = allowFile
         self.url = url
         self.headers = headers
         self.resumeOffset = resumeOffset
@@ -28,20 +31,41 @@ package struct TransferRequest: Sendable {
     }
 }
 
-/// Connect and stall limits applied to every transfer.
+/// The deadlines every transfer runs under, enforced by the engine's I/O thread.
+///
+/// Defaults a user on a slow link accepts: 15 s to connect (TCP + TLS), 30 s for the first byte
+/// of the response, and at least 1 KiB/s averaged over any 30 s window of the body (a trickle
+/// below that would take hours for a typical bottle; curl's own low-speed check is per-second
+/// and let a 200 B/s trickle run forever). Settings: `POUR_CONNECT_TIMEOUT`,
+/// `POUR_FIRST_BYTE_TIMEOUT`, `POUR_MIN_SPEED` (B/s), `POUR_MIN_SPEED_WINDOW` (s).
 ///
 /// Thread-safety: an immutable value; safe to share across queues.
 package struct TransferTimeouts: Sendable, Equatable {
     /// Seconds allowed to establish a connection (TCP + TLS).
     package var connect: Double
-    /// A transfer slower than `stallBytesPerSecond` for `stallSeconds` is aborted as stalled.
+    /// The sliding window (seconds) over which the throughput floor is measured.
     package var stallSeconds: Int
+    /// The throughput floor (bytes/s) over `stallSeconds`; 0 disables it.
     package var stallBytesPerSecond: Int
+    /// Seconds from the start of a request to the first byte of its response.
+    package var firstByte: Double
 
-    package init(connect: Double = 15, stallSeconds: Int = 30, stallBytesPerSecond: Int = 100) {
+    package init(connect: Double = 15, stallSeconds: Int = 30, stallBytesPerSecond: Int = 1024, firstByte: Double = 30) {
         self.connect = connect
-        self.stallSeconds = stallSeconds
-        self.stallBytesPerSecond = stallBytesPerSecond
+        self.stallSeconds = max(1, stallSeconds)
+        self.stallBytesPerSecond = max(0, stallBytesPerSecond)
+        self.firstByte = firstByte
+    }
+
+    /// Applies `POUR_CONNECT_TIMEOUT`, `POUR_FIRST_BYTE_TIMEOUT`, `POUR_MIN_SPEED` and
+    /// `POUR_MIN_SPEED_WINDOW` from an environment over `self`.
+    package func applying(environment: [String: String]) -> TransferTimeouts {
+        var result = self
+        if let value = environment["POUR_CONNECT_TIMEOUT"].flatMap(Double.init), value > 0 { result.connect = value }
+        if let value = environment["POUR_FIRST_BYTE_TIMEOUT"].flatMap(Double.init), value > 0 { result.firstByte = value }
+        if let value = environment["POUR_MIN_SPEED"].flatMap(Int.init), value >= 0 { result.stallBytesPerSecond = value }
+        if let value = environment["POUR_MIN_SPEED_WINDOW"].flatMap(Int.init), value > 0 { result.stallSeconds = value }
+        return result
     }
 }
 
@@ -56,6 +80,8 @@ package struct TransferResponse: Sendable {
     /// Content-Length of this response, when known.
     package var contentLength: Int64?
     package var effectiveURL: String
+    /// The first byte position of a 206's `Content-Range` (nil when absent or unparsable).
+    package var contentRangeStart: Int64? = nil
 }
 
 /// What a finished transfer reports.

@@ -20,17 +20,32 @@ package struct DownloadOutcome: Sendable {
 }
 
 /// Downloads one bottle into the cache, hashing every byte as it arrives, and renames it to its
-/// final name only when the SHA-256 matches.
+/// final name only when the SHA-256 (and the manifest's size, when known) match.
 ///
-/// Behaviour: a verified cache entry is reused without network; a partial `.incomplete` file is
-/// resumed with a Range request (its bytes are re-hashed first so the digest still covers the
-/// whole file; a server that answers 200 instead of 206 restarts the file); transient failures are
-/// retried per `RetryPolicy`; a checksum mismatch deletes the file and gets one fresh re-download;
-/// permanent failures move to the next source (the `HOMEBREW_ARTIFACT_DOMAIN` fallback).
+/// Behaviour:
+/// - A verified cache entry is reused without network.
+/// - **Shared cache.** Several pour processes (other prefixes, CI runners) may share one cache.
+///   Each bottle has a lock file beside its `.incomplete` (`<final>.lock`, opened `O_NOFOLLOW`,
+///   `flock`ed). Whoever holds it owns the `.incomplete`; a second process waits for it (polling
+///   on this queue, cancellable, reporting "waiting for another pour downloading X" once) and
+///   then reuses the verified file the first one renamed into place. A process never deletes a
+///   `.incomplete` or lock file it does not hold the lock for.
+/// - **Resume, correct by construction.** Bytes are written with `pwrite` at the explicit offset
+///   `written`, never at "the end of the file", and the digest always covers exactly bytes
+///   `0..<written`. A partial file is re-hashed and resumed with a Range request; a 200 answer to
+///   it restarts at byte 0 with a fresh digest; a 206 whose `Content-Range` does not start at
+///   `written` is dropped and the download restarts from byte 0 without a Range.
+/// - Transient failures are retried per `RetryPolicy` (a `Retry-After` beyond its cap ends the
+///   download with that reason); a checksum or size mismatch deletes the file and gets one
+///   fresh re-download; permanent failures move to the next source.
+/// - A `file://` source (only from a mirror the user configured) is read on a utility queue,
+///   never by curl on the I/O thread, and fed through the same hash-and-write path with at most
+///   `localWindow` chunks in flight (backpressure).
 ///
 /// Confinement: all mutable state lives on `queue` (serial), which is also the transfer's sink
 /// queue, so file writes and hashing happen there, never on the I/O thread. Cancellation and
-/// start may be called from any thread; they hop onto `queue`. Hence `@unchecked Sendable`.
+/// start may be called from any thread; they hop onto `queue`. The local reader shares only
+/// `localCancel` (thread-safe) with it. Hence `@unchecked Sendable`.
 package final class VerifiedDownload: @unchecked Sendable {
     package let packageName: String
     package let expectedSHA256: String
@@ -42,7 +57,13 @@ package final class VerifiedDownload: @unchecked Sendable {
     private let queue: DispatchQueue
     private let onProgress: @Sendable (DownloadProgress) -> Void
     private let onRetry: @Sendable (Int, Double, TransferError) -> Void
+    private let onWaiting: @Sendable (String) -> Void
     private var completion: (@Sendable (Result<DownloadOutcome, TransferError>) -> Void)?
+
+    /// How often a process waiting for another one's bottle lock tries again.
+    static let lockPollInterval: DispatchTimeInterval = .milliseconds(100)
+    static let localChunk = 1 << 20
+    static let localWindow = 4
 
     // State on `queue`.
     private var sourceIndex = 0
@@ -50,22 +71,32 @@ package final class VerifiedDownload: @unchecked Sendable {
     private var totalAttempts = 0
     private var mismatchRetried = false
     private var fd: Int32 = -1
+    private var lockFD: Int32 = -1
+    private var waitReported = false
     private var written: Int64 = 0
     private var expectedTotal: Int64?
+    private var expectedSize: Int64?
     private var networkBytes: Int64 = 0
     private var writeError: TransferError?
     private var handle: TransferHandle?
+    private var localInFlight = false
+    private var localCancel = CancellationFlag()
+    /// Set by `cancel()` on the caller's thread (thread-safe), read by the hashing loops.
+    private let abandon = CancellationFlag()
     private var cancelled = false
     private var priority: Int64 = 0
     private let hasher = SHA256Hasher()
     private var lastProgress = DispatchTime(uptimeNanoseconds: 0)
 
     private var incomplete: String { DownloadCache.incompletePath(for: destination) }
+    private var lockPath: String { DownloadCache.lockPath(for: destination) }
 
     package init(engine: TransferEngine, packageName: String, sources: [DownloadSource], expectedSHA256: String,
                 destination: String, policy: RetryPolicy, timeouts: TransferTimeouts, queue: DispatchQueue,
+                expectedSize: Int64? = nil,
                 onProgress: @escaping @Sendable (DownloadProgress) -> Void,
                 onRetry: @escaping @Sendable (Int, Double, TransferError) -> Void,
+                onWaiting: @escaping @Sendable (String) -> Void = { _ in },
                 completion: @escaping @Sendable (Result<DownloadOutcome, TransferError>) -> Void) {
         self.engine = engine
         self.packageName = packageName
@@ -75,8 +106,10 @@ package final class VerifiedDownload: @unchecked Sendable {
         self.policy = policy
         self.timeouts = timeouts
         self.queue = queue
+        self.expectedSize = expectedSize
         self.onProgress = onProgress
         self.onRetry = onRetry
+        self.onWaiting = onWaiting
         self.completion = completion
     }
 
@@ -92,13 +125,21 @@ package final class VerifiedDownload: @unchecked Sendable {
         }
     }
 
+    /// The bottle's size as its manifest published it: the final length must match it.
+    package func setExpectedSize(_ size: Int64) {
+        queue.async { if size > 0 { self.expectedSize = size } }
+    }
+
     /// Stops the download, deletes the `.incomplete` file it owns and completes with `.cancelled`.
     package func cancel() {
+        abandon.cancel()
         queue.async {
             guard !self.cancelled else { return }
             self.cancelled = true
             if let handle = self.handle {
                 handle.cancel()
+            } else if self.localInFlight {
+                self.localCancel.cancel()  // the reader stops at its next chunk and reports
             } else {
                 self.fail(.cancelled)
             }
@@ -108,15 +149,11 @@ package final class VerifiedDownload: @unchecked Sendable {
     // MARK: - on queue
 
     private func begin() {
+        dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return fail(.cancelled) }
-        if FileManager.default.fileExists(atPath: destination) {
-            let check = SHA256Hasher()
-            if (try? check.update(contentsOf: destination)) != nil, check.finalizeHex() == expectedSHA256 {
-                return succeed(fromCache: true)
-            }
-            // A cache entry that no longer verifies (bit rot, tampering) is replaced.
-            unlink(destination)
-        }
+        // Fast path without the lock: a final-named file was renamed into place only after it
+        // verified, and nobody rewrites it in place.
+        if verifiedCacheEntry() { return succeed(fromCache: true) }
         do {
             try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
@@ -124,61 +161,170 @@ package final class VerifiedDownload: @unchecked Sendable {
             return fail(.fileSystem(path: destination, message: error.localizedDescription))
         }
         guard !sources.isEmpty else { return fail(.invalidURL("no download source for \(packageName)")) }
-        attemptTransfer()
+        acquireBottleLock()
+    }
+
+    private func verifiedCacheEntry() -> Bool {
+        let descriptor = open(destination, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        let check = SHA256Hasher()
+        return hash(descriptor, length: Int64(info.st_size), into: check) && check.finalizeHex() == expectedSHA256
+    }
+
+    private enum LockAttempt { case acquired, busy, failed(TransferError) }
+
+    /// Takes `<final>.lock` without blocking. The file is created `O_NOFOLLOW` (a planted link
+    /// is refused) and checked, once locked, to still be the file at that path: the previous
+    /// holder unlinks it before releasing, and a waiter that locked the unlinked inode retries.
+    private func tryBottleLock() -> LockAttempt {
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            let code = errno
+            let message = code == ELOOP ? "it is a symbolic link; remove it" : errnoText(code)
+            return .failed(.fileSystem(path: lockPath, message: message))
+        }
+        if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(descriptor)
+            return code == EWOULDBLOCK || code == EINTR ? .busy : .failed(.fileSystem(path: lockPath, message: errnoText(code)))
+        }
+        var held = stat()
+        var named = stat()
+        guard fstat(descriptor, &held) == 0, lstat(lockPath, &named) == 0,
+              held.st_ino == named.st_ino, held.st_dev == named.st_dev else {
+            close(descriptor)
+            return .busy
+        }
+        lockFD = descriptor
+        return .acquired
+    }
+
+    private func acquireBottleLock() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard completion != nil else { return }
+        guard !cancelled else { return fail(.cancelled) }
+        switch tryBottleLock() {
+        case .failed(let error):
+            return fail(error)
+        case .busy:
+            if !waitReported {
+                waitReported = true
+                onWaiting("waiting for another pour downloading \(packageName)")
+            }
+            queue.asyncAfter(deadline: .now() + VerifiedDownload.lockPollInterval) { [self] in acquireBottleLock() }
+        case .acquired:
+            // The holder we waited for may have finished the bottle: reuse it.
+            if verifiedCacheEntry() { return succeed(fromCache: true) }
+            var info = stat()
+            if lstat(destination, &info) == 0 { unlink(destination) }  // fails to verify: replaced, under the lock
+            attemptTransfer()
+        }
     }
 
     private func attemptTransfer() {
+        dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return fail(.cancelled) }
         attempt += 1
         totalAttempts += 1
         writeError = nil
         if fd < 0 {
-            fd = open(incomplete, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            fd = open(incomplete, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
             guard fd >= 0 else { return fail(.fileSystem(path: incomplete, message: errnoText())) }
-            // Two pour processes sharing one cache must not write the same partial file.
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                close(fd)
-                fd = -1
-                return fail(.fileSystem(path: incomplete, message: "another process is downloading this bottle; try again when it is done"))
-            }
+            // Also locked itself, so `pour cleanup` (FileLockProbe) sees it is in use.
+            _ = flock(fd, LOCK_EX | LOCK_NB)
         }
-        let existing = Int64(lseek(fd, 0, SEEK_END))
+        var info = stat()
+        let existing = fstat(fd, &info) == 0 ? Int64(info.st_size) : -1
         if existing != written {
-            // A partial file left by an earlier run (or a write we cannot account for): hash what
-            // is there so the final digest still covers the whole file. After a retry within this
-            // run the hasher already covers exactly `written` bytes and is kept as is.
+            // A partial file left by an earlier run (or bytes we cannot account for): hash what
+            // is there so the digest covers exactly bytes 0..<written.
             hasher.reset()
             written = 0
-            if existing > 0, (try? hasher.update(contentsOf: incomplete, length: existing)) != nil {
+            if existing > 0, expectedSize.map({ existing < $0 }) ?? true, hashPrefix(length: existing) {
                 written = existing
             } else {
                 restartFile()
             }
         }
-        let resumeFrom = written
         let source = sources[sourceIndex]
-        let request = TransferRequest(url: source.url, headers: source.headers, resumeOffset: resumeFrom, timeouts: timeouts)
+        if source.url.lowercased().hasPrefix("file:") {
+            switch URLPolicy.check(source.url, allowInsecureHTTP: engine.allowInsecureHTTP, allowFile: source.allowFile) {
+            case .failure(let refusal): return transferEnded(.failure(refusal))
+            case .success(let parsed): return readLocal(parsed)
+            }
+        }
+        let request = TransferRequest(url: source.url, headers: source.headers, resumeOffset: written, timeouts: timeouts)
+        let name = packageName
+        let onWaiting = self.onWaiting
         handle = engine.start(request, priority: priority, queue: queue,
                               onResponse: { [self] response in accept(response) },
                               onData: { [self] data in write(data) },
+                              onWaiting: { host, seconds in onWaiting("\(name): waiting for \(host) (\(seconds) s)") },
                               completion: { [self] result in transferEnded(result) })
     }
 
+    /// Hashes bytes 0..<length of the open partial file (read through our own descriptor).
+    private func hashPrefix(length: Int64) -> Bool { hash(fd, length: length, into: hasher) }
+
+    /// Hashes bytes 0..<length of `descriptor`, 1 MiB at a time; gives up (false) when the read
+    /// fails or `cancel()` was called meanwhile (`abandon` is set before `cancel` hops onto the
+    /// queue, so a long re-hash of a large bottle does not delay Ctrl-C).
+    private func hash(_ descriptor: Int32, length: Int64, into digest: SHA256Hasher) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        while offset < length {
+            if abandon.isCancelled { return false }
+            let want = Int(min(Int64(buffer.count), length - offset))
+            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, want, off_t(offset)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { return false }
+            buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            offset += Int64(got)
+        }
+        return true
+    }
+
     private func accept(_ response: TransferResponse) {
-        if written > 0 && !response.isPartialContent {
-            // The server ignored our Range: start the file and the digest over.
-            restartFile()
+        dispatchPrecondition(condition: .onQueue(queue))
+        if written > 0 {
+            if !response.isPartialContent {
+                // The server ignored our Range and sends the whole body: start the file and the
+                // digest over; `pwrite` at `written` (now 0) puts the body at byte 0.
+                restartFile()
+            } else if response.contentRangeStart != written {
+                // A 206 for some other range: its bytes do not continue the file.
+                writeError = .badContentRange(url: response.effectiveURL)
+                handle?.cancel(reason: .badContentRange(url: response.effectiveURL))
+                return
+            }
         }
         if let length = response.contentLength { expectedTotal = written + length }
+        if let expectedSize, let total = expectedTotal, total != expectedSize {
+            let error = TransferError.sizeMismatch(package: packageName, expected: expectedSize, actual: total, url: response.effectiveURL)
+            writeError = error
+            handle?.cancel(reason: error)
+        }
     }
 
     private func write(_ data: Data) {
-        guard writeError == nil, !cancelled else { return }
-        hasher.update(data)
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard writeError == nil, !cancelled, completion != nil, fd >= 0 else { return }
+        if let expectedSize, written + Int64(data.count) > expectedSize {
+            let error = TransferError.sizeMismatch(package: packageName, expected: expectedSize, actual: written + Int64(data.count),
+                                                   url: sources[sourceIndex].url)
+            writeError = error
+            handle?.cancel(reason: error)
+            localCancel.cancel()
+            return
+        }
         let ok = data.withUnsafeBytes { raw -> Bool in
             var offset = 0
             while offset < raw.count {
-                let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+                // Explicit offsets: the file position never decides where bytes land.
+                let n = pwrite(fd, raw.baseAddress! + offset, raw.count - offset, off_t(written + Int64(offset)))
                 if n < 0 {
                     if errno == EINTR { continue }
                     return false
@@ -191,8 +337,10 @@ package final class VerifiedDownload: @unchecked Sendable {
             let error = TransferError.fileSystem(path: incomplete, message: errnoText())
             writeError = error
             handle?.cancel(reason: error)
+            localCancel.cancel()
             return
         }
+        hasher.update(data)
         written += Int64(data.count)
         networkBytes += Int64(data.count)
         let now = DispatchTime.now()
@@ -202,9 +350,75 @@ package final class VerifiedDownload: @unchecked Sendable {
         }
     }
 
+    /// Reads a `file://` source on a utility queue and feeds it through `write`, with at most
+    /// `localWindow` chunks queued (backpressure); reports like a transfer.
+    private func readLocal(_ url: ParsedURL) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        restartFile()  // a local read is cheap: always whole
+        localInFlight = true
+        let flag = CancellationFlag()
+        localCancel = flag
+        let queue = self.queue
+        let normalized = url.normalized
+        DispatchQueue.global(qos: .utility).async { [self] in
+            let source = open(url.path, O_RDONLY | O_CLOEXEC)
+            guard source >= 0 else {
+                let code = errno
+                let error: TransferError = code == ENOENT ? .httpStatus(code: 404, url: normalized, retryAfter: nil)
+                    : .fileSystem(path: url.path, message: errnoText(code))
+                return queue.async { self.localEnded(.failure(error)) }
+            }
+            defer { close(source) }
+            var info = stat()
+            if fstat(source, &info) == 0 {
+                let size = Int64(info.st_size)
+                queue.async { self.expectedTotal = size }
+            }
+            // Created at 0 and signalled up: libdispatch traps when a semaphore is released
+            // below its initial value, which a cancelled read would otherwise leave it at.
+            let window = DispatchSemaphore(value: 0)
+            for _ in 0..<VerifiedDownload.localWindow { window.signal() }
+            var total: Int64 = 0
+            var failure: TransferError?
+            while true {
+                window.wait()
+                if flag.isCancelled { failure = .cancelled; break }
+                var chunk = Data(count: VerifiedDownload.localChunk)
+                let got = chunk.withUnsafeMutableBytes { read(source, $0.baseAddress, VerifiedDownload.localChunk) }
+                if got < 0 && errno == EINTR { window.signal(); continue }
+                if got < 0 { failure = .fileSystem(path: url.path, message: errnoText()); break }
+                if got == 0 { break }
+                chunk.count = got
+                total += Int64(got)
+                let filled = chunk
+                queue.async {
+                    self.write(filled)
+                    window.signal()
+                }
+            }
+            let outcome: Result<TransferSummary, TransferError> = failure.map { .failure($0) }
+                ?? .success(TransferSummary(status: 0, bodyBytes: total, effectiveURL: normalized, seconds: 0))
+            queue.async { self.localEnded(outcome) }
+        }
+    }
+
+    private func localEnded(_ result: Result<TransferSummary, TransferError>) {
+        localInFlight = false
+        networkBytes = 0  // nothing crossed the network
+        transferEnded(result)
+    }
+
     private func transferEnded(_ result: Result<TransferSummary, TransferError>) {
+        dispatchPrecondition(condition: .onQueue(queue))
         handle = nil
         if cancelled { return fail(.cancelled) }
+        if case .badContentRange? = writeError {
+            // Restart from byte 0 without a Range (a server that mislabels ranges once will again).
+            restartFile()
+            writeError = nil
+            return attemptTransfer()
+        }
+        if case .sizeMismatch = writeError { return mismatch(writeError!) }
         // A failed write (disk full) cancels the transfer, but curl may have delivered the whole
         // body before the cancel lands: the transfer then "succeeds" with bytes missing from the
         // file, which used to surface as a misleading checksum mismatch (and a pointless re-download).
@@ -212,23 +426,21 @@ package final class VerifiedDownload: @unchecked Sendable {
         switch result {
         case .success:
             onProgress(DownloadProgress(receivedBytes: written, totalBytes: written))
+            let url = sources[sourceIndex].url
+            if let expectedSize, written != expectedSize {
+                return mismatch(.sizeMismatch(package: packageName, expected: expectedSize, actual: written, url: url))
+            }
             let actual = hasher.finalizeHex()
             if actual == expectedSHA256 {
                 closeFile()
                 if rename(incomplete, destination) != 0 {
                     return fail(.fileSystem(path: destination, message: errnoText()))
                 }
+                releaseBottleLock()
                 return succeed(fromCache: false)
             }
-            restartFile()
-            if !mismatchRetried {
-                mismatchRetried = true
-                onRetry(totalAttempts, 0, .checksumMismatch(package: packageName, expected: expectedSHA256, actual: actual, url: sources[sourceIndex].url))
-                return attemptTransfer()
-            }
-            return fail(.checksumMismatch(package: packageName, expected: expectedSHA256, actual: actual, url: sources[sourceIndex].url))
+            return mismatch(.checksumMismatch(package: packageName, expected: expectedSHA256, actual: actual, url: url))
         case .failure(let error):
-            if let writeError { return fail(writeError) }
             if case .httpStatus(416, _, _) = error, written > 0 {
                 // Our partial file is longer than the resource: it is not a prefix of it.
                 restartFile()
@@ -237,6 +449,9 @@ package final class VerifiedDownload: @unchecked Sendable {
             if error.isRetryable && attempt < policy.maxAttempts {
                 let retryAfter: Double?
                 if case .httpStatus(_, _, let value) = error { retryAfter = value } else { retryAfter = nil }
+                if let retryAfter, retryAfter > policy.maxRetryAfter {
+                    return fail(.retryAfterTooLong(url: sources[sourceIndex].url, seconds: retryAfter, cap: policy.maxRetryAfter))
+                }
                 let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
                 onRetry(totalAttempts, delay, error)
                 queue.asyncAfter(deadline: .now() + delay) { [self] in attemptTransfer() }
@@ -253,6 +468,19 @@ package final class VerifiedDownload: @unchecked Sendable {
         }
     }
 
+    /// A complete body that does not match: one fresh re-download, then the error.
+    private func mismatch(_ error: TransferError) {
+        restartFile()
+        writeError = nil
+        if !mismatchRetried {
+            mismatchRetried = true
+            onRetry(totalAttempts, 0, error)
+            return attemptTransfer()
+        }
+        fail(error)
+    }
+
+    /// Empties the partial file and the digest; the next byte is written at offset 0.
     private func restartFile() {
         if fd >= 0 { _ = ftruncate(fd, 0) }
         hasher.reset()
@@ -267,9 +495,18 @@ package final class VerifiedDownload: @unchecked Sendable {
         }
     }
 
+    /// Unlinks the lock file while still holding it, then releases it (see `tryBottleLock`).
+    private func releaseBottleLock() {
+        guard lockFD >= 0 else { return }
+        unlink(lockPath)
+        close(lockFD)
+        lockFD = -1
+    }
+
     private func succeed(fromCache: Bool) {
         guard let completion else { return }
         self.completion = nil
+        releaseBottleLock()
         completion(.success(DownloadOutcome(path: destination, networkBytes: networkBytes, fromCache: fromCache, attempts: totalAttempts)))
     }
 
@@ -277,17 +514,16 @@ package final class VerifiedDownload: @unchecked Sendable {
         guard let completion else { return }
         self.completion = nil
         closeFile()
-        // The partial file belongs to this download: remove it on every failure so nothing stray
-        // stays in the cache (a later run starts clean).
-        unlink(incomplete)
+        // The partial file belongs to this download only while it holds the bottle lock: then it
+        // is removed on every failure (a later run starts clean); otherwise it is someone else's.
+        if lockFD >= 0 { unlink(incomplete) }
+        releaseBottleLock()
         completion(.failure(error))
     }
 }
 
 #if canImport(Glibc)
     import Glibc
-    private let systemWrite = Glibc.write
 #else
     import Darwin
-    private let systemWrite = Darwin.write
 #endif

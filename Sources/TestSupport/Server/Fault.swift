@@ -19,12 +19,26 @@ package enum Fault: Hashable, Sendable {
     case redirectToAuthHost
     /// Serve the body at this rate (bytes/s), on top of any other limit.
     case trickle(bytesPerSecond: Int)
+    /// Accept the request and never answer (no status line, no headers), keeping the connection.
+    case noResponse
+    /// Redirect to this URL (any scheme or host), once per use.
+    case redirect(to: String)
+    /// Answer a `Range` request with 200 and the whole body, as servers that ignore Range do
+    /// (Python's `http.server`, many mirrors). Fires only on requests that carry a Range.
+    case ignoreRange
+    /// Answer a `Range` request with 206 and a `Content-Range` that starts at byte 0 (with the
+    /// body from byte 0), not where the client asked. Fires only on requests with a Range.
+    case wrongContentRange
+    /// Answer a `Range` request with 200 and a whole body of different bytes (the resource
+    /// changed under the client). Fires only on requests with a Range.
+    case differentBody
 
-    /// Whether the fault replaces the response before any body (vs. acting on a body stream).
-    var actsBeforeBody: Bool {
+    /// When the fault is applied: before any response, at the Range decision, or on the body.
+    var phase: FaultPhase {
         switch self {
-        case .status, .redirectLoop, .redirectToAuthHost: return true
-        case .resetAfter, .stall, .truncate, .wrongBytes, .trickle: return false
+        case .status, .redirectLoop, .redirectToAuthHost, .noResponse, .redirect: return .beforeBody
+        case .ignoreRange, .wrongContentRange, .differentBody: return .range
+        case .resetAfter, .stall, .truncate, .wrongBytes, .trickle: return .body
         }
     }
 
@@ -39,8 +53,18 @@ package enum Fault: Hashable, Sendable {
         case .redirectLoop: return "redirectLoop"
         case .redirectToAuthHost: return "redirectToAuthHost"
         case .trickle(let rate): return "trickle(\(rate))"
+        case .noResponse: return "noResponse"
+        case .redirect(let url): return "redirect(\(url))"
+        case .ignoreRange: return "ignoreRange"
+        case .wrongContentRange: return "wrongContentRange"
+        case .differentBody: return "differentBody"
         }
     }
+}
+
+/// The moment in a response at which a fault acts.
+enum FaultPhase: Sendable {
+    case beforeBody, range, body
 }
 
 /// Which requests a fault rule applies to.

@@ -41,12 +41,16 @@ package final class FaultScript: Sendable {
 
     /// Takes the first live rule matching the request and phase, consuming one use.
     func take(listener: RegistryListener, path: String, sha256: String?, beforeBody: Bool) -> Fault? {
+        take(listener: listener, path: path, sha256: sha256, phase: beforeBody ? .beforeBody : .body)
+    }
+
+    func take(listener: RegistryListener, path: String, sha256: String?, phase: FaultPhase) -> Fault? {
         rules.withLock { list -> Fault? in
             for index in list.indices {
                 let rule = list[index]
                 if let remaining = rule.remaining, remaining <= 0 { continue }
                 if let only = rule.listener, only != listener { continue }
-                guard rule.fault.actsBeforeBody == beforeBody,
+                guard rule.fault.phase == phase,
                       rule.match.matches(path: path, sha256: sha256) else { continue }
                 if let remaining = rule.remaining { list[index].remaining = remaining - 1 }
                 return rule.fault
@@ -60,7 +64,8 @@ package final class FaultScript: Sendable {
     ///   {"path_suffix": "/formula.json", "fault": "stall", "after_bytes": 100, "seconds": 5},
     ///   {"fault": "trickle", "bytes_per_second": 50000, "times": null, "listener": "blob"}]`.
     /// Fault names: status, reset_after, stall, truncate, wrong_bytes, redirect_loop,
-    /// redirect_to_auth_host, trickle. `times` defaults to 1; null means forever.
+    /// redirect_to_auth_host, trickle, no_response, redirect (`location`), ignore_range,
+    /// wrong_content_range, different_body. `times` defaults to 1; null means forever.
     package func load(fromFile path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RegistryError.io(path: path, message: "cannot read faults file")
@@ -104,6 +109,15 @@ package final class FaultScript: Sendable {
         case "redirect_loop": fault = .redirectLoop
         case "redirect_to_auth_host": fault = .redirectToAuthHost
         case "trickle": fault = .trickle(bytesPerSecond: try int("bytes_per_second"))
+        case "no_response": fault = .noResponse
+        case "ignore_range": fault = .ignoreRange
+        case "wrong_content_range": fault = .wrongContentRange
+        case "different_body": fault = .differentBody
+        case "redirect":
+            guard let target = object["location"] as? String else {
+                throw RegistryError.invalidJSON(path: place, message: "\"location\" (string) required")
+            }
+            fault = .redirect(to: target)
         default:
             throw RegistryError.invalidJSON(path: place, message: "unknown or missing \"fault\"")
         }

@@ -108,6 +108,10 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
         exchange.fault = appliedFault?.label
         self.exchange = exchange
         server.log.begin(listener: listener, isBlobTransfer: isBlobTransfer)
+        if case .noResponse? = appliedFault {
+            // Accepted and read, never answered: the client's time-to-first-byte deadline must end it.
+            return
+        }
 
         if isBlobTransfer {
             // Held (maybe) by the gate, then answered on this connection's event loop.
@@ -145,6 +149,8 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
         case .redirectLoop:
             let base = listener == .registry ? server.registryBaseURL : server.blobBaseURL
             return .redirect(location: base + uri)
+        case .redirect(let target):
+            return .redirect(location: target)
         case .redirectToAuthHost:
             let reference = path.split(separator: "/").last.map(String.init) ?? ""
             return .redirect(location: "\(server.blobBaseURL)/protected/blobs/\(reference)")
@@ -218,7 +224,23 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
         let status: Int
         var start = 0
         var length = size
-        switch ByteRange(header: exchange.head.headers.first(name: "range"), size: size) {
+        let rangeHeader = exchange.head.headers.first(name: "range")
+        var rangeFault: Fault?
+        if rangeHeader != nil {
+            rangeFault = server.faults.take(listener: listener, path: path, sha256: sha256, phase: .range)
+        }
+        var range = ByteRange(header: rangeHeader, size: size)
+        switch rangeFault {
+        case .ignoreRange?, .differentBody?:
+            range = .full
+            if case .differentBody? = rangeFault { exchange.corrupt = true }
+        case .wrongContentRange? where size > 0:
+            range = .partial(start: 0, end: size - 1)
+        default:
+            break
+        }
+        if let rangeFault { exchange.fault = rangeFault.label }
+        switch range {
         case .full:
             status = 200
         case .partial(let first, let last):
