@@ -23,9 +23,21 @@ final class SignalTrap: @unchecked Sendable {
     var firstSignal: Int32? { queue.sync { received } }
 
     private init() {
+        // Blocked, not ignored: the kernel discards a signal whose action is SIG_IGN the moment it
+        // is sent, and the dispatch sources below are registered asynchronously (libdispatch's
+        // manager thread installs their signalfd a little later), so a Ctrl-C in that window
+        // used to vanish — the run never heard of it, and a run waiting on a silent server hung
+        // with the main thread in `InstallSession`'s wait (the same applies when the parent
+        // started pour with SIGINT ignored, as a shell does for `&` jobs). A blocked signal stays
+        // pending until the signalfd reads it, however early it came. Blocked here, on the main
+        // thread before pour starts any thread, so every thread created later inherits the mask
+        // (libdispatch's workers block all signals themselves); pour spawns no child processes,
+        // which would inherit it too.
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        for number in [SIGINT, SIGTERM] { sigaddset(&blocked, number) }
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
         for number in [SIGINT, SIGTERM] {
-            // The default action would kill the process before we can clean up.
-            signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { [unowned self] in
                 if received != nil { _exit(128 + number) }

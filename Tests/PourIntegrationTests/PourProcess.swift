@@ -60,12 +60,19 @@ final class PourProcess {
         return process.terminationStatus
     }
 
+    /// What every thread of a process that outlived its `waitForExit(timeout:)` was doing, taken
+    /// just before it was killed (for the failure message).
+    private(set) var hangReport: String?
+
     /// The exit status, or nil (after killing the process) when it is still running after
-    /// `timeout` seconds — a guard against a hung test, not a timing assertion.
+    /// `timeout` seconds — a guard against a hung test, not a timing assertion. A hung process's
+    /// threads are described in `hangReport` first, so a hang fails the test with evidence
+    /// instead of stalling the run until CI's time limit.
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = DispatchTime.now() + timeout
         while process.isRunning && DispatchTime.now() < deadline { _ = sawLine.wait(timeout: .now() + 0.1) }
         if process.isRunning {
+            hangReport = PourProcess.threadReport(pid: process.processIdentifier)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             return nil
@@ -75,4 +82,30 @@ final class PourProcess {
     }
 
     var output: [String] { lines.current }
+
+    /// Each thread's name, state and kernel wait channel from /proc, then, when gdb is installed,
+    /// every thread's backtrace.
+    static func threadReport(pid: Int32) -> String {
+        var report = "pid \(pid) threads:\n"
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks.sorted() {
+            func read(_ name: String) -> String {
+                ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/\(name)", encoding: .utf8)) ?? "?")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            report += "  \(task) \(read("comm")) wchan=\(read("wchan"))\n"
+        }
+        let gdb = "/usr/bin/gdb"
+        guard FileManager.default.isExecutableFile(atPath: gdb) else { return report }
+        let debugger = Process()
+        debugger.executableURL = URL(fileURLWithPath: gdb)
+        debugger.arguments = ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt"]
+        let pipe = Pipe()
+        debugger.standardOutput = pipe
+        debugger.standardError = FileHandle.nullDevice
+        guard (try? debugger.run()) != nil else { return report }
+        let text = pipe.fileHandleForReading.readDataToEndOfFile()
+        debugger.waitUntilExit()
+        return report + String(decoding: text, as: UTF8.self)
+    }
 }

@@ -73,7 +73,13 @@ final class ReliabilitySignalTests: XCTestCase {
         usleep(useconds_t(delay * 1_000_000))
         let seen = pour.output
         pour.signal(number)
-        let status = pour.waitForExit()
+        // A cancelled run ends within a second or two; 120 s only turns a hang into a failure
+        // that carries every thread's backtrace (it would otherwise stall CI until its limit).
+        guard let status = pour.waitForExit(timeout: 120) else {
+            let phase = Self.phases(seen)
+            XCTFail("\(label) run \(index): pour still running 120 s after signal \(number) (sent after \(Int(delay * 1000)) ms, in flight: \(phase)); output: \(pour.output.suffix(5))\n\(pour.hangReport ?? "")")
+            return (layout, -1, .exit, phase, pour)
+        }
         let phase = Self.phases(seen)
         print("\(label) run \(index): signal \(number) after \(Int(delay * 1000)) ms, in flight: \(phase), exit \(status)")
         return (layout, status, pour.process.terminationReason, phase, pour)
