@@ -40,6 +40,7 @@ package final class MemoryFetch: @unchecked Sendable {
     }
 
     private func attemptTransfer() {
+        dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return completion(.failure(.cancelled)) }
         attempt += 1
         body.removeAll(keepingCapacity: true)
@@ -52,6 +53,7 @@ package final class MemoryFetch: @unchecked Sendable {
     }
 
     private func ended(_ result: Result<TransferSummary, TransferError>) {
+        dispatchPrecondition(condition: .onQueue(queue))
         handle = nil
         switch result {
         case .success:
