@@ -141,16 +141,16 @@ package final class CatalogueUpdater: @unchecked Sendable {
                 completion(.success(Response(status: summary.status, body: body, etag: summary.etag,
                                              lastModified: summary.lastModified)))
             case .failure(let error):
-                let policy = configuration.retryPolicy
-                if !cancelled && error.isRetryable && attempt < policy.maxAttempts {
-                    var retryAfter: Double?
-                    if case .httpStatus(_, _, let value) = error { retryAfter = value }
-                    queue.asyncAfter(deadline: .now() + policy.delay(afterAttempt: attempt, retryAfter: retryAfter)) { [self] in
+                let decision: RetryDecision = cancelled
+                    ? .giveUp(.cancelled) : configuration.retryPolicy.decision(after: error, attempt: attempt, url: url)
+                switch decision {
+                case .retry(let delay):
+                    queue.asyncAfter(deadline: .now() + delay) { [self] in
                         fetch(url, previous: previous, completion: completion)
                     }
-                } else {
+                case .giveUp(let final):
                     attempt = 0
-                    completion(.failure(cancelled ? .cancelled : error))
+                    completion(.failure(final))
                 }
             }
         })

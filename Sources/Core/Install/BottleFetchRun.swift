@@ -40,9 +40,10 @@ final class BottleFetchRun: @unchecked Sendable {
 
     func start() {
         queue.async { [self] in
-            guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
-                                              allowInsecureHTTP: configuration.allowInsecureHTTP) else {
-                return finish(.failure(.setup(path: "libcurl", message: "cannot initialise libcurl")))
+            let engine: TransferEngine
+            switch configuration.makeTransferEngine() {
+            case .failure(let error): return finish(.failure(error))
+            case .success(let made): engine = made
             }
             self.engine = engine
             emit(.resolving(names: names))

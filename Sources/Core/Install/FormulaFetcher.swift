@@ -52,6 +52,7 @@ final class FormulaFetcher: @unchecked Sendable {
     }
 
     private func fetchPerFormula(_ names: [String]) {
+        dispatchPrecondition(condition: .onQueue(queue))
         for name in names { request(FormulaFetcher.canonicalRequestName(name)) }
         finishIfDone()
     }
@@ -59,6 +60,7 @@ final class FormulaFetcher: @unchecked Sendable {
     /// Serves the request from the formula index, refreshing it first when missing or stale.
     /// Returns false when the per-formula path must be used instead.
     private func startFromIndex(_ names: [String]) -> Bool {
+        dispatchPrecondition(condition: .onQueue(queue))
         let settings = configuration.index
         let path = IndexSettings.indexPath(layout: configuration.layout, tag: configuration.bottleTag)
         let exists = access(path, R_OK) == 0
@@ -132,6 +134,7 @@ final class FormulaFetcher: @unchecked Sendable {
     private func cachePath(_ name: String) -> String { "\(configuration.layout.api)/formula/\(name).json" }
 
     private func request(_ name: String) {
+        dispatchPrecondition(condition: .onQueue(queue))
         guard !requestedNames.contains(name), catalog.formula(named: name) == nil else { return }
         requestedNames.insert(name)
         guard FormulaFetcher.isSafeName(name) else {
@@ -179,6 +182,7 @@ final class FormulaFetcher: @unchecked Sendable {
     }
 
     private func finishIfDone() {
+        dispatchPrecondition(condition: .onQueue(queue))
         guard outstanding == 0, let completion else { return }
         if cancelled {
             self.completion = nil

@@ -13,3 +13,18 @@ extension CatalogueUpdater {
         self.init(source: configuration.catalogueSource, engine: engine, queue: queue)
     }
 }
+
+extension InstallConfiguration {
+    /// The transfer engine every run of this configuration uses (install, fetch, dry-run,
+    /// metadata refresh): its jobs, CA bundle and plain-HTTP policy, one error when libcurl is
+    /// missing. The caller shuts it down.
+    package func makeTransferEngine(onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil)
+        -> Result<TransferEngine, InstallError> {
+        guard let engine = TransferEngine(maxConcurrentTransfers: jobs, caBundle: caBundle,
+                                          allowInsecureHTTP: allowInsecureHTTP, onWaiting: onWaiting) else {
+            return .failure(.setup(path: "libcurl",
+                                   message: "cannot load or initialise libcurl (libcurl.so.4); install libcurl4 (Debian) or curl"))
+        }
+        return .success(engine)
+    }
+}

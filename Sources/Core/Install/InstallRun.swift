@@ -142,10 +142,10 @@ final class InstallRun: @unchecked Sendable {
     private func fetchMetadata() {
         assertOnRunQueue()
         let emit = self.emit
-        guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle,
-                                          allowInsecureHTTP: configuration.allowInsecureHTTP,
-                                          onWaiting: { host, seconds in emit(.waitingForServer(host: host, seconds: seconds)) }) else {
-            return finishRun(error: .setup(path: "libcurl", message: "cannot load or initialise libcurl (libcurl.so.4); install libcurl4 (Debian) or curl"))
+        let engine: TransferEngine
+        switch configuration.makeTransferEngine(onWaiting: { host, seconds in emit(.waitingForServer(host: host, seconds: seconds)) }) {
+        case .failure(let error): return finishRun(error: error)
+        case .success(let made): engine = made
         }
         self.engine = engine
         emit(.resolving(names: requestedNames))

@@ -13,9 +13,12 @@ extension Installer {
     public func fetchFormulae(_ names: [String], callbackQueue: DispatchQueue,
                               completion: @escaping @Sendable (Result<Formula.FormulaCatalog, InstallError>) -> Void) -> InstallHandle {
         let queue = DispatchQueue(label: "pour.metadata", qos: .userInitiated)
-        guard let engine = TransferEngine(maxConcurrentTransfers: configuration.jobs, caBundle: configuration.caBundle) else {
-            callbackQueue.async { completion(.failure(.setup(path: "libcurl", message: "cannot load or initialise libcurl (libcurl.so.4); install libcurl4 (Debian) or curl"))) }
+        let engine: TransferEngine
+        switch configuration.makeTransferEngine() {
+        case .failure(let error):
+            callbackQueue.async { completion(.failure(error)) }
             return InstallHandle {}
+        case .success(let made): engine = made
         }
         let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: queue)
         fetcher.fetchClosure(of: names) { result in

@@ -58,6 +58,7 @@ final class UpgradeRun: @unchecked Sendable {
     }
 
     private func fetch(_ formulae: [InstalledFormula], inventory: PrefixInventory) {
+        dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return finish(.success(report(install: nil))) }
         self.inventory = inventory
         if formulae.isEmpty { return planned(Upgrader.Plan()) }
@@ -76,6 +77,7 @@ final class UpgradeRun: @unchecked Sendable {
     }
 
     private func planned(_ plan: Upgrader.Plan) {
+        dispatchPrecondition(condition: .onQueue(queue))
         self.plan = plan
         let onPlan = self.onPlan
         callbackQueue.async { onPlan(plan) }
@@ -94,6 +96,7 @@ final class UpgradeRun: @unchecked Sendable {
     }
 
     private func installed(_ result: Result<InstallReport, InstallError>) {
+        dispatchPrecondition(condition: .onQueue(queue))
         let installReport: InstallReport
         switch result {
         case .success(let report): installReport = report
@@ -130,6 +133,7 @@ final class UpgradeRun: @unchecked Sendable {
     }
 
     private func finish(_ result: Result<Upgrader.Report, LifecycleError>) {
+        dispatchPrecondition(condition: .onQueue(queue))
         guard let completion else { return }
         self.completion = nil
         stageHandle = nil

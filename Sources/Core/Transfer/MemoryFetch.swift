@@ -40,6 +40,7 @@ package final class MemoryFetch: @unchecked Sendable {
     }
 
     private func attemptTransfer() {
+        dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return completion(.failure(.cancelled)) }
         attempt += 1
         body.removeAll(keepingCapacity: true)
@@ -52,23 +53,18 @@ package final class MemoryFetch: @unchecked Sendable {
     }
 
     private func ended(_ result: Result<TransferSummary, TransferError>) {
+        dispatchPrecondition(condition: .onQueue(queue))
         handle = nil
         switch result {
         case .success:
             completion(.success(body))
         case .failure(let error):
-            if !cancelled && error.isRetryable && attempt < policy.maxAttempts {
-                let retryAfter: Double?
-                if case .httpStatus(_, _, let value) = error { retryAfter = value } else { retryAfter = nil }
-                if let retryAfter, retryAfter > policy.maxRetryAfter {
-                    // Waiting the cap and retrying early would only be refused again: say so.
-                    return completion(.failure(.retryAfterTooLong(url: source.url, seconds: retryAfter, cap: policy.maxRetryAfter)))
-                }
-                queue.asyncAfter(deadline: .now() + policy.delay(afterAttempt: attempt, retryAfter: retryAfter)) { [self] in
-                    attemptTransfer()
-                }
-            } else {
-                completion(.failure(cancelled ? .cancelled : error))
+            if cancelled { return completion(.failure(.cancelled)) }
+            switch policy.decision(after: error, attempt: attempt, url: source.url) {
+            case .retry(let delay):
+                queue.asyncAfter(deadline: .now() + delay) { [self] in attemptTransfer() }
+            case .giveUp(let final):
+                completion(.failure(final))
             }
         }
     }

@@ -446,16 +446,15 @@ package final class VerifiedDownload: @unchecked Sendable {
                 restartFile()
                 return attemptTransfer()
             }
-            if error.isRetryable && attempt < policy.maxAttempts {
-                let retryAfter: Double?
-                if case .httpStatus(_, _, let value) = error { retryAfter = value } else { retryAfter = nil }
-                if let retryAfter, retryAfter > policy.maxRetryAfter {
-                    return fail(.retryAfterTooLong(url: sources[sourceIndex].url, seconds: retryAfter, cap: policy.maxRetryAfter))
-                }
-                let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
+            switch policy.decision(after: error, attempt: attempt, url: sources[sourceIndex].url) {
+            case .retry(let delay):
                 onRetry(totalAttempts, delay, error)
                 queue.asyncAfter(deadline: .now() + delay) { [self] in attemptTransfer() }
                 return
+            case .giveUp(let final) where final != error:
+                return fail(final) // the server asked for longer than we wait: not another source's fault
+            case .giveUp:
+                break
             }
             if sourceIndex + 1 < sources.count {
                 sourceIndex += 1

@@ -32,6 +32,17 @@ struct KegPreparation: Sendable {
     }
 
     private func prepare() -> Result<ExtractedKeg, PackageFailure> {
+        // The manifest may have arrived after the download began (downloads never wait for it),
+        // so the transfer could not check the length; the bottle is checked here instead, before
+        // anything is extracted, whenever the manifest is known by now.
+        if let expected = manifest?.size {
+            var info = stat()
+            if stat(bottlePath, &info) == 0, Int64(info.st_size) != expected {
+                let url = configuration.endpoints.sources(for: formula, bottle: bottle).first?.url ?? bottlePath
+                return .failure(.download(.sizeMismatch(package: formula.name, expected: expected,
+                                                        actual: Int64(info.st_size), url: url)))
+            }
+        }
         let runtimeClosure = self.runtimeClosure()
         let keg: ExtractedKeg
         do throws(UnpackError) {
