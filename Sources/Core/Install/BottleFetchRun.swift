@@ -40,15 +40,13 @@ final class BottleFetchRun: @unchecked Sendable {
 
     func start() {
         queue.async { [self] in
-            let engine: TransferEngine
-            switch configuration.makeTransferEngine() {
+            let fetcher: FormulaFetcher
+            switch configuration.makeMetadataFetcher(queue: queue) {
             case .failure(let error): return finish(.failure(error))
-            case .success(let made): engine = made
+            case .success(let made): (engine, fetcher) = (made.engine, made.fetcher)
             }
-            self.engine = engine
-            emit(.resolving(names: names))
-            let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: queue)
             self.fetcher = fetcher
+            emit(.resolving(names: names))
             fetcher.fetchClosure(of: names) { [self] result in
                 switch result {
                 case .failure(let error): finish(.failure(cancelled ? .cancelled(FormulaFetcher.emptyReport) : error))

@@ -27,4 +27,14 @@ extension InstallConfiguration {
         }
         return .success(engine)
     }
+
+    /// A run's transfer engine and the formula fetcher on it, both confined to `queue`: the start
+    /// that install, fetch and dry-run share. The caller keeps both and shuts the engine down.
+    func makeMetadataFetcher(queue: DispatchQueue, readOnly: Bool = false,
+                             onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil)
+        -> Result<(engine: TransferEngine, fetcher: FormulaFetcher), InstallError> {
+        makeTransferEngine(onWaiting: onWaiting).map { engine in
+            (engine, FormulaFetcher(engine: engine, configuration: self, queue: queue, readOnly: readOnly))
+        }
+    }
 }

@@ -36,13 +36,11 @@ final class InstallPlanRun: @unchecked Sendable {
 
     func start() {
         queue.async { [self] in
-            let engine: TransferEngine
-            switch configuration.makeTransferEngine() {
+            let fetcher: FormulaFetcher
+            switch configuration.makeMetadataFetcher(queue: queue, readOnly: true) {
             case .failure(let error): return finish(.failure(error))
-            case .success(let made): engine = made
+            case .success(let made): (engine, fetcher) = (made.engine, made.fetcher)
             }
-            self.engine = engine
-            let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: queue, readOnly: true)
             self.fetcher = fetcher
             fetcher.fetchClosure(of: names) { [self] result in
                 switch result {

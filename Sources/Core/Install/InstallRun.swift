@@ -142,17 +142,17 @@ final class InstallRun: @unchecked Sendable {
     private func fetchMetadata() {
         assertOnRunQueue()
         let emit = self.emit
-        let engine: TransferEngine
-        switch configuration.makeTransferEngine(onWaiting: { host, seconds in emit(.waitingForServer(host: host, seconds: seconds)) }) {
-        case .failure(let error): return finishRun(error: error)
-        case .success(let made): engine = made
-        }
-        self.engine = engine
-        emit(.resolving(names: requestedNames))
         // The fetcher reads cache files and the SQLite index: it runs on its own queue, and
         // its result is hopped back (the run queue never blocks).
-        let fetcher = FormulaFetcher(engine: engine, configuration: configuration, queue: metadataQueue)
+        let fetcher: FormulaFetcher
+        switch configuration.makeMetadataFetcher(queue: metadataQueue, onWaiting: { host, seconds in
+            emit(.waitingForServer(host: host, seconds: seconds))
+        }) {
+        case .failure(let error): return finishRun(error: error)
+        case .success(let made): (engine, fetcher) = (made.engine, made.fetcher)
+        }
         self.fetcher = fetcher
+        emit(.resolving(names: requestedNames))
         fetcher.fetchClosure(of: requestedNames) { [self] result in
             runQueue.async { [self] in
                 switch result {
