@@ -98,10 +98,22 @@ package final class TransferEngine: @unchecked Sendable {
         self.multi = multi
         bulk = AdmissionLane(name: "bulk", width: self.maxConcurrentTransfers)
         metadata = AdmissionLane(name: "metadata", width: max(TransferEngine.metadataLaneWidth, self.maxConcurrentTransfers))
-        // Keep idle connections for reuse (keep-alive / HTTP/2) across transfers; no pipewait so a
-        // new transfer never waits to see whether it could share a connection.
+        // Connection reuse (Docs/Design.md, "Connection reuse and HTTP/2"; H2MultiplexingTests):
+        // - idle connections stay cached for later transfers (HTTP/1.1 keep-alive);
+        // - where a server offers h2 (ALPN), every transfer to that host is a stream on one
+        //   connection (`CURLPIPE_MULTIPLEX`; per handle: `CURLOPT_HTTP_VERSION`, `CURLOPT_PIPEWAIT`
+        //   in `configure`);
+        // - one connection may carry everything both lanes can have in flight; libcurl's own
+        //   default is 100 streams, below `--jobs` + metadata width for `--jobs` ≥ 68. The server's
+        //   SETTINGS_MAX_CONCURRENT_STREAMS (nginx: 128) still caps it: libcurl then opens another
+        //   connection rather than queueing (lib/url.c, ConnectionExists).
+        // - no `CURLMOPT_MAX_HOST_CONNECTIONS`: the lanes already bound transfers in flight, and a
+        //   host limit makes libcurl park transfers in its own pending queue, unseen by admission
+        //   priorities, serialising HTTP/1.1 mirrors below `--jobs`.
+        let laneWidths = self.maxConcurrentTransfers + max(TransferEngine.metadataLaneWidth, self.maxConcurrentTransfers)
         _ = pour_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, Int(self.maxConcurrentTransfers * 2))
         _ = pour_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        _ = pour_multi_setopt_long(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, laneWidths)
         stopped.enter()
         let thread = Thread { [self] in runLoop() }
         thread.name = "pour.transfer.io"
@@ -266,7 +278,6 @@ package final class TransferEngine: @unchecked Sendable {
         transfer.easy = easy
         transfer.startTime = DispatchTime.now()
         transfer.lastActivity = transfer.startTime.uptimeNanoseconds
-        transfer.requestStart = transfer.startTime.uptimeNanoseconds
         let request = transfer.request
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         // The URL curl fetches is the one the policy judged (curl's own re-serialisation).
@@ -285,7 +296,19 @@ package final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, transfer.lane === metadata ? TransferEngine.metadataCurlBufferSize
                                                                                      : TransferEngine.curlBufferSize)
         _ = pour_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
-        _ = pour_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 0)
+        // h2 over TLS when the server offers it in ALPN, HTTP/1.1 otherwise and for http://
+        // (libcurl ≥ 7.62's default, said explicitly: a handle wanting less than h2 may not join
+        // an h2 connection, lib/url.c ConnectionExists).
+        _ = pour_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        // https: a transfer to a host whose first connection is still in its TLS handshake waits
+        // for ALPN's answer and then becomes a stream on it (h2), or opens its own connection
+        // (HTTP/1.1), instead of racing to open one connection per transfer — a burst of bottles
+        // to a fresh host is otherwise up to `--jobs` handshakes and as many TCP slow starts.
+        // Not for http://: there is no h2 without TLS here, and libcurl learns "no multiplexing"
+        // only from the first *response* and then does not wake the waiting transfers until a
+        // transfer ends (7.88: lib/http.c sets the bundle's multiuse without
+        // Curl_multiuse_state), which would serialise a burst to a plain-HTTP mirror.
+        _ = pour_easy_setopt_long(easy, CURLOPT_PIPEWAIT, url.scheme == "https" ? 1 : 0)
         _ = pour_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.timeouts.connect * 1000))
         // Time to first byte and the throughput floor are enforced by `enforceDeadlines`.
         _ = pour_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
@@ -394,8 +417,17 @@ package final class TransferEngine: @unchecked Sendable {
             let timeouts = transfer.request.timeouts
             let url = transfer.effectiveURL()
             if !transfer.headerSeen {
-                let waited = Double(now - transfer.requestStart) / 1e9
-                if waited >= timeouts.firstByte {
+                if transfer.requestSent == nil {
+                    // The clock starts once libcurl has sent the request (its cumulative
+                    // pretransfer time grows past the mark of this request). Before that the
+                    // transfer is connecting (CURLOPT_CONNECTTIMEOUT_MS bounds it) or waiting to
+                    // become a stream on a connection still in its handshake (PIPEWAIT), which
+                    // is not the server failing to answer.
+                    var pretransfer: curl_off_t = 0
+                    _ = pour_easy_getinfo_off(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+                    if pretransfer > transfer.pretransferMark { transfer.requestSent = now }
+                }
+                if let sent = transfer.requestSent, Double(now - sent) / 1e9 >= timeouts.firstByte {
                     expired.append((easy, transfer, .noResponse(url: url, seconds: timeouts.firstByte)))
                     continue
                 }
@@ -546,8 +578,11 @@ final class ActiveTransfer: @unchecked Sendable {
     /// Deadlines (I/O thread): whether any response header arrived, when the last byte (header
     /// or body) arrived, the throughput samples and the last "waiting" second reported.
     var headerSeen = false
-    /// When the current request (the first, or the latest redirect hop) was started.
-    var requestStart: UInt64 = 0
+    /// When the current request (the first, or the latest redirect hop) was seen sent (uptime
+    /// ns; nil until then), and libcurl's cumulative `CURLINFO_PRETRANSFER_TIME_T` when it began:
+    /// the value grows once the request is on the wire (libcurl adds each hop's time).
+    var requestSent: UInt64?
+    var pretransferMark: curl_off_t = 0
     var lastActivity: UInt64 = 0
     /// The latest response's `Location` header, for the per-hop redirect check.
     var location: String?
@@ -652,7 +687,8 @@ final class ActiveTransfer: @unchecked Sendable {
             return false
         }
         headerSeen = false
-        requestStart = DispatchTime.now().uptimeNanoseconds
+        requestSent = nil
+        _ = pour_easy_getinfo_off(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransferMark)
         samples.removeAll()
         return true
     }

@@ -1,0 +1,108 @@
+import Foundation
+import PourCore
+import PourTestSupport
+import XCTest
+
+/// Issue #16, item 2: against an https server offering HTTP/2, a closure's formula JSON,
+/// manifests and bottles travel as h2 streams over one connection per host, not one connection
+/// per transfer — including the burst of bottle transfers that starts before the first
+/// connection to the bottle host has finished its TLS handshake (`CURLOPT_PIPEWAIT`). The server
+/// is a real nginx (NginxRegistry) counting accepted TCP connections; as a control, the same
+/// install against nginx without h2 opens several connections in parallel.
+///
+/// Formula JSON comes from `127.0.0.1` and bottles from `localhost` (one nginx, two host names,
+/// as formulae.brew.sh and ghcr.io are two hosts): libcurl keys connections by host name, so the
+/// bottle burst finds no connection to reuse and must wait for the one being set up.
+final class H2MultiplexingTests: XCTestCase {
+    private var fixture: RegistryFixture!
+    private var nginx: NginxRegistry!
+
+    /// 14 bottles: `app` → 6 libraries → 7 leaves (two levels of formula JSON fan-out).
+    private static func recipe() -> RegistryRecipe {
+        var specs: [FormulaSpec] = []
+        for leaf in 1...7 { specs.append(FormulaSpec(name: "leaf\(leaf)", targetCompressedSize: 40_000 + leaf * 9_000)) }
+        for lib in 1...6 {
+            specs.append(FormulaSpec(name: "lib\(lib)", dependencies: ["leaf\(lib)", "leaf\(lib + 1)"],
+                                     targetCompressedSize: 60_000 + lib * 11_000))
+        }
+        specs.append(FormulaSpec(name: "app", dependencies: (1...6).map { "lib\($0)" }, targetCompressedSize: 120_000))
+        return .custom(specs)
+    }
+
+    private var everyName: Set<String> { Set(fixture.manifest.formulae.keys) }
+
+    private func start(http2: Bool) throws {
+        fixture = try RegistryFixture(recipe: Self.recipe())
+        nginx = try NginxRegistry(registry: fixture.registry, directory: fixture.root.appendingPathComponent("nginx"), http2: http2)
+    }
+
+    override func tearDown() {
+        nginx?.stop()
+        nginx = nil
+        fixture = nil
+        super.tearDown()
+    }
+
+    private func configuration(index: Bool) -> InstallConfiguration {
+        let environment = ["HOMEBREW_API_DOMAIN": nginx.baseURL(host: "127.0.0.1") + "/api",
+                           "HOMEBREW_ARTIFACT_DOMAIN": nginx.baseURL(host: "localhost"),
+                           "HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK": "1"]
+        var configuration = InstallConfiguration(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache),
+                                                 endpoints: .fromEnvironment(environment), jobs: 8)
+        configuration.caBundle = nginx.caFile
+        configuration.index.autoUpdate = index
+        return configuration
+    }
+
+    /// Installs the closure, stops nginx and returns (accepted connections, logged requests).
+    private func installClosure(index: Bool) throws -> (accepted: Int, log: [NginxRegistry.LogEntry]) {
+        let run = install(["app"], configuration: configuration(index: index))
+        assertOutcomes(run, installed: everyName)
+        assertConsistentPrefix(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache), manifest: fixture.manifest)
+        let accepted = try nginx.acceptedConnections()
+        nginx.stop()
+        let log = nginx.accessLog()
+        let blobs = log.filter { $0.path.contains("/blobs/") && $0.status == 200 }
+        XCTAssertEqual(blobs.count, everyName.count, "one bottle request per package: \(log.map(\.path))")
+        return (accepted, log)
+    }
+
+    /// The catalogue (index) path: one catalogue request, then every manifest and bottle at once.
+    func testBottleBurstIsStreamsOnOneConnectionPerHost() throws {
+        try start(http2: true)
+        let (accepted, log) = try installClosure(index: true)
+        XCTAssertEqual(log.filter { $0.proto != "HTTP/2.0" }.map { "\($0.proto) \($0.path)" }, [], "every request is an h2 stream")
+        let artifactConnections = Set(log.filter { $0.path.hasPrefix("/v2/") }.map(\.connection))
+        XCTAssertEqual(artifactConnections.count, 1, "manifests and bottles share one connection: \(artifactConnections)")
+        XCTAssertLessThanOrEqual(accepted, 2, "TCP connections accepted (API host + bottle host)")
+        print("h2, index: \(log.count) requests over \(accepted) accepted connections")
+    }
+
+    /// The per-formula path: formula JSON fetched level by level, manifests and bottles as their
+    /// URLs become known — all of it streams on one connection per host.
+    func testPerFormulaMetadataAndBottlesAreStreamsOnOneConnectionPerHost() throws {
+        try start(http2: true)
+        let (accepted, log) = try installClosure(index: false)
+        XCTAssertEqual(log.filter { $0.path.hasPrefix("/api/formula/") }.count, everyName.count, "one formula JSON per package")
+        XCTAssertEqual(log.filter { $0.proto != "HTTP/2.0" }.map { "\($0.proto) \($0.path)" }, [], "every request is an h2 stream")
+        let apiConnections = Set(log.filter { $0.path.hasPrefix("/api/") }.map(\.connection))
+        let artifactConnections = Set(log.filter { $0.path.hasPrefix("/v2/") }.map(\.connection))
+        XCTAssertEqual(apiConnections.count, 1, "formula JSON over one connection: \(apiConnections)")
+        XCTAssertEqual(artifactConnections.count, 1, "manifests and bottles over one connection: \(artifactConnections)")
+        XCTAssertLessThanOrEqual(accepted, 2, "TCP connections accepted (API host + bottle host)")
+        print("h2, per formula: \(log.count) requests over \(accepted) accepted connections")
+    }
+
+    /// Control: the same server without h2 in ALPN. The transfers that waited for the first
+    /// connection's handshake then open their own (HTTP/1.1 cannot multiplex), so the bottles
+    /// still download in parallel over several connections.
+    func testWithoutH2TheSameInstallUsesParallelHTTP11Connections() throws {
+        try start(http2: false)
+        let (accepted, log) = try installClosure(index: true)
+        XCTAssertEqual(log.filter { $0.proto != "HTTP/1.1" }.map { "\($0.proto) \($0.path)" }, [], "HTTP/1.1 only")
+        let artifactConnections = Set(log.filter { $0.path.hasPrefix("/v2/") }.map(\.connection))
+        XCTAssertGreaterThan(artifactConnections.count, 2, "parallel connections for the bottle burst")
+        XCTAssertGreaterThan(accepted, 2)
+        print("HTTP/1.1, index: \(log.count) requests over \(accepted) accepted connections")
+    }
+}

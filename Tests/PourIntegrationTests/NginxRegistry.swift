@@ -1,0 +1,181 @@
+import Foundation
+import XCTest
+
+/// A RegistryGenerator directory served by a real nginx over TLS on 127.0.0.1, with HTTP/2
+/// offered in ALPN or not (`http2`), for the connection-reuse tests (H2MultiplexingTests).
+///
+/// The URL layout is what pour asks of `HOMEBREW_API_DOMAIN`/`HOMEBREW_ARTIFACT_DOMAIN`
+/// (Docs/Mirrors.md): `/api/…`, `/v2/homebrew/core/<image>/blobs/sha256:…`,
+/// `/v2/homebrew/core/<image>/manifests/<ref>`. The certificate comes from a private CA made for
+/// the test (`openssl` CLI) and names both `127.0.0.1` and `localhost`, so one server can stand
+/// for two hosts (libcurl keys its connections by host name). nginx runs in the foreground as one
+/// process (`master_process off`), and logs every request with its connection serial number and
+/// protocol; `stub_status` counts accepted TCP connections.
+///
+/// Not thread-safe: one test method drives it.
+final class NginxRegistry {
+    struct LogEntry {
+        /// nginx's serial number of the TCP connection (`$connection`).
+        var connection: Int
+        /// `HTTP/2.0` or `HTTP/1.1` (`$server_protocol`).
+        var proto: String
+        var status: Int
+        var path: String
+    }
+
+    let directory: String
+    let caFile: String
+    private(set) var port = 0
+    private var process: Process?
+
+    /// Skips the test (XCTSkip) when nginx, curl or openssl is missing.
+    init(registry: URL, directory: URL, http2: Bool) throws {
+        self.directory = directory.path
+        caFile = self.directory + "/ca.pem"
+        let fm = FileManager.default
+        guard let nginx = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].first(where: fm.isExecutableFile) else {
+            throw XCTSkip("nginx is not installed (Scripts/setup.sh installs it)")
+        }
+        for sub in ["", "/tmp"] { try fm.createDirectory(atPath: self.directory + sub, withIntermediateDirectories: true) }
+        try makeCertificates()
+        for _ in 0..<5 {
+            port = Self.freePort()
+            try configuration(registry: registry.path, http2: http2).write(toFile: self.directory + "/nginx.conf",
+                                                                             atomically: true, encoding: .utf8)
+            let pidFile = self.directory + "/nginx.pid"
+            try? fm.removeItem(atPath: pidFile)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: nginx)
+            process.arguments = ["-p", self.directory, "-c", self.directory + "/nginx.conf", "-e", self.directory + "/error.log"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // nginx writes its pid file after it has bound its listening socket; it exits when
+            // the port is taken. Bounded poll (10 s).
+            for _ in 0..<1000 where process.isRunning && !fm.fileExists(atPath: pidFile) { usleep(10_000) }
+            if process.isRunning && fm.fileExists(atPath: pidFile) {
+                self.process = process
+                return
+            }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+        // Installed but not starting (a configuration error) fails the test.
+        throw NSError(domain: "NginxRegistry", code: 1, userInfo: [NSLocalizedDescriptionKey:
+            "nginx did not start: \((try? String(contentsOfFile: self.directory + "/error.log", encoding: .utf8)) ?? "")"])
+    }
+
+    deinit { stop() }
+
+    func baseURL(host: String) -> String { "https://\(host):\(port)" }
+
+    /// TCP connections nginx has accepted so far, not counting the one this query opens
+    /// (`stub_status`'s "accepts", read with the curl CLI over HTTP/1.1).
+    func acceptedConnections() throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-sS", "--http1.1", "--cacert", caFile, baseURL(host: "127.0.0.1") + "/nginx-status"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { throw XCTSkip("curl CLI unavailable: \(error)") }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        // "Active connections: 1 \nserver accepts handled requests\n 5 5 40 \n…"
+        let lines = text.split(separator: "\n")
+        guard let index = lines.firstIndex(where: { $0.contains("accepts") }), index + 1 < lines.count,
+              let accepts = lines[index + 1].split(separator: " ").first.flatMap({ Int($0) }) else {
+            throw XCTSkip("no stub_status from nginx: \(text)")
+        }
+        return accepts - 1
+    }
+
+    /// Stops nginx (graceful: SIGQUIT) and waits for it, so every request is in the access log.
+    func stop() {
+        guard let process else { return }
+        self.process = nil
+        if process.isRunning { kill(process.processIdentifier, SIGQUIT) }
+        process.waitUntilExit()
+    }
+
+    /// Every logged request but the status queries; call after `stop()`.
+    func accessLog() -> [LogEntry] {
+        let text = (try? String(contentsOfFile: directory + "/access.log", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line -> LogEntry? in
+            let fields = line.split(separator: " ", maxSplits: 3).map(String.init)
+            guard fields.count == 4, let connection = Int(fields[0]), let status = Int(fields[2]) else { return nil }
+            return LogEntry(connection: connection, proto: fields[1], status: status, path: fields[3])
+        }.filter { $0.path != "/nginx-status" }
+    }
+
+    private func configuration(registry: String, http2: Bool) -> String {
+        """
+        daemon off;
+        master_process off;
+        pid \(directory)/nginx.pid;
+        error_log \(directory)/error.log;
+        events { worker_connections 512; }
+        http {
+            log_format pour '$connection $server_protocol $status $request_uri';
+            access_log \(directory)/access.log pour;
+            client_body_temp_path \(directory)/tmp/body;
+            proxy_temp_path \(directory)/tmp/proxy;
+            fastcgi_temp_path \(directory)/tmp/fastcgi;
+            uwsgi_temp_path \(directory)/tmp/uwsgi;
+            scgi_temp_path \(directory)/tmp/scgi;
+            default_type application/octet-stream;
+            server {
+                listen 127.0.0.1:\(port) ssl\(http2 ? " http2" : "");
+                ssl_certificate \(directory)/server.pem;
+                ssl_certificate_key \(directory)/server.key;
+                root \(registry);
+                location /api/ { }
+                location ~ "^/v2/homebrew/core/.+/blobs/(sha256:[0-9a-f]{64})$" { alias \(registry)/blobs/$1; }
+                location ~ ^/v2/homebrew/core/(.+)/manifests/([^/]+)$ { alias \(registry)/manifests/$1/$2; }
+                location = /nginx-status { stub_status; }
+                location / { return 404; }
+            }
+        }
+
+        """
+    }
+
+    private func makeCertificates() throws {
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+            .write(toFile: directory + "/server.ext", atomically: true, encoding: .utf8)
+        let steps: [[String]] = [
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=pour h2 test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+            ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+            ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-out", "server.pem", "-days", "2", "-extfile", "server.ext"],
+        ]
+        for step in steps {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = step
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { throw XCTSkip("openssl CLI unavailable") }
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw XCTSkip("openssl failed: \(step.prefix(3))") }
+        }
+    }
+
+    /// A port that was free a moment ago (bind to 0, read it, release); nginx may lose the race,
+    /// hence the retries in `init`.
+    private static func freePort() -> Int {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
