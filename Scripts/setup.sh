@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages pour builds and tests against (Debian/Ubuntu), if any is missing.
 set -euo pipefail
-packages=(libcurl4-openssl-dev libssl-dev libzstd-dev libarchive-dev libsqlite3-dev pkg-config libarchive-tools zstd gcc binutils patchelf openssl python3 docker-registry)
+packages=(libcurl4-openssl-dev libssl-dev libzstd-dev libarchive-dev libsqlite3-dev pkg-config libarchive-tools zstd gcc binutils patchelf openssl python3 docker-registry nginx curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

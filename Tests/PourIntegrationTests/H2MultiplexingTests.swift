@@ -105,4 +105,71 @@ final class H2MultiplexingTests: XCTestCase {
         XCTAssertGreaterThan(accepted, 2)
         print("HTTP/1.1, index: \(log.count) requests over \(accepted) accepted connections")
     }
+
+    /// Holds every new TCP connection for `delay` seconds before piping it to nginx: a TLS
+    /// handshake that takes that long (a far or busy server).
+    private static let slowHandshakeProxy = #"""
+import asyncio, sys
+upstream, delay = int(sys.argv[1]), float(sys.argv[2])
+async def pipe(reader, writer):
+    try:
+        while True:
+            data = await reader.read(65536)
+            if not data: break
+            writer.write(data); await writer.drain()
+    except Exception: pass
+    finally:
+        try: writer.close()
+        except Exception: pass
+async def handle(reader, writer):
+    await asyncio.sleep(delay)
+    try: up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream)
+    except Exception: writer.close(); return
+    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    async with server: await server.serve_forever()
+asyncio.run(main())
+"""#
+
+    /// The time-to-first-byte deadline counts from the request being sent: transfers waiting for
+    /// a connection — connecting, or waiting (PIPEWAIT) to become streams on a connection still
+    /// in its handshake — are not "a server that sent nothing". Every connection to the bottle
+    /// host takes 2 s to start its handshake, the first-byte limit is 1 s and nothing is retried:
+    /// the closure installs, every bottle still an h2 stream on one connection.
+    func testStreamsWaitingForASlowHandshakeAreNotTimedOutForNoFirstByte() throws {
+        try start(http2: true)
+        let script = fixture.root.appendingPathComponent("proxy.py").path
+        try Self.slowHandshakeProxy.write(toFile: script, atomically: true, encoding: .utf8)
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        proxy.arguments = ["python3", script, String(nginx.port), "2"]
+        let stdout = Pipe()
+        proxy.standardOutput = stdout
+        proxy.standardError = FileHandle.nullDevice
+        do { try proxy.run() } catch { throw XCTSkip("python3 unavailable: \(error)") }
+        defer { proxy.terminate(); proxy.waitUntilExit() }
+        // The script prints its port once it listens (bounded read: one short line).
+        var line = Data()
+        while let byte = try stdout.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0A]) { line.append(byte) }
+        guard let proxyPort = Int(String(decoding: line, as: UTF8.self)) else { throw XCTSkip("proxy did not start") }
+
+        // Formula JSON straight from nginx; bottles through the proxy.
+        let environment = ["HOMEBREW_API_DOMAIN": nginx.baseURL(host: "127.0.0.1") + "/api",
+                           "HOMEBREW_ARTIFACT_DOMAIN": "https://localhost:\(proxyPort)",
+                           "HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK": "1"]
+        var configuration = InstallConfiguration(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache),
+                                                 endpoints: .fromEnvironment(environment), jobs: 8)
+        configuration.caBundle = nginx.caFile
+        configuration.timeouts = TransferTimeouts(connect: 10, stallSeconds: 30, stallBytesPerSecond: 1024, firstByte: 1)
+        configuration.retryPolicy = RetryPolicy(maxAttempts: 1)
+        let run = install(["app"], configuration: configuration)
+        assertOutcomes(run, installed: everyName)
+        assertConsistentPrefix(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache), manifest: fixture.manifest)
+        nginx.stop()
+        let artifact = nginx.accessLog().filter { $0.path.hasPrefix("/v2/") }
+        XCTAssertEqual(artifact.filter { $0.path.contains("/blobs/") }.count, everyName.count)
+        XCTAssertEqual(Set(artifact.map(\.connection)).count, 1, "the waiting bottles became streams on one connection")
+    }
 }

@@ -47,7 +47,10 @@ package struct TransferTimeouts: Sendable, Equatable {
     package var stallSeconds: Int
     /// The throughput floor (bytes/s) over `stallSeconds`; 0 disables it.
     package var stallBytesPerSecond: Int
-    /// Seconds from the start of a request to the first byte of its response.
+    /// Seconds from the request being sent to the first byte of its response. The clock starts
+    /// once the request is on the wire: connecting, or waiting to become an HTTP/2 stream on a
+    /// connection still in its handshake, is bounded by `connect` instead
+    /// (H2MultiplexingTests.testStreamsWaitingForASlowHandshakeAreNotTimedOutForNoFirstByte).
     package var firstByte: Double
 
     package init(connect: Double = 15, stallSeconds: Int = 30, stallBytesPerSecond: Int = 1024, firstByte: Double = 30) {
