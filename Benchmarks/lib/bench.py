@@ -196,6 +196,11 @@ class Link:
 
 
 class Server:
+    """`pour-registry serve` (HTTP/1.1, plain http, blobs redirected to a second listener like
+    ghcr.io → its blob CDN; link throttling by the server when the kernel emulation is missing)."""
+    env = {}
+    description = "pour-registry serve (HTTP/1.1, http://, blobs redirected to a second listener)"
+
     def __init__(self, args, workload, link, work):
         self.ready = os.path.join(work, "server.ready")
         self.logfile = os.path.join(work, "server.log")
@@ -224,6 +229,125 @@ class Server:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+
+
+class NginxServer:
+    """nginx serving the workload's registry directory as static files over TLS, offering HTTP/2
+    in ALPN (`--server nginx-h2`) or only HTTP/1.1 (`nginx-h1`): /api/…, /v2/homebrew/core/<image>/
+    blobs/sha256:… and …/manifests/<ref>, the layout pour asks of HOMEBREW_API_DOMAIN /
+    HOMEBREW_ARTIFACT_DOMAIN (Docs/Mirrors.md); no redirect to a blob host. The certificate is
+    from a private CA made here (openssl); every contender trusts it through CURL_CA_BUNDLE and
+    SSL_CERT_FILE. Links are emulated in the kernel only (nginx has no aggregate throttle)."""
+
+    def __init__(self, args, workload, link, work, http2=True):
+        nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
+                                                if os.access(p, os.X_OK)), None)
+        if not nginx:
+            raise SystemExit("--server nginx-*: nginx not found (apt-get install nginx)")
+        if link.name != "loopback" and not link.kernel:
+            raise SystemExit("--server nginx-*: link emulation needs the kernel (root, network namespaces)")
+        if link.per_connection:
+            raise SystemExit("--server nginx-*: no per-connection cap (cdn-capped) with nginx")
+        self.dir = os.path.join(work, "nginx")
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "tmp"))
+        ca = self._certificates()
+        # A fresh server namespace has every port free; on loopback ask the kernel for one.
+        port = 18443 if link.kernel else self._free_port()
+        root = workload.directory
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""daemon off;
+master_process off;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    log_format bench '$connection $connection_requests $server_protocol $status $body_bytes_sent $request_uri';
+    access_log {self.dir}/access.log bench;
+    client_body_temp_path {self.dir}/tmp/body;
+    proxy_temp_path {self.dir}/tmp/proxy;
+    fastcgi_temp_path {self.dir}/tmp/fastcgi;
+    uwsgi_temp_path {self.dir}/tmp/uwsgi;
+    scgi_temp_path {self.dir}/tmp/scgi;
+    sendfile on;
+    default_type application/octet-stream;
+    server {{
+        listen 127.0.0.1:{port} ssl{" http2" if http2 else ""};
+        ssl_certificate {self.dir}/server.pem;
+        ssl_certificate_key {self.dir}/server.key;
+        root {root};
+        location /api/ {{ }}
+        location ~ "^/v2/homebrew/core/.+/blobs/(sha256:[0-9a-f]{{64}})$" {{ alias {root}/blobs/$1; }}
+        location ~ "^/v2/homebrew/core/(.+)/manifests/([^/]+)$" {{ alias {root}/manifests/$1/$2; }}
+        location / {{ return 404; }}
+    }}
+}}
+""")
+        pid = os.path.join(self.dir, "nginx.pid")
+        self.logfile = os.path.join(self.dir, "error.log")
+        self.process = subprocess.Popen(link.server_prefix() + [nginx, "-p", self.dir, "-c", conf, "-e", self.logfile],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(200):  # nginx writes its pid file once it listens
+            if os.path.exists(pid):
+                break
+            if self.process.poll() is not None:
+                raise SystemExit(f"nginx exited; see {self.logfile}")
+            time.sleep(0.05)
+        else:
+            raise SystemExit(f"nginx did not start; see {self.logfile}")
+        self.registry = self.blobs = f"https://127.0.0.1:{port}"
+        self.env = {"CURL_CA_BUNDLE": ca, "SSL_CERT_FILE": ca}
+        version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
+        self.description = (f"nginx {version} static files over TLS "
+                            f"({'HTTP/2 offered in ALPN' if http2 else 'HTTP/1.1 only'}), no redirect")
+
+    def _certificates(self):
+        d = self.dir
+        with open(os.path.join(d, "server.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for step in (["openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                      "-subj", "/CN=pour bench CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                      "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                     ["openssl", "req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+                     ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                      "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"]):
+            subprocess.run(step, cwd=d, check=True, capture_output=True)
+        return os.path.join(d, "ca.pem")
+
+    @staticmethod
+    def _free_port():
+        import socket
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    def connections(self):
+        """(connections that carried requests, requests, protocols) from the access log since the last
+        call, which empties it (nginx appends: O_APPEND)."""
+        log_path = os.path.join(self.dir, "access.log")
+        if not os.path.exists(log_path):
+            return 0, 0, set()
+        with open(log_path) as f:
+            lines = [l.split() for l in f if l.strip()]
+        open(log_path, "w").close()
+        return len({l[0] for l in lines}), len(lines), {l[2] for l in lines}
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGQUIT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+SERVERS = {
+    "pour-registry": lambda args, workload, link, work: Server(args, workload, link, work),
+    "nginx-h2": lambda args, workload, link, work: NginxServer(args, workload, link, work, http2=True),
+    "nginx-h1": lambda args, workload, link, work: NginxServer(args, workload, link, work, http2=False),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,6 +390,7 @@ def run_once(args, contender, workload, link, server, work, index):
         "POUR_BENCH_URLS": urls,
         "POUR_BENCH_BIN": args.bin,
     })
+    env.update(server.env)
     timefile = os.path.join(work, "time.txt")
     command = link.client_prefix() + ["/usr/bin/time", "-f", "%e %U %S %M", "-o", timefile] + \
         contender_command(args, contender, workload, prefix, cache)
@@ -274,6 +399,8 @@ def run_once(args, contender, workload, link, server, work, index):
         subprocess.run(link.client_prefix() + [args.pour, "update", "--prefix", prefix,
                                                "--cache", cache, "-q"],
                        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=run_dir)
+        if hasattr(server, "connections"):
+            server.connections()  # not the timed run's
     load = loadavg()
     with open(os.path.join(work, f"{contender.replace('/', '_')}.{index}.log"), "w") as out:
         rc = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=run_dir).returncode
@@ -414,6 +541,8 @@ def markdown(results):
         lines.append(f"{session['bottles']} bottles, {session['total_bytes'] / 1e6:.1f} MB compressed, largest "
                      f"{session['largest_bytes'] / 1e6:.1f} MB.  ")
         lines.append(f"Emulation: {session['emulation']}.  ")
+        if session.get("server"):
+            lines.append(f"Server: {session['server']}.  ")
         lines.append(f"Bound: **{session['bound']['seconds']:.2f} s** ({session['bound']['kind']}: "
                      f"{session['bound']['formula']}).  ")
         lines.append(f"Load during the runs: `{session['uptime_before']}` → `{session['uptime_after']}`\n")
@@ -477,6 +606,9 @@ def main():
     p.add_argument("--size-mb", type=int, default=1024, help="one-huge bottle size (default 1024)")
     p.add_argument("--count", type=int, default=1000, help="many-small bottle count (default 1000)")
     p.add_argument("--emulation", choices=["auto", "kernel", "server"], default="auto")
+    p.add_argument("--server", choices=list(SERVERS), default="pour-registry",
+                   help="what serves the registry: pour-registry serve (default, http), or nginx over TLS "
+                        "with HTTP/2 (nginx-h2) or HTTP/1.1 only (nginx-h1); nginx needs the kernel link emulation")
     p.add_argument("--bin", required=True, help="directory of pour-registry (and of pour unless --pour)")
     p.add_argument("--pour", default=None, help="the pour binary (default BIN/pour)")
     p.add_argument("--cache-dir", default=os.path.join(BENCH, ".cache"))
@@ -546,7 +678,7 @@ def main():
                 link.up()
                 session_dir = os.path.join(work, f"{workload.name}.{lname}")
                 os.makedirs(session_dir, exist_ok=True)
-                server = Server(args, workload, link, session_dir)
+                server = SERVERS[args.server](args, workload, link, session_dir)
                 with open(os.path.join(session_dir, "urls.txt"), "w") as f:
                     for name, sha, _, _, path in workload.bottles:
                         f.write(f"{name} {sha} {server.registry}{path}\n")
@@ -554,14 +686,22 @@ def main():
                 log(f"{workload.name} × {lname}: {link.description}; bound {bound['seconds']:.2f} s")
                 session = {"workload": workload.name, "link": lname, "bottles": len(workload.bottles),
                            "total_bytes": workload.total_bytes, "largest_bytes": workload.largest[2],
-                           "emulation": link.description, "bound": bound, "cpu_measurements": cpu,
+                           "emulation": link.description, "server": server.description,
+                           "bound": bound, "cpu_measurements": cpu,
                            "uptime_before": uptime(), "runs": {c: [] for c in contenders}}
                 for index in range(1, runs + 1):
                     for contender in contenders:
+                        if hasattr(server, "connections"):
+                            server.connections()  # drop the lines of untimed set-up (pour update)
                         r = run_once(args, contender, workload, link, server, session_dir, index)
+                        if hasattr(server, "connections"):
+                            r["connections"], r["requests"], protocols = server.connections()
+                            r["protocols"] = sorted(protocols)
                         session["runs"][contender].append(r)
                         log(f"  {workload.name} × {lname} {contender} #{index}: {r['wall']:.2f} s, cpu {r['cpu']:.2f} s, "
-                            f"rss {r['rss_mb']:.1f} MB, load {r['load1']:.2f}" + ("" if r["ok"] else
+                            f"rss {r['rss_mb']:.1f} MB, load {r['load1']:.2f}"
+                            + (f", {r['requests']} requests over {r['connections']} connections {r['protocols']}"
+                               if "connections" in r else "") + ("" if r["ok"] else
                             f"  FAILED (exit {r['exit']}, {r['kegs']}/{len(workload.bottles)} kegs; "
                             f"see {session_dir})"))
                 session["uptime_after"] = uptime()
