@@ -22,7 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 ROOT = os.path.dirname(BENCH)
 TOKEN = "QQ=="
-CLI_NS, SRV_NS = "pourbench-cli", "pourbench-srv"
+# POUR_BENCH_NETNS_TAG (also read by netem.sh) keeps two emulated links apart.
+_NS_TAG = "-" + os.environ["POUR_BENCH_NETNS_TAG"] if os.environ.get("POUR_BENCH_NETNS_TAG") else ""
+CLI_NS, SRV_NS = f"pourbench{_NS_TAG}-cli", f"pourbench{_NS_TAG}-srv"
 
 WORKLOADS = {
     # name: (recipe, formulae to install: None = every formula of the registry)
@@ -131,7 +133,7 @@ def ensure_workload(args, name):
 
 def netem_probe():
     """Whether sch_netem works in a scratch namespace (it does not on this machine kind)."""
-    ns = "pourbench-probe"
+    ns = f"pourbench{_NS_TAG}-probe"
     subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
         return False, "cannot create network namespaces"

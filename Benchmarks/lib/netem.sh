@@ -12,7 +12,10 @@
 # server with `ip netns exec pourbench-srv ...` and every client with `ip netns exec pourbench-cli ...`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-CLI=pourbench-cli SRV=pourbench-srv TC=pbtc TS=pbts
+# POUR_BENCH_NETNS_TAG=x names everything apart (pourbench-x-cli, pbtc-x…), so a second
+# emulated link (another helper's trace) is not torn down by this one.
+tag="${POUR_BENCH_NETNS_TAG:+-$POUR_BENCH_NETNS_TAG}"
+CLI="pourbench${tag}-cli" SRV="pourbench${tag}-srv" TC="pbtc${tag}" TS="pbts${tag}"
 
 down() {
   local state="$1"
