@@ -246,7 +246,10 @@ final class InstallRun: @unchecked Sendable {
         guard let engine else { return }
         let name = job.name
         let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle)
-        let queue = DispatchQueue(label: "pour.download.\(name)", qos: .userInitiated)
+        // Serial per download, but on the width-limited global pool: a queue of its own (an
+        // overcommit queue) would get a thread of its own, and a closure's ~230 downloads all
+        // start at once — 150 threads and ~25 MB of stacks and arenas (Docs/Performance.md, RSS).
+        let queue = DispatchQueue(label: "pour.download.\(name)", qos: .userInitiated, target: .global(qos: .userInitiated))
         let emit = self.emit
         let download = VerifiedDownload(
             engine: engine, packageName: name,

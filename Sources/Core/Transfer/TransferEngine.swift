@@ -299,6 +299,7 @@ package final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_string(easy, CURLOPT_USERAGENT, userAgent)
         // Metadata and small bottles get a small receive buffer: many of them are in flight.
         let small = transfer.lane === metadata || transfer.shared.withLock { $0.heldSlot } == .small
+        transfer.gatherCapacity = small ? TransferEngine.metadataCurlBufferSize : TransferEngine.coalesceBytes
         _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, small ? TransferEngine.metadataCurlBufferSize
                                                                   : TransferEngine.curlBufferSize)
         _ = pour_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
@@ -370,7 +371,12 @@ package final class TransferEngine: @unchecked Sendable {
             transfer.abortReason = .tooLarge(url: transfer.request.url, limit: limit)
             return 0
         }
-        if transfer.gathered.isEmpty { transfer.gatheredSince = DispatchTime.now().uptimeNanoseconds }
+        if transfer.gathered.isEmpty {
+            transfer.gatheredSince = DispatchTime.now().uptimeNanoseconds
+            // Reserved per block, not per hand-over: an idle or finished transfer holds no buffer,
+            // and a metadata body (a few KB) never reserves a bottle-sized one (Docs/Performance.md, RSS).
+            transfer.gathered.reserveCapacity(transfer.gatherCapacity)
+        }
         transfer.gathered.append(UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: count)
         if transfer.gathered.count >= TransferEngine.coalesceBytes { handOver(transfer) }
         return count
@@ -382,7 +388,7 @@ package final class TransferEngine: @unchecked Sendable {
         assertOnIOThread()
         guard !transfer.gathered.isEmpty else { return }
         let chunk = transfer.gathered
-        transfer.gathered = Data(capacity: TransferEngine.coalesceBytes)
+        transfer.gathered = Data()
         let count = chunk.count
         transfer.queue.async { [weak self] in
             transfer.onData(chunk)
@@ -566,6 +572,9 @@ final class ActiveTransfer: @unchecked Sendable {
     /// Body bytes received but not yet handed to the sink queue (see `coalesceBytes`), and when
     /// the oldest of them arrived (uptime ns; see `handOverDelayNanoseconds`).
     var gathered = Data()
+    /// What a block of `gathered` reserves: `coalesceBytes`, or a metadata buffer's size for
+    /// metadata and small transfers (I/O thread, set when the handle is configured).
+    var gatherCapacity = TransferEngine.coalesceBytes
     var gatheredSince: UInt64 = 0
     var abortReason: TransferError?
     var startTime = DispatchTime.now()
