@@ -114,14 +114,16 @@ package final class TransferEngine: @unchecked Sendable {
         // - where a server offers h2 (ALPN), every transfer to that host is a stream on one
         //   connection (`CURLPIPE_MULTIPLEX`; per handle: `CURLOPT_HTTP_VERSION`, `CURLOPT_PIPEWAIT`
         //   in `configure`);
-        // - one connection may carry everything both lanes can have in flight; libcurl's own
-        //   default is 100 streams, below `--jobs` + metadata width for `--jobs` ≥ 68. The server's
-        //   SETTINGS_MAX_CONCURRENT_STREAMS (nginx: 128) still caps it: libcurl then opens another
-        //   connection rather than queueing (lib/url.c, ConnectionExists).
+        // - one connection may carry every slot of both lanes (`--jobs`, the small-transfer slots,
+        //   the metadata lane; 56 at `--jobs 8`); libcurl's own default is 100 streams, fewer than
+        //   that from `--jobs 25` up. The server's SETTINGS_MAX_CONCURRENT_STREAMS (nginx: 128)
+        //   still caps it: libcurl then opens another connection rather than queueing (lib/url.c,
+        //   ConnectionExists).
         // - no `CURLMOPT_MAX_HOST_CONNECTIONS`: the lanes already bound transfers in flight, and a
         //   host limit makes libcurl park transfers in its own pending queue, unseen by admission
         //   priorities, serialising HTTP/1.1 mirrors below `--jobs`.
-        let laneWidths = self.maxConcurrentTransfers + max(TransferEngine.metadataLaneWidth, self.maxConcurrentTransfers)
+        let jobs = self.maxConcurrentTransfers
+        let laneWidths = jobs + (jobs > 1 ? jobs * TransferEngine.smallSlotsPerJob : 0) + max(TransferEngine.metadataLaneWidth, jobs)
         _ = pour_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, Int(self.maxConcurrentTransfers * 2))
         _ = pour_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         _ = pour_multi_setopt_long(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, laneWidths)
