@@ -31,8 +31,8 @@ final class H2MultiplexingTests: XCTestCase {
 
     private var everyName: Set<String> { Set(fixture.manifest.formulae.keys) }
 
-    private func start(http2: Bool) throws {
-        fixture = try RegistryFixture(recipe: Self.recipe())
+    private func start(http2: Bool, recipe: RegistryRecipe = recipe()) throws {
+        fixture = try RegistryFixture(recipe: recipe)
         nginx = try NginxRegistry(registry: fixture.registry, directory: fixture.root.appendingPathComponent("nginx"), http2: http2)
     }
 
@@ -104,6 +104,36 @@ final class H2MultiplexingTests: XCTestCase {
         XCTAssertGreaterThan(artifactConnections.count, 2, "parallel connections for the bottle burst")
         XCTAssertGreaterThan(accepted, 2)
         print("HTTP/1.1, index: \(log.count) requests over \(accepted) accepted connections")
+    }
+
+    /// HTTP/1.1 keep-alive: connections are reused from one transfer to the next, so a closure
+    /// never holds more connections than transfers can be in flight at once (8 `--jobs` slots,
+    /// 16 small-transfer slots, 32 metadata slots), however many requests it makes. libcurl's
+    /// connection cache limit counts connections in use, and at 2 × `--jobs` it closed almost
+    /// most connections after one request (145 connections for 264 requests here; 33–40 now).
+    func testHTTP11ConnectionsAreReusedAcrossTransfers() throws {
+        let leaves = (1...100).map { FormulaSpec(name: "dep\($0)", targetCompressedSize: 5_000) }
+        try start(http2: false, recipe: .custom(leaves + [FormulaSpec(name: "app", dependencies: leaves.map(\.name),
+                                                                         targetCompressedSize: 6_000)]))
+        // One host for everything, so every transfer can reuse every connection.
+        let environment = ["HOMEBREW_API_DOMAIN": nginx.baseURL(host: "127.0.0.1") + "/api",
+                           "HOMEBREW_ARTIFACT_DOMAIN": nginx.baseURL(host: "127.0.0.1"),
+                           "HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK": "1"]
+        var configuration = InstallConfiguration(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache),
+                                                 endpoints: .fromEnvironment(environment), jobs: 8)
+        configuration.caBundle = nginx.caFile
+        configuration.index.autoUpdate = false
+        let run = install(["app"], configuration: configuration)
+        assertOutcomes(run, installed: everyName)
+        assertConsistentPrefix(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache), manifest: fixture.manifest)
+        let accepted = try nginx.acceptedConnections()
+        nginx.stop()
+        let log = nginx.accessLog()
+        XCTAssertEqual(log.filter { $0.path.contains("/blobs/") && $0.status == 200 }.count, everyName.count)
+        XCTAssertGreaterThan(log.count, 200, "formula JSON, bottle (and most manifests) of 101 packages")
+        XCTAssertEqual(Set(log.map(\.proto)), ["HTTP/1.1"])
+        XCTAssertLessThanOrEqual(accepted, 8 + 16 + 32, "no more connections than slots: \(log.count) requests")
+        print("HTTP/1.1, per formula: \(log.count) requests over \(accepted) accepted connections")
     }
 
     /// Holds every new TCP connection for `delay` seconds before piping it to nginx: a TLS

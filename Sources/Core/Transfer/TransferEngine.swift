@@ -110,7 +110,13 @@ package final class TransferEngine: @unchecked Sendable {
                              smallTransferBytes: TransferEngine.smallTransferBytes)
         metadata = AdmissionLane(name: "metadata", width: max(TransferEngine.metadataLaneWidth, self.maxConcurrentTransfers))
         // Connection reuse (Docs/Design.md, "Connection reuse and HTTP/2"; H2MultiplexingTests):
-        // - idle connections stay cached for later transfers (HTTP/1.1 keep-alive);
+        // - idle connections stay cached for later transfers (HTTP/1.1 keep-alive). libcurl's
+        //   cache limit counts the connections in use too, and on every return beyond it closes
+        //   the oldest idle one (7.88 lib/conncache.c, Curl_conncache_return_conn), so a limit
+        //   below the slots in flight closed nearly every HTTP/1.1 connection after one request
+        //   (2 × `--jobs` = 16 against 56 slots: 598 connections for 647 requests of a 230-bottle
+        //   closure over TLS). The limit is twice the slot count: a connection per slot to each
+        //   of two hosts (ghcr.io and the CDN its blobs redirect to; formula JSON and bottles);
         // - where a server offers h2 (ALPN), every transfer to that host is a stream on one
         //   connection (`CURLPIPE_MULTIPLEX`; per handle: `CURLOPT_HTTP_VERSION`, `CURLOPT_PIPEWAIT`
         //   in `configure`);
@@ -124,7 +130,7 @@ package final class TransferEngine: @unchecked Sendable {
         //   priorities, serialising HTTP/1.1 mirrors below `--jobs`.
         let jobs = self.maxConcurrentTransfers
         let laneWidths = jobs + (jobs > 1 ? jobs * TransferEngine.smallSlotsPerJob : 0) + max(TransferEngine.metadataLaneWidth, jobs)
-        _ = pour_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, Int(self.maxConcurrentTransfers * 2))
+        _ = pour_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, laneWidths * 2)
         _ = pour_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         _ = pour_multi_setopt_long(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, laneWidths)
         stopped.enter()
