@@ -9,13 +9,16 @@ import Foundation
 ///   writes its bytes.
 /// - `extractions` (an `OperationQueue`, width = active cores, QoS utility — below the I/O thread's
 ///   user-initiated) extracts, relocates and writes the receipt in a private staging directory.
+/// - `StreamingExtraction`'s queue (width ≤ 4, QoS utility) extracts large bottles while their
+///   bytes arrive; relocation and the receipt then run on `extractions` once the download verified
+///   them. Its operations wait for the network, hence not on `extractions`.
 /// - `ActivationScheduler`'s link queue (serial, utility) commits kegs into the Cellar and links
 ///   them, one batch at a time, dependencies first. A commit+link unit is never interrupted, so a
 ///   package is either fully installed and linked or absent.
 /// - Set-up (`PrefixPreparation`: lock, directories) and tear-down (`RunTeardown`: staging removal,
 ///   engine shutdown, unlock) run on a global utility queue because they block.
 /// - `stages` (a DispatchGroup) joins every piece of work the run hands to another queue
-///   (extractions, staging removals, activation batches); tear-down waits on it with `notify`.
+///   (extractions, streamed extractions, staging removals, activation batches); tear-down waits on it with `notify`.
 ///
 /// Errors: a package's failure finishes it as `.failed` and every package depending on it as
 /// `.skipped`; independent packages carry on. Cancellation finishes every unfinished package as
@@ -34,6 +37,7 @@ final class InstallRun: @unchecked Sendable {
     /// The formula fetcher's queue: index (SQLite) and cache-file reads happen there.
     private let metadataQueue = DispatchQueue(label: "pour.install.metadata", qos: .userInitiated)
     private let extractions: OperationQueue
+    private let streaming: StreamingExtraction
     private let stages = DispatchGroup()
     private let activations: ActivationScheduler
     private let cancellation = CancellationFlag()
@@ -79,6 +83,7 @@ final class InstallRun: @unchecked Sendable {
         extractions.name = "pour.extract"
         extractions.maxConcurrentOperationCount = configuration.extractionWidth
         extractions.qualityOfService = .utility
+        streaming = StreamingExtraction(runQueue: runQueue, group: stages, transferSlots: configuration.jobs)
         stagingRoot = "\(configuration.layout.staging)/run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let layout = configuration.layout
         let stagingRoot = self.stagingRoot
@@ -121,6 +126,7 @@ final class InstallRun: @unchecked Sendable {
                 guard let job = jobs[name] else { continue }
                 switch job.phase {
                 case .downloading:
+                    job.streamFile?.abandon("cancelled")  // wakes a blocked streaming reader now
                     if let download = job.download { download.cancel() } else { finish(job, .skipped(reason: .cancelled)) }
                 case .staged:
                     finish(job, .skipped(reason: .cancelled))
@@ -248,12 +254,18 @@ final class InstallRun: @unchecked Sendable {
         let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle)
         let queue = DispatchQueue(label: "pour.download.\(name)", qos: .userInitiated)
         let emit = self.emit
+        if options.streamExtraction, options.overlapExtraction, !cachedBottles.contains(name) {
+            job.streamFile = GrowingFile { [weak self, weak job] declaredLength in
+                guard let self, let job else { return }
+                runQueue.async { self.streamBegan(job, declaredLength: declaredLength) }
+            }
+        }
         let download = VerifiedDownload(
             engine: engine, packageName: name,
             sources: configuration.endpoints.sources(for: job.formula, bottle: job.bottle),
             expectedSHA256: job.bottle.sha256, destination: destination,
             policy: configuration.retryPolicy, timeouts: configuration.timeouts, queue: queue,
-            expectedSize: job.manifest?.size,
+            expectedSize: job.manifest?.size, stream: job.streamFile,
             onProgress: { progress in
                 emit(.downloadProgress(name: name, receivedBytes: progress.receivedBytes, totalBytes: progress.totalBytes))
             },
@@ -305,19 +317,96 @@ final class InstallRun: @unchecked Sendable {
             networkBytes += outcome.networkBytes
             emit(.downloadFinished(name: job.name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
             if cancelled { return finish(job, .skipped(reason: .cancelled)) }
-            if !options.overlapExtraction {
-                job.deferredBottlePath = outcome.path
-            } else if job.manifestFetch != nil {
-                // The manifest is a few KB and normally already here; wait for it a little so
-                // relocation can use its changed_files and the receipt its build facts.
-                job.bottleAwaitingManifest = outcome.path
-                runQueue.asyncAfter(deadline: .now() + InstallRun.manifestGrace) { [self] in startAwaitedPreparation(job) }
+            if job.streaming {
+                // The streamed extraction decides when it reports (`streamEnded`).
+                job.verifiedWhileStreaming = outcome.path
+            } else if let streamed = job.streamResult {
+                resolveStream(job, streamed, verifiedPath: outcome.path)
             } else {
-                startPreparation(job, bottlePath: outcome.path)
+                job.streamFile = nil
+                bottleVerified(job, path: outcome.path)
             }
         }
         if !options.overlapExtraction { startDeferredPreparations() }
         finishIfDone()
+    }
+
+    // MARK: - Streamed extraction (runQueue; see StreamingExtraction)
+
+    /// A fresh download of `job` began writing at byte 0: stream it if admitted, else never.
+    private func streamBegan(_ job: PackageJob, declaredLength: Int64?) {
+        assertOnRunQueue()
+        guard let file = job.streamFile else { return }
+        guard !cancelled, !job.isFinished, case .downloading = job.phase, job.download != nil,
+              streaming.admit(size: job.manifest?.size ?? declaredLength, minimumBytes: options.streamingMinimumBytes)
+        else {
+            file.abandon("not streamed")
+            job.streamFile = nil
+            return
+        }
+        job.streaming = true
+        job.extractingAnnounced = true
+        emit(.extracting(name: job.name))
+        let incomplete = DownloadCache.incompletePath(
+            for: DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle))
+        streaming.run(preparation(job, bottlePath: incomplete), file: file) { [self] result in
+            streamEnded(job, result)
+        }
+    }
+
+    private func streamEnded(_ job: PackageJob, _ result: Result<ExtractedKeg, PackageFailure>) {
+        assertOnRunQueue()
+        job.streaming = false
+        if job.isFinished {
+            // Failed, skipped or cancelled meanwhile: a failed extraction removed its staging itself.
+            job.streamFile = nil
+            if case .success = result { removeStaged(job) }
+            return finishIfDone()
+        }
+        if let path = job.verifiedWhileStreaming {
+            job.verifiedWhileStreaming = nil
+            resolveStream(job, result, verifiedPath: path)
+        } else {
+            job.streamResult = result  // the download reports next
+        }
+        finishIfDone()
+    }
+
+    /// Both halves are known and the download verified `verifiedPath`. If it verified the streamed
+    /// generation, the extraction's outcome stands (relocation and receipt follow, with the manifest
+    /// as known now); otherwise the package extracts the verified file as without streaming.
+    private func resolveStream(_ job: PackageJob, _ result: Result<ExtractedKeg, PackageFailure>, verifiedPath: String) {
+        assertOnRunQueue()
+        let streamedVerified = job.streamFile?.currentState == .verified
+        job.streamFile = nil
+        job.streamResult = nil
+        switch (streamedVerified, result) {
+        case (true, .success(let keg)):
+            job.streamedKeg = keg
+            bottleVerified(job, path: verifiedPath)
+        case (_, .failure(.unpack(.cancelled))) where cancelled:
+            finish(job, .skipped(reason: .cancelled))
+        case (true, .failure(let failure)):
+            fail(job, failure)  // the verified bytes themselves are refused (e.g. a hostile entry)
+        case (false, _):
+            bottleVerified(job, path: verifiedPath)  // abandoned generation: fall back
+        }
+    }
+
+    /// A verified bottle goes on to extraction (or, streamed, to relocation), after a short wait
+    /// for an in-flight manifest.
+    private func bottleVerified(_ job: PackageJob, path: String) {
+        assertOnRunQueue()
+        if !options.overlapExtraction {
+            job.deferredBottlePath = path
+        } else if job.manifestFetch != nil {
+            // The manifest is a few KB and normally already here; wait for it a little so
+            // relocation can use its changed_files and the receipt its build facts.
+            job.bottleAwaitingManifest = path
+            runQueue.asyncAfter(deadline: .now() + InstallRun.manifestGrace) { [self] in startAwaitedPreparation(job) }
+        } else {
+            startPreparation(job, bottlePath: path)
+        }
     }
 
     /// Without overlap: once no download is left, extracts every verified bottle.
@@ -350,21 +439,30 @@ final class InstallRun: @unchecked Sendable {
         startPreparation(job, bottlePath: path)
     }
 
-    private func startPreparation(_ job: PackageJob, bottlePath: String) {
-        assertOnRunQueue()
-        job.move(to: .extracting)
-        emit(.extracting(name: job.name))
-        job.manifestFetch?.cancel()
+    private func preparation(_ job: PackageJob, bottlePath: String) -> KegPreparation {
         var work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
                                   manifest: job.manifest,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
         work.warn = { [self, name = job.name] message in runQueue.async { self.emit(.warning(name: name, message: message)) } }
+        return work
+    }
+
+    private func startPreparation(_ job: PackageJob, bottlePath: String) {
+        assertOnRunQueue()
+        job.move(to: .extracting)
+        if !job.extractingAnnounced { emit(.extracting(name: job.name)) }
+        job.extractingAnnounced = true
+        job.manifestFetch?.cancel()
+        let work = preparation(job, bottlePath: bottlePath)
+        // A streamed keg is already in staging: only relocation and the receipt are left.
+        let streamed = job.streamedKeg
+        job.streamedKeg = nil
         // The group is left only after the outcome has been handled on the run queue, so that a
         // staging removal it schedules joins the group before the group can drain.
         stages.enter()
         extractions.addOperation { [self, work] in
-            let result = work.run()
+            let result = streamed.map { work.complete($0) } ?? work.run()
             runQueue.async { [self] in
                 preparationEnded(job, result)
                 stages.leave()
@@ -461,6 +559,10 @@ final class InstallRun: @unchecked Sendable {
         let previous = job.phase
         job.move(to: .finished(outcome))
         job.manifestFetch?.cancel()
+        // A streamed keg that will not be committed (its extraction has reported).
+        if job.streamedKeg != nil || (try? job.streamResult?.get()) != nil { removeStaged(job) }
+        job.streamedKeg = nil
+        job.streamResult = nil
         if case .skipped(let reason) = outcome {
             emit(.skipped(name: job.name, reason: reason))
             if case .staged = previous { removeStaged(job) }
