@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// Options shared by the commands that run the install pipeline (install, upgrade, reinstall).
 struct RunOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Downloads in flight at once.")
+    @Option(name: .shortAndLong, help: "Bottle downloads in flight at once (default 8); bottles known to be ≤ 256 KiB may use 2 × N more slots beside them (none with --jobs 1).")
     var jobs: Int?
 
     @Flag(name: .customLong("no-wait"), help: "Fail at once if another pour holds the prefix lock.")

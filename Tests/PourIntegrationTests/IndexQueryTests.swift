@@ -50,6 +50,12 @@ final class IndexQueryTests: XCTestCase {
         XCTAssertEqual(text.first?.match, .text)
         XCTAssertEqual(try index.search("json processor").first?.name, "jq")
         XCTAssertEqual(try index.search("   "), [])
+        // Substrings of names, ASCII case folded; LIKE's wildcards in the query are literal.
+        let inside = try index.search("GETPAS")
+        XCTAssertEqual(inside.first?.name, "wgetpaste")
+        XCTAssertEqual(inside.first?.match, .substring)
+        XCTAssertEqual(try index.search("%").filter { $0.match == .substring }, [], "% must not match every name")
+        XCTAssertEqual(try index.search("w_et").filter { $0.match == .substring }, [], "_ must not match any character")
         XCTAssertEqual(try index.search("\"quoted* (odd) -query").count, 0, "FTS syntax in user text must not error")
     }
 

@@ -71,6 +71,16 @@ final class StreamingExtractionTests: XCTestCase {
         return nil
     }
 
+    /// Waits (bounded) for `condition`.
+    private func waitUntil(timeout: TimeInterval = 60, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if Date() >= deadline { return false }
+            usleep(5_000)
+        }
+        return true
+    }
+
     /// Every path of a keg with its mode, link target and content digest (receipt excluded: it
     /// records the install time).
     private func kegImage(_ keg: String) throws -> [String: String] {
@@ -113,7 +123,7 @@ final class StreamingExtractionTests: XCTestCase {
         let staged = waitForStagedFile(layout)
         // A file of the keg is in staging while the server still holds the bottle's last bytes.
         XCTAssertNotNil(staged, "no file was extracted while the download was unfinished")
-        XCTAssertTrue(fixture.server.bodyHold.isHolding, "the server had already sent the whole bottle")
+        XCTAssertFalse(fixture.server.bodyHold.isReleased, "the server had already sent the whole bottle")
         XCTAssertNil(downloadFinishedIndex("big", in: run.events.current), "the download had already finished")
         XCTAssertEqual(tree(layout.downloads).filter { $0.hasSuffix(".bottle.tar.gz") }, [], "a verified file before the last bytes")
         fixture.server.bodyHold.release()
@@ -212,9 +222,11 @@ final class StreamingExtractionTests: XCTestCase {
         fixture.server.bodyHold.hold(sha256: fixture.sha256(of: "big"), afterBytes: size - tail)
         let run = Background(["big"], configuration: configuration)
         XCTAssertNotNil(waitForStagedFile(layout), "the streamed extraction did not start")
+        // The server is parked at the hold point: the reader runs dry and blocks at the frontier.
+        XCTAssertTrue(waitUntil { fixture.server.bodyHold.isHolding }, "the server never reached the hold point")
         run.handle?.cancel()
         let result = run.wait()
-        XCTAssertTrue(fixture.server.bodyHold.isHolding, "the run ended only because the bytes arrived")
+        XCTAssertFalse(fixture.server.bodyHold.isReleased, "the run ended only because the bytes arrived")
         fixture.server.bodyHold.release()
         guard case .failure(.cancelled(let report))? = result else { return XCTFail("\(String(describing: result))") }
         XCTAssertEqual(report.packages.first?.outcome, .skipped(reason: .cancelled))

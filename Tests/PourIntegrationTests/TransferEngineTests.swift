@@ -96,6 +96,68 @@ final class TransferEngineTests: XCTestCase {
     }
 }
 
+extension TransferEngineTests {
+    /// Small transfers (expected length known and ≤ `smallTransferBytes`) run in the bulk lane's
+    /// small-transfer slots beside the `--jobs` slots; a transfer of unknown or large size never
+    /// takes one. The server's gate holds every blob answer until six requests are open at once:
+    /// with 2 job slots that happens only if the four small transfers ran beside the two big ones,
+    /// and the third big one must still wait (peak exactly 6).
+    func testSmallTransfersRunBesideTheJobSlotsAndLargeOnesDoNot() throws {
+        let specs = (1...3).map { FormulaSpec(name: "big\($0)", targetCompressedSize: 600_000) }
+            + (1...4).map { FormulaSpec(name: "small\($0)", targetCompressedSize: 20_000) }
+        let fixture = try RegistryFixture(recipe: .custom(specs))
+        fixture.server.blobGate.hold(until: 6)
+        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: 2))
+        defer { engine.shutdown() }
+        let url = { (name: String) in fixture.server.blobBaseURL + "/blobs/sha256:" + fixture.sha256(of: name) }
+        let group = DispatchGroup()
+        let failures = Locked<[String]>([])
+        func start(_ name: String, expectedBytes: Int64?) {
+            group.enter()
+            engine.start(TransferRequest(url: url(name)), expectedBytes: expectedBytes, queue: DispatchQueue(label: "sink"),
+                         onResponse: { _ in }, onData: { _ in }, completion: { result in
+                if case .failure(let error) = result { failures.withLock { $0.append("\(name): \(error)") } }
+                group.leave()
+            })
+        }
+        start("big1", expectedBytes: nil)
+        start("big2", expectedBytes: nil)
+        // Known but above the small-transfer bound: must wait for a job slot.
+        start("big3", expectedBytes: TransferEngine.smallTransferBytes + 1)
+        for index in 1...4 { start("small\(index)", expectedBytes: 20_000) }
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(failures.withLock { $0 }, [])
+        XCTAssertEqual(fixture.log.peakConcurrentBlobTransfers, 6,
+                       "2 job slots + 4 small transfers beside them, and no more")
+    }
+
+    /// A size learnt while waiting (the manifest arrived) moves a small transfer into a small
+    /// slot: both job slots are held by gated big transfers, so the small one can only finish
+    /// (and open the gate at three requests) through `setExpectedBytes`.
+    func testASizeLearntWhileWaitingAdmitsASmallTransfer() throws {
+        let specs = [FormulaSpec(name: "big1", targetCompressedSize: 600_000), FormulaSpec(name: "big2", targetCompressedSize: 600_000),
+                     FormulaSpec(name: "small", targetCompressedSize: 20_000)]
+        let fixture = try RegistryFixture(recipe: .custom(specs))
+        fixture.server.blobGate.hold(until: 3)
+        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: 2))
+        defer { engine.shutdown() }
+        let url = { (name: String) in fixture.server.blobBaseURL + "/blobs/sha256:" + fixture.sha256(of: name) }
+        let group = DispatchGroup()
+        for name in ["big1", "big2"] {
+            group.enter()
+            _ = fetch(engine, url(name)) { _ in group.leave() }
+        }
+        group.enter()
+        let small = fetch(engine, url("small")) { result in
+            XCTAssertTrue(result.isSuccess, "\(result)")
+            group.leave()
+        }
+        small.setExpectedBytes(20_000)
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(fixture.log.peakConcurrentBlobTransfers, 3)
+    }
+}
+
 private extension Result where Failure == TransferError {
     var isSuccess: Bool { if case .success = self { return true } else { return false } }
     var failureIsCancelled: Bool { if case .failure(.cancelled) = self { return true } else { return false } }

@@ -234,11 +234,13 @@ public final class FormulaIndex {
             """)
         prefix.bind([.text(query), .text(query + "\u{10FFFF}")])
         try add(prefix, match: .prefix)
+        // LIKE folds ASCII case as `lower()` does, without building a lowered copy of every name
+        // (that copy was most of the scan's cost: Docs/Performance.md, "Start-up").
         let substring = try statement("""
             SELECT \(columns) FROM names n JOIN formulae f ON f.id = n.formula
-            WHERE n.kind = 0 AND instr(lower(n.name), lower(?)) > 0 ORDER BY length(f.name), f.name
+            WHERE n.kind = 0 AND n.name LIKE ? ESCAPE '\\' ORDER BY length(f.name), f.name
             """)
-        substring.bind([.text(query)])
+        substring.bind([.text("%" + FormulaIndex.likeEscaped(query) + "%")])
         try add(substring, match: .substring)
         if let match = FormulaIndex.ftsQuery(query) {
             let fts = try statement("""
@@ -249,6 +251,16 @@ public final class FormulaIndex {
             try add(fts, match: .text)
         }
         return hits
+    }
+
+    /// `text` with LIKE's wildcards (`%`, `_`) and the escape character itself escaped by `\`.
+    static func likeEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
     }
 
     /// Each word of the query as a quoted prefix term, all required: `"ssl"* "tool"*`.

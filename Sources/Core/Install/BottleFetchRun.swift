@@ -101,7 +101,8 @@ final class BottleFetchRun: @unchecked Sendable {
         let download = VerifiedDownload(
             engine: engine, packageName: name, sources: configuration.endpoints.sources(for: formula, bottle: bottle),
             expectedSHA256: bottle.sha256, destination: items[index].path, policy: configuration.retryPolicy,
-            timeouts: configuration.timeouts, queue: DispatchQueue(label: "pour.fetch.\(name)", qos: .userInitiated),
+            timeouts: configuration.timeouts, queue: DispatchQueue(label: "pour.fetch.\(name)", qos: .userInitiated,
+                                                           target: .global(qos: .userInitiated)),  // as InstallRun's download queues
             onProgress: { progress in
                 emit(.downloadProgress(name: name, receivedBytes: progress.receivedBytes, totalBytes: progress.totalBytes))
             },

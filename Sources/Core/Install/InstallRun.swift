@@ -9,9 +9,10 @@ import Foundation
 ///   writes its bytes.
 /// - `extractions` (an `OperationQueue`, width = active cores, QoS utility — below the I/O thread's
 ///   user-initiated) extracts, relocates and writes the receipt in a private staging directory.
-/// - `StreamingExtraction`'s queue (width ≤ 4, QoS utility) extracts large bottles while their
-///   bytes arrive; relocation and the receipt then run on `extractions` once the download verified
-///   them. Its operations wait for the network, hence not on `extractions`.
+/// - `StreamingExtraction`'s queues (one untargeted serial queue each, at most 4, QoS utility)
+///   extract large bottles while their bytes arrive; relocation and the receipt then run on
+///   `extractions` once the download verified them. They wait for the network, hence not on
+///   `extractions` nor on the global pool.
 /// - `ActivationScheduler`'s link queue (serial, utility) commits kegs into the Cellar and links
 ///   them, one batch at a time, dependencies first. A commit+link unit is never interrupted, so a
 ///   package is either fully installed and linked or absent.
@@ -252,7 +253,10 @@ final class InstallRun: @unchecked Sendable {
         guard let engine else { return }
         let name = job.name
         let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle)
-        let queue = DispatchQueue(label: "pour.download.\(name)", qos: .userInitiated)
+        // Serial per download, but on the width-limited global pool: a queue of its own (an
+        // overcommit queue) would get a thread of its own, and a closure's ~230 downloads all
+        // start at once — 150 threads and ~25 MB of stacks and arenas (Docs/Performance.md, RSS).
+        let queue = DispatchQueue(label: "pour.download.\(name)", qos: .userInitiated, target: .global(qos: .userInitiated))
         let emit = self.emit
         if options.streamExtraction, options.overlapExtraction, !cachedBottles.contains(name) {
             job.streamFile = GrowingFile { [weak self, weak job] declaredLength in

@@ -11,54 +11,133 @@ package enum TransferLane: Sendable {
     case metadata
 }
 
-/// One bounded set of transfer slots with a priority-ordered waiting list.
+/// One bounded set of transfer slots with a priority-ordered waiting list, plus optional
+/// *small-transfer* slots.
 ///
 /// `slots` is the `DispatchSemaphore` that bounds transfers in flight on this lane. Each
 /// `TransferEngine.start` schedules one block on `queue` (serial) that waits for a slot and then
 /// admits the *highest-priority* waiting transfer (FIFO among equals), so priorities that change
-/// while transfers wait (a bottle's size learnt from its manifest) still order admission. Every
-/// admitted transfer signals `slots` exactly once, in `TransferEngine.finish` or right here when it
-/// was cancelled while waiting.
+/// while transfers wait (a bottle's size learnt from its manifest) still order admission.
 ///
-/// Confinement: `waiting` is a `Locked` list (start, admission and priority updates touch it from
-/// different queues); the semaphore is waited on only by `queue`. `@unchecked Sendable` for that.
+/// **Small-transfer slots.** A transfer whose expected length is known and at most
+/// `smallTransferBytes` is latency-bound, not bandwidth-bound: a 9 KB bottle behind a registry
+/// redirect costs two round trips and almost no link time. With only `--jobs` slots, admitted
+/// largest first, the ~200 small bottles of a deep closure queued behind the big ones and then
+/// crawled through 8 slots at 2 RTT each at the end of the run (Docs/Performance.md,
+/// deep-closure). So such a transfer may also take one of `smallSlots`, a second semaphore waited
+/// on by a second serial queue (`smallQueue`): whenever a transfer becomes known-small while
+/// waiting (at `admit`, or when `expectedBytesLearnt` reports its manifest size), one block there
+/// waits for a small slot and admits the smallest waiting known-small transfer, if any is still
+/// waiting. The bytes these slots can hold in flight are bounded by `smallSlots × smallTransferBytes`,
+/// so the big transfers keep the link.
+///
+/// Every admitted transfer holds exactly one slot (`ActiveTransfer.Shared.heldSlot`) and gives
+/// it back exactly once through `release`: in `TransferEngine.finish`, or right after admission
+/// when it was cancelled while waiting. A block that finds nothing to admit gives its slot back
+/// at once. Invariant: there are never fewer pending main-queue blocks than waiting transfers
+/// (each `admit` adds one of each; a transfer taken by the small path leaves one block spare), so
+/// no waiting transfer is ever stranded.
+///
+/// Confinement: `waiting` is a `Locked` list (start, admission and size updates touch it from
+/// different queues); `slots` is waited on only by `queue`, `smallSlots` only by `smallQueue`.
+/// `@unchecked Sendable` for that.
 final class AdmissionLane: @unchecked Sendable {
-    let slots: DispatchSemaphore
-    private let queue: DispatchQueue
-    private let waiting = Locked<[ActiveTransfer]>([])
-
-    init(name: String, width: Int) {
-        slots = DispatchSemaphore(value: width)
-        queue = DispatchQueue(label: "pour.transfer.admission.\(name)", qos: .userInitiated)
+    /// Which semaphore an admitted transfer holds.
+    enum Slot: Sendable {
+        case main
+        case small
     }
 
-    /// Queues `transfer`; `admit` runs on the lane's queue once a slot is held, with the transfer
-    /// chosen at that moment.
-    func admit(_ transfer: ActiveTransfer, admit: @escaping @Sendable (ActiveTransfer) -> Void) {
-        waiting.withLock { $0.append(transfer) }
+    typealias Admit = @Sendable (ActiveTransfer) -> Void
+
+    let slots: DispatchSemaphore
+    /// Largest expected length that may use a small slot (0: no small slots).
+    let smallTransferBytes: Int64
+    private let smallSlots: DispatchSemaphore
+    private let queue: DispatchQueue
+    private let smallQueue: DispatchQueue
+    private let waiting = Locked<[(transfer: ActiveTransfer, admit: Admit)]>([])
+
+    init(name: String, width: Int, smallWidth: Int = 0, smallTransferBytes: Int64 = 0) {
+        slots = DispatchSemaphore(value: width)
+        smallSlots = DispatchSemaphore(value: smallWidth)
+        self.smallTransferBytes = smallWidth > 0 ? smallTransferBytes : 0
+        queue = DispatchQueue(label: "pour.transfer.admission.\(name)", qos: .userInitiated)
+        smallQueue = DispatchQueue(label: "pour.transfer.admission.\(name).small", qos: .userInitiated)
+    }
+
+    /// Queues `transfer`; `admit` runs on one of the lane's queues once a slot is held, with the
+    /// transfer chosen at that moment.
+    func admit(_ transfer: ActiveTransfer, admit: @escaping Admit) {
+        waiting.withLock { $0.append((transfer, admit)) }
         queue.async { [self] in
             slots.wait()
-            guard let next = takeHighestPriority() else {
+            guard let next = take(.main) else {
                 slots.signal()
                 return
             }
-            admit(next)
+            next.admit(next.transfer)
+        }
+        offerSmallSlot(to: transfer)
+    }
+
+    /// A waiting transfer's expected length became known (its manifest arrived): it may now
+    /// qualify for a small slot.
+    func expectedBytesLearnt(_ transfer: ActiveTransfer) {
+        offerSmallSlot(to: transfer)
+    }
+
+    /// Gives back the slot `transfer` holds. Called exactly once per admitted transfer.
+    func release(_ transfer: ActiveTransfer) {
+        switch transfer.shared.withLock({ $0.heldSlot }) {
+        case .small: smallSlots.signal()
+        case .main, nil: slots.signal()
         }
     }
 
-    private func takeHighestPriority() -> ActiveTransfer? {
-        waiting.withLock { list -> ActiveTransfer? in
-            guard !list.isEmpty else { return nil }
-            var best = 0
-            var bestPriority = list[0].shared.withLock { $0.priority }
-            for index in list.indices.dropFirst() {
-                let priority = list[index].shared.withLock { $0.priority }
-                if priority > bestPriority {
+    private func isSmall(_ transfer: ActiveTransfer) -> Bool {
+        guard smallTransferBytes > 0, let bytes = transfer.shared.withLock({ $0.expectedBytes }) else { return false }
+        return bytes <= smallTransferBytes
+    }
+
+    private func offerSmallSlot(to transfer: ActiveTransfer) {
+        guard isSmall(transfer) else { return }
+        smallQueue.async { [self] in
+            smallSlots.wait()
+            guard let next = take(.small) else {
+                smallSlots.signal()
+                return
+            }
+            next.admit(next.transfer)
+        }
+    }
+
+    /// Removes and returns the transfer to admit next into a `slot`, recording the slot it holds:
+    /// for the main slots the highest priority (FIFO among equals); for a small slot the smallest
+    /// waiting known-small transfer.
+    private func take(_ slot: Slot) -> (transfer: ActiveTransfer, admit: Admit)? {
+        waiting.withLock { list -> (transfer: ActiveTransfer, admit: Admit)? in
+            var best: Int?
+            var bestKey: Int64 = 0
+            for index in list.indices {
+                let state = list[index].transfer.shared.withLock { ($0.priority, $0.expectedBytes) }
+                let key: Int64
+                switch slot {
+                case .main:
+                    key = state.0
+                case .small:
+                    guard let bytes = state.1, bytes <= smallTransferBytes else { continue }
+                    key = -bytes
+                }
+                if best == nil || key > bestKey {
                     best = index
-                    bestPriority = priority
+                    bestKey = key
                 }
             }
-            return list.remove(at: best)
+            guard let best else { return nil }
+            let next = list.remove(at: best)
+            next.transfer.shared.withLock { $0.heldSlot = slot }
+            return next
         }
     }
 }

@@ -15,7 +15,9 @@ import Foundation
 ///   admission queue, so neither the I/O thread nor callers ever block on it; each admitted
 ///   transfer signals it exactly once, in `finish` (success, failure or cancellation) or, when it
 ///   was cancelled while waiting for admission, right after the wait. Waiting transfers are
-///   admitted highest priority first (pour uses the bottle size: largest first).
+///   admitted highest priority first (pour uses the bottle size: largest first). Bottles known to
+///   be small (≤ `smallTransferBytes`) may also take one of the bulk lane's small-transfer slots,
+///   so they do not queue behind the big ones (`AdmissionLane`).
 /// - Backpressure: when a transfer's sink has more than `highWaterBytes` queued (or gathered,
 ///   not yet handed over), the write
 ///   callback returns `CURL_WRITEFUNC_PAUSE`; the sink queue asks for a resume once it has drained
@@ -44,6 +46,12 @@ package final class TransferEngine: @unchecked Sendable {
     /// JSONs; 8 at a time made the metadata, not the bottles, the critical path (230 JSONs ≈ 30
     /// round trips; Docs/Performance.md, deep-closure).
     static let metadataLaneWidth = 32
+    /// Bottles whose expected length (from the manifest) is at most this many bytes may also run
+    /// in the bulk lane's small-transfer slots, `smallSlotsPerJob` per `--jobs` slot: they are
+    /// latency-bound (each is a registry request, a redirect and a blob request), and 16 of them
+    /// in flight hold at most 4 MiB of the link (`AdmissionLane`, Docs/Performance.md).
+    package static let smallTransferBytes: Int64 = 256 << 10
+    static let smallSlotsPerJob = 2
     /// Body bytes are gathered on the I/O thread into blocks of up to this size (or whatever one
     /// `curl_multi_perform` round delivered) before one hop to the sink queue: on a slow link
     /// curl calls back with a few KB at a time, and a queue hop per callback cost more CPU in
@@ -96,7 +104,10 @@ package final class TransferEngine: @unchecked Sendable {
         self.caBundle = caBundle
         self.allowInsecureHTTP = allowInsecureHTTP
         self.multi = multi
-        bulk = AdmissionLane(name: "bulk", width: self.maxConcurrentTransfers)
+        // `--jobs 1` means one at a time: no small-transfer slots beside it.
+        bulk = AdmissionLane(name: "bulk", width: self.maxConcurrentTransfers,
+                             smallWidth: self.maxConcurrentTransfers > 1 ? self.maxConcurrentTransfers * TransferEngine.smallSlotsPerJob : 0,
+                             smallTransferBytes: TransferEngine.smallTransferBytes)
         metadata = AdmissionLane(name: "metadata", width: max(TransferEngine.metadataLaneWidth, self.maxConcurrentTransfers))
         // Keep idle connections for reuse (keep-alive / HTTP/2) across transfers; no pipewait so a
         // new transfer never waits to see whether it could share a connection.
@@ -115,7 +126,10 @@ package final class TransferEngine: @unchecked Sendable {
     /// order: `onResponse` once per response whose body follows, `onData` for each chunk, then
     /// `completion` exactly once.
     @discardableResult
-    package func start(_ request: TransferRequest, lane: TransferLane = .bulk, priority: Int64 = 0, queue: DispatchQueue,
+    /// - Parameter expectedBytes: the body length the caller expects, when known; a small one may
+    ///   use a small-transfer slot (`AdmissionLane`). `TransferHandle.setExpectedBytes` sets it later.
+    package func start(_ request: TransferRequest, lane: TransferLane = .bulk, priority: Int64 = 0,
+                      expectedBytes: Int64? = nil, queue: DispatchQueue,
                       onResponse: @escaping @Sendable (TransferResponse) -> Void,
                       onData: @escaping @Sendable (Data) -> Void,
                       onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil,
@@ -123,11 +137,12 @@ package final class TransferEngine: @unchecked Sendable {
         let admission = lane == .bulk ? bulk : metadata
         let transfer = ActiveTransfer(request: request, lane: admission, priority: priority, queue: queue,
                                       onResponse: onResponse, onData: onData, completion: completion)
+        transfer.shared.withLock { $0.expectedBytes = expectedBytes }
         transfer.onWaiting = onWaiting
         let handle = TransferHandle(engine: self, transfer: transfer)
         admission.admit(transfer) { [self] admitted in
             if let reason = admitted.shared.withLock({ $0.cancelReason }) {
-                admitted.lane.slots.signal()
+                admitted.lane.release(admitted)
                 admitted.deliverCompletion(.failure(reason))
                 return
             }
@@ -166,7 +181,7 @@ package final class TransferEngine: @unchecked Sendable {
             pour_curl_multi_wakeup(multi)
         } else if case .add(let transfer) = command {
             // The engine has shut down: give the slot back and report the transfer as cancelled.
-            transfer.lane.slots.signal()
+            transfer.lane.release(transfer)
             transfer.deliverCompletion(.failure(.cancelled))
         }
     }
@@ -282,8 +297,11 @@ package final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR,
                                     URLPolicy.redirectProtocols(for: url, allowInsecureHTTP: allowInsecureHTTP))
         _ = pour_easy_setopt_string(easy, CURLOPT_USERAGENT, userAgent)
-        _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, transfer.lane === metadata ? TransferEngine.metadataCurlBufferSize
-                                                                                     : TransferEngine.curlBufferSize)
+        // Metadata and small bottles get a small receive buffer: many of them are in flight.
+        let small = transfer.lane === metadata || transfer.shared.withLock { $0.heldSlot } == .small
+        transfer.gatherCapacity = small ? TransferEngine.metadataCurlBufferSize : TransferEngine.coalesceBytes
+        _ = pour_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, small ? TransferEngine.metadataCurlBufferSize
+                                                                  : TransferEngine.curlBufferSize)
         _ = pour_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = pour_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 0)
         _ = pour_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.timeouts.connect * 1000))
@@ -353,7 +371,12 @@ package final class TransferEngine: @unchecked Sendable {
             transfer.abortReason = .tooLarge(url: transfer.request.url, limit: limit)
             return 0
         }
-        if transfer.gathered.isEmpty { transfer.gatheredSince = DispatchTime.now().uptimeNanoseconds }
+        if transfer.gathered.isEmpty {
+            transfer.gatheredSince = DispatchTime.now().uptimeNanoseconds
+            // Reserved per block, not per hand-over: an idle or finished transfer holds no buffer,
+            // and a metadata body (a few KB) never reserves a bottle-sized one (Docs/Performance.md, RSS).
+            transfer.gathered.reserveCapacity(transfer.gatherCapacity)
+        }
         transfer.gathered.append(UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: count)
         if transfer.gathered.count >= TransferEngine.coalesceBytes { handOver(transfer) }
         return count
@@ -365,7 +388,7 @@ package final class TransferEngine: @unchecked Sendable {
         assertOnIOThread()
         guard !transfer.gathered.isEmpty else { return }
         let chunk = transfer.gathered
-        transfer.gathered = Data(capacity: TransferEngine.coalesceBytes)
+        transfer.gathered = Data()
         let count = chunk.count
         transfer.queue.async { [weak self] in
             transfer.onData(chunk)
@@ -477,7 +500,7 @@ package final class TransferEngine: @unchecked Sendable {
         handOver(transfer)
         transfer.easy = nil
         transfer.releaseCurlResources()
-        transfer.lane.slots.signal()
+        transfer.lane.release(transfer)
         transfer.deliverCompletion(outcome)
     }
 }
@@ -496,6 +519,13 @@ package struct TransferHandle: Sendable {
     package func setPriority(_ priority: Int64) {
         transfer.shared.withLock { $0.priority = priority }
     }
+
+    /// Records the body length the caller now expects (a manifest arrived); while the transfer
+    /// still waits for a slot, a small one may take a small-transfer slot (`AdmissionLane`).
+    package func setExpectedBytes(_ bytes: Int64) {
+        transfer.shared.withLock { $0.expectedBytes = bytes }
+        transfer.lane.expectedBytesLearnt(transfer)
+    }
 }
 
 /// One transfer's state.
@@ -510,6 +540,10 @@ final class ActiveTransfer: @unchecked Sendable {
         var cancelReason: TransferError?
         /// Admission order among waiting transfers (higher first).
         var priority: Int64 = 0
+        /// The body length the caller expects, when known (small-transfer slots).
+        var expectedBytes: Int64?
+        /// The admission slot this transfer holds once admitted (given back by `lane.release`).
+        var heldSlot: AdmissionLane.Slot?
         var pendingBytes = 0
         var paused = false
         var completed = false
@@ -538,6 +572,9 @@ final class ActiveTransfer: @unchecked Sendable {
     /// Body bytes received but not yet handed to the sink queue (see `coalesceBytes`), and when
     /// the oldest of them arrived (uptime ns; see `handOverDelayNanoseconds`).
     var gathered = Data()
+    /// What a block of `gathered` reserves: `coalesceBytes`, or a metadata buffer's size for
+    /// metadata and small transfers (I/O thread, set when the handle is configured).
+    var gatherCapacity = TransferEngine.coalesceBytes
     var gatheredSince: UInt64 = 0
     var abortReason: TransferError?
     var startTime = DispatchTime.now()

@@ -140,7 +140,11 @@ package final class VerifiedDownload: @unchecked Sendable {
 
     /// The bottle's size as its manifest published it: the final length must match it.
     package func setExpectedSize(_ size: Int64) {
-        queue.async { if size > 0 { self.expectedSize = size } }
+        queue.async {
+            guard size > 0 else { return }
+            self.expectedSize = size
+            self.handle?.setExpectedBytes(size - self.written)
+        }
     }
 
     /// Stops the download, deletes the `.incomplete` file it owns and completes with `.cancelled`.
@@ -276,7 +280,7 @@ package final class VerifiedDownload: @unchecked Sendable {
         let request = TransferRequest(url: source.url, headers: source.headers, resumeOffset: written, timeouts: timeouts)
         let name = packageName
         let onWaiting = self.onWaiting
-        handle = engine.start(request, priority: priority, queue: queue,
+        handle = engine.start(request, priority: priority, expectedBytes: expectedSize.map { $0 - written }, queue: queue,
                               onResponse: { [self] response in accept(response) },
                               onData: { [self] data in write(data) },
                               onWaiting: { host, seconds in onWaiting("\(name): waiting for \(host) (\(seconds) s)") },

@@ -30,6 +30,10 @@ package final class BodyHold: Sendable {
     /// True while a response is parked at the hold point.
     package var isHolding: Bool { state.current.holding }
 
+    /// True once `release` ran (called by the test, or by the timeout): before that, no byte past
+    /// the hold point has been sent.
+    package var isReleased: Bool { state.current.released }
+
     /// Lets the held body (and any later one) go on.
     package func release() {
         let parked = state.withLock { state -> [@Sendable () -> Void] in
