@@ -27,7 +27,7 @@ final class GrowingFileExtractionTests: XCTestCase {
     private func growing(_ box: UnpackSandbox) throws -> (GrowingFile, Int32) {
         let fd = open(box.bottle("bottle.incomplete"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TestArchive.BuildError(description: "open failed") }
-        let file = GrowingFile { _ in }
+        let file = GrowingFile { _, _ in }
         XCTAssertTrue(file.begin(fileDescriptor: fd, declaredLength: nil))
         return (file, fd)
     }

@@ -58,4 +58,57 @@ final class MetadataCriticalPathTests: XCTestCase {
         }.max() ?? 0
         XCTAssertGreaterThan(peak, configuration.jobs, "a dependency level must not be fetched \(configuration.jobs) at a time")
     }
+
+    /// A chain root → mid → leaf, every answer 0.2 s late: the closure is known only after three
+    /// formula-JSON rounds, but root's bottle is requested as soon as root's JSON has arrived —
+    /// before leaf's JSON is even answered. The event stream still starts with `.planned`.
+    func testBottleDownloadsStartWhileTheClosureIsStillResolving() throws {
+        let specs = [FormulaSpec(name: "root", dependencies: ["mid"], targetCompressedSize: 8 * 1024),
+                     FormulaSpec(name: "mid", dependencies: ["leaf"], targetCompressedSize: 8 * 1024),
+                     FormulaSpec(name: "leaf", targetCompressedSize: 8 * 1024)]
+        let fixture = try RegistryFixture(recipe: .custom(specs), server: ServerConfiguration(latency: 0.2))
+        var configuration = fixture.configuration()
+        configuration.index.autoUpdate = false
+        let run = install(["root"], configuration: configuration)
+        XCTAssertEqual(run.report?.installed.count, 3, "\(run.result)")
+
+        let entries = fixture.log.entries(on: .registry)
+        let leafJSON = try XCTUnwrap(entries.first { $0.path == "/api/formula/leaf.json" })
+        let rootBlob = try XCTUnwrap(entries.first { $0.path.contains("/root/blobs/") })
+        XCTAssertLessThan(rootBlob.start, leafJSON.end, "root's bottle must be requested before the closure is resolved")
+        XCTAssertEqual(entries.filter { $0.path.contains("/blobs/") }.count, 3, "each bottle requested once (adopted, not restarted)")
+
+        let planned = try XCTUnwrap(run.events.firstIndex { if case .planned = $0.event { return true }; return false })
+        let firstDownloadEvent = run.events.firstIndex {
+            switch $0.event {
+            case .downloadStarted, .downloadProgress, .downloadFinished: return true
+            default: return false
+            }
+        }
+        XCTAssertLessThan(planned, try XCTUnwrap(firstDownloadEvent), "download events follow .planned")
+    }
+
+    /// The closure fails to resolve (leaf's JSON is never answered) while root's early download is
+    /// still trickling in: the run fails, and the early download is stopped and leaves nothing —
+    /// no `.incomplete`, no keg, no staging.
+    func testAResolutionFailureStopsEarlyDownloadsAndLeavesNothing() throws {
+        let specs = [FormulaSpec(name: "root", dependencies: ["leaf"], targetCompressedSize: 400 * 1024),
+                     FormulaSpec(name: "leaf", targetCompressedSize: 8 * 1024)]
+        let fixture = try RegistryFixture(recipe: .custom(specs))
+        fixture.server.faults.add(.noResponse, for: .pathSuffix("/api/formula/leaf.json"), times: nil, listener: .registry)
+        fixture.server.faults.add(.trickle(bytesPerSecond: 40_000), for: .sha256(fixture.sha256(of: "root")), times: nil)
+        var configuration = fixture.configuration()
+        configuration.index.autoUpdate = false
+        configuration.retryPolicy = RetryPolicy(maxAttempts: 1)
+        configuration.timeouts.firstByte = 2
+        let run = install(["root"], configuration: configuration)
+        guard case .failure(let error) = run.result else { return XCTFail("expected a failure, got \(run.result)") }
+        XCTAssertTrue("\(error)".contains("leaf"), "\(error)")
+        XCTAssertTrue(fixture.log.entries(on: .registry).contains { $0.path.contains("/root/blobs/") },
+                      "root's bottle was requested before the closure failed")
+        let layout = configuration.layout
+        XCTAssertEqual(tree(layout.downloads).filter { !$0.hasSuffix(".lock") && $0 != "." }, [], "no partial or unverified bottle left")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.cellar + "/root"))
+        XCTAssertEqual(tree(layout.staging), [])
+    }
 }

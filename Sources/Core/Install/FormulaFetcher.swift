@@ -33,6 +33,9 @@ final class FormulaFetcher: @unchecked Sendable {
     private var updater: CatalogueUpdater?
     private var cancelled = false
     private var completion: (@Sendable (Result<FormulaCatalog, InstallError>) -> Void)?
+    /// Told (on `queue`) of each formula fetched over the network as soon as it decodes, before
+    /// the closure is complete: the installer starts its bottle download then.
+    private var onFormula: (@Sendable (Formula) -> Void)?
 
     init(engine: TransferEngine, configuration: InstallConfiguration, queue: DispatchQueue, readOnly: Bool = false) {
         self.engine = engine
@@ -43,9 +46,13 @@ final class FormulaFetcher: @unchecked Sendable {
     }
 
     /// Fetches the closure of `names`; `completion` runs on `queue`.
-    func fetchClosure(of names: [String], completion: @escaping @Sendable (Result<FormulaCatalog, InstallError>) -> Void) {
+    /// - Parameter onFormula: called on `queue` for each formula of the per-formula path as soon as
+    ///   it decodes (not for index answers, which arrive all at once).
+    func fetchClosure(of names: [String], onFormula: (@Sendable (Formula) -> Void)? = nil,
+                      completion: @escaping @Sendable (Result<FormulaCatalog, InstallError>) -> Void) {
         queue.async { [self] in
             self.completion = completion
+            self.onFormula = onFormula
             if startFromIndex(names) { return }
             fetchPerFormula(names)
         }
@@ -178,6 +185,7 @@ final class FormulaFetcher: @unchecked Sendable {
         }
         guard let added = catalog.formulae.last else { return true }
         for dependency in added.installDependencies { request(dependency) }
+        onFormula?(added)
         return true
     }
 

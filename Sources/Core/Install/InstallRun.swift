@@ -63,6 +63,12 @@ final class InstallRun: @unchecked Sendable {
     /// True once `plan` has created the jobs; before that only `finishRun` can end the run.
     private var planned = false
     private var finishing = false
+    /// Bottle downloads started during resolution, by formula name, until they report
+    /// (`EarlyDownload`): `plan` hands each to its job or discards it.
+    private var earlyDownloads: [String: EarlyDownload] = [:]
+    /// `finishRun` was asked for before the plan while early downloads were still stopping; it
+    /// runs (with this error) once the last of them has reported.
+    private var endAwaitingEarlyDownloads: (error: InstallError?, pending: Bool) = (nil, false)
 
     /// - Parameters:
     ///   - callbackQueue: a serial queue; `events` and `completion` run there, in order.
@@ -160,7 +166,9 @@ final class InstallRun: @unchecked Sendable {
         }
         self.fetcher = fetcher
         emit(.resolving(names: requestedNames))
-        fetcher.fetchClosure(of: requestedNames) { [self] result in
+        fetcher.fetchClosure(of: requestedNames, onFormula: { [self] formula in
+            runQueue.async { self.startEarlyDownload(formula) }
+        }) { [self] result in
             runQueue.async { [self] in
                 switch result {
                 case .failure(let error): finishRun(error: cancelled ? nil : error)
@@ -228,6 +236,7 @@ final class InstallRun: @unchecked Sendable {
             }
             scheduleDownload(job)
         }
+        discardUnadoptedEarlyDownloads()
         finishIfDone()
     }
 
@@ -245,42 +254,137 @@ final class InstallRun: @unchecked Sendable {
         guard let engine else { return }
         // `cachedBottles` was gathered off the run queue (PlanFacts).
         if !cachedBottles.contains(job.name) { fetchManifest(job, engine: engine) }
+        if let early = earlyDownloads[job.name], early.job == nil, early.download.expectedSHA256 == job.bottle.sha256,
+           early.download.destination == DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle) {
+            return adopt(early, into: job)
+        }
         startDownload(job)
     }
 
     private func startDownload(_ job: PackageJob) {
         assertOnRunQueue()
-        guard let engine else { return }
-        let name = job.name
-        let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle)
+        if !cachedBottles.contains(job.name) { job.streamFile = streamCandidate() }
+        guard let download = makeDownload(formula: job.formula, bottle: job.bottle, expectedSize: job.manifest?.size,
+                                          announced: nil, stream: job.streamFile, completion: { [self] result in
+            runQueue.async { self.downloadEnded(job, result) }
+        }) else { return }
+        job.download = download
+        emit(.downloadStarted(name: job.name))
+        download.start()
+    }
+
+    // MARK: - Downloads during resolution (runQueue)
+
+    /// Starts `formula`'s bottle download while the rest of the closure is still resolving,
+    /// unless the plan will not download it anyway (unsafe version, pinned to another Cellar,
+    /// keg already installed: checked off the run queue). See `EarlyDownload`.
+    private func startEarlyDownload(_ formula: Formula) {
+        assertOnRunQueue()
+        guard !planned, !cancelled, !finishing, earlyDownloads[formula.name] == nil, let bottle = formula.bottle else { return }
+        let version = formula.pkgVersion
+        guard KegEntryPath.isSafeComponent(version), version.utf8.count <= 64 else { return }
+        if case .pinned(let path) = bottle.cellar, path != configuration.layout.cellar { return }
+        let layout = configuration.layout
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            let installed = Cellar(layout: layout).isInstalled(name: formula.name, pkgVersion: version)
+            runQueue.async { [self] in
+                guard !installed, !planned, !cancelled, !finishing, earlyDownloads[formula.name] == nil else { return }
+                let announced = Locked(false)
+                let stream = streamCandidate()
+                guard let download = makeDownload(formula: formula, bottle: bottle, expectedSize: nil, announced: announced,
+                                                  stream: stream, completion: { [self] result in
+                    runQueue.async { self.earlyDownloadEnded(formula.name, result) }
+                }) else { return }
+                earlyDownloads[formula.name] = EarlyDownload(download: download, announced: announced)
+                earlyDownloads[formula.name]?.stream = stream
+                download.start()
+            }
+        }
+    }
+
+    /// Hands an early download to its job: from now on it reports as the job's download.
+    private func adopt(_ early: EarlyDownload, into job: PackageJob) {
+        assertOnRunQueue()
+        job.download = early.download
+        early.announced.withLock { $0 = true }
+        emit(.downloadStarted(name: job.name))
+        if let result = early.result {
+            earlyDownloads[job.name] = nil
+            runQueue.async { self.downloadEnded(job, result) }
+        } else {
+            early.job = job
+            // A stream that began before the plan starts now: the reader starts at byte 0 anyway.
+            job.streamFile = early.stream
+            if let declaredLength = early.streamBegan { streamBegan(job, declaredLength: declaredLength) }
+        }
+    }
+
+    private func earlyDownloadEnded(_ name: String, _ result: Result<DownloadOutcome, TransferError>) {
+        assertOnRunQueue()
+        guard let early = earlyDownloads[name] else { return }
+        if let job = early.job {
+            earlyDownloads[name] = nil
+            return downloadEnded(job, result)
+        }
+        guard early.discarded else {
+            early.result = result  // `plan` hands it to its job
+            return
+        }
+        earlyDownloads[name] = nil
+        if case .success(let outcome) = result { networkBytes += outcome.networkBytes }
+        if endAwaitingEarlyDownloads.pending {
+            if earlyDownloads.isEmpty { finishRun(error: endAwaitingEarlyDownloads.error) }
+        } else {
+            finishIfDone()
+        }
+    }
+
+    /// After planning (or when the run ends before it): early downloads no job adopted are
+    /// cancelled (their cancel deletes the `.incomplete`); one that already finished leaves its
+    /// verified bottle in the cache, as `pour fetch` would.
+    private func discardUnadoptedEarlyDownloads() {
+        assertOnRunQueue()
+        for (name, early) in earlyDownloads where early.job == nil {
+            if let result = early.result {
+                earlyDownloads[name] = nil
+                if case .success(let outcome) = result { networkBytes += outcome.networkBytes }
+            } else if !early.discarded {
+                early.discarded = true
+                early.download.cancel()
+            }
+        }
+    }
+
+    private func makeDownload(formula: Formula, bottle: Bottle, expectedSize: Int64?, announced: Locked<Bool>?,
+                              stream: GrowingFile?,
+                              completion: @escaping @Sendable (Result<DownloadOutcome, TransferError>) -> Void) -> VerifiedDownload? {
+        assertOnRunQueue()
+        guard let engine else { return nil }
+        let name = formula.name
+        let destination = DownloadCache.bottlePath(layout: configuration.layout, formula: formula, bottle: bottle)
         // Serial per download, but on the width-limited global pool: a queue of its own (an
         // overcommit queue) would get a thread of its own, and a closure's ~230 downloads all
         // start at once — 150 threads and ~25 MB of stacks and arenas (Docs/Performance.md, RSS).
         let queue = DispatchQueue(label: "pour.download.\(name)", qos: .userInitiated, target: .global(qos: .userInitiated))
         let emit = self.emit
-        if options.streamExtraction, options.overlapExtraction, !cachedBottles.contains(name) {
-            job.streamFile = GrowingFile { [weak self, weak job] declaredLength in
-                guard let self, let job else { return }
-                runQueue.async { self.streamBegan(job, declaredLength: declaredLength) }
-            }
-        }
-        let download = VerifiedDownload(
+        // An early download's events wait until a job has adopted it (the stream starts with `.planned`).
+        let shown: @Sendable () -> Bool = { announced?.withLock { $0 } ?? true }
+        return VerifiedDownload(
             engine: engine, packageName: name,
-            sources: configuration.endpoints.sources(for: job.formula, bottle: job.bottle),
-            expectedSHA256: job.bottle.sha256, destination: destination,
+            sources: configuration.endpoints.sources(for: formula, bottle: bottle),
+            expectedSHA256: bottle.sha256, destination: destination,
             policy: configuration.retryPolicy, timeouts: configuration.timeouts, queue: queue,
-            expectedSize: job.manifest?.size, stream: job.streamFile,
+            expectedSize: expectedSize, stream: stream,
             onProgress: { progress in
+                guard shown() else { return }
                 emit(.downloadProgress(name: name, receivedBytes: progress.receivedBytes, totalBytes: progress.totalBytes))
             },
             onRetry: { attempt, delay, error in
+                guard shown() else { return }
                 emit(.downloadRetrying(name: name, attempt: attempt, delaySeconds: delay, reason: error.description))
             },
-            onWaiting: { message in emit(.downloadWaiting(name: name, message: message)) },
-            completion: { [self] result in runQueue.async { self.downloadEnded(job, result) } })
-        job.download = download
-        emit(.downloadStarted(name: name))
-        download.start()
+            onWaiting: { message in if shown() { emit(.downloadWaiting(name: name, message: message)) } },
+            completion: completion)
     }
 
     /// Fetches the bottle's OCI manifest beside its blob: the size re-orders admission while the
@@ -337,11 +441,35 @@ final class InstallRun: @unchecked Sendable {
 
     // MARK: - Streamed extraction (runQueue; see StreamingExtraction)
 
+    /// A generation a download may feed to a streamed extraction, when streaming is on.
+    private func streamCandidate() -> GrowingFile? {
+        assertOnRunQueue()
+        guard options.streamExtraction, options.overlapExtraction else { return nil }
+        return GrowingFile { [weak self] file, declaredLength in
+            guard let self else { return }
+            runQueue.async { self.streamBegan(file, declaredLength: declaredLength) }
+        }
+    }
+
+    /// `file`'s download began writing a fresh body at byte 0: hands it to its job, or, for an
+    /// early download not adopted yet, remembers it until `adopt` (no job, no extraction yet).
+    private func streamBegan(_ file: GrowingFile, declaredLength: Int64?) {
+        assertOnRunQueue()
+        if let job = order.lazy.compactMap({ self.jobs[$0] }).first(where: { $0.streamFile === file }) {
+            return streamBegan(job, declaredLength: declaredLength)
+        }
+        if let early = earlyDownloads.values.first(where: { $0.stream === file }), early.job == nil, !early.discarded {
+            early.streamBegan = .some(declaredLength)
+            return
+        }
+        file.abandon("not streamed")
+    }
+
     /// A fresh download of `job` began writing at byte 0: stream it if admitted, else never.
     private func streamBegan(_ job: PackageJob, declaredLength: Int64?) {
         assertOnRunQueue()
         guard let file = job.streamFile else { return }
-        guard !cancelled, !job.isFinished, case .downloading = job.phase, job.download != nil,
+        guard !cancelled, !job.isFinished, file.currentState == .growing, case .downloading = job.phase, job.download != nil,
               streaming.admit(size: job.manifest?.size ?? declaredLength, minimumBytes: options.streamingMinimumBytes)
         else {
             file.abandon("not streamed")
@@ -606,7 +734,8 @@ final class InstallRun: @unchecked Sendable {
         // A skipped job's download may still be winding down (its cancel deletes the
         // `.incomplete`): the run ends only once it has reported, or the process could exit
         // first and leave the partial file behind.
-        guard planned, !finishing, order.allSatisfy({ jobs[$0].map { $0.isFinished && $0.download == nil } ?? true })
+        guard planned, !finishing, earlyDownloads.isEmpty,
+              order.allSatisfy({ jobs[$0].map { $0.isFinished && $0.download == nil } ?? true })
         else { return }
         finishRun(error: nil)
     }
@@ -615,6 +744,15 @@ final class InstallRun: @unchecked Sendable {
     private func finishRun(error: InstallError?) {
         assertOnRunQueue()
         guard !finishing else { return }
+        if !planned {
+            // Ending before the plan (an error, a cancel): early downloads are stopped first, and
+            // the run ends once they have reported, so no `.incomplete` outlives it.
+            discardUnadoptedEarlyDownloads()
+            if !earlyDownloads.isEmpty {
+                endAwaitingEarlyDownloads = (error, true)
+                return
+            }
+        }
         finishing = true
         let report = InstallReport(
             packages: alreadyInstalled.map { ($0.name, $0.pkgVersion, PackageOutcome.alreadyInstalled) }

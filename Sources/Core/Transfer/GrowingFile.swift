@@ -51,9 +51,9 @@ package final class GrowingFile: @unchecked Sendable {
     private var readerWaiting = false
     /// Called once, on the writer's queue, when the generation begins; the declared length is the
     /// response's `Content-Length`, if any.
-    private let onBegin: @Sendable (_ declaredLength: Int64?) -> Void
+    private let onBegin: @Sendable (_ file: GrowingFile, _ declaredLength: Int64?) -> Void
 
-    package init(onBegin: @escaping @Sendable (_ declaredLength: Int64?) -> Void) {
+    package init(onBegin: @escaping @Sendable (_ file: GrowingFile, _ declaredLength: Int64?) -> Void) {
         self.onBegin = onBegin
     }
 
@@ -88,7 +88,7 @@ package final class GrowingFile: @unchecked Sendable {
         state = .growing
         frontier = 0
         condition.unlock()
-        onBegin(declaredLength)
+        onBegin(self, declaredLength)
         return true
     }
 
