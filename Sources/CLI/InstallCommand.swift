@@ -35,6 +35,11 @@ struct InstallCommand: ParsableCommand {
           help: ArgumentHelp("Benchmark baseline: extract only after every download has ended.", visibility: .hidden))
     var noOverlap = false
 
+    @Flag(name: .customLong("no-stream"),
+          help: ArgumentHelp("Benchmark baseline: extract only verified cache files, never while a bottle downloads.",
+                             visibility: .hidden))
+    var noStream = false
+
     func run() throws {
         // Before any work: a Ctrl-C from here on cancels cleanly (see SignalTrap).
         _ = SignalTrap.shared
@@ -45,6 +50,7 @@ struct InstallCommand: ParsableCommand {
         let installer = Installer(configuration: configuration)
         var options = InstallOptions(force: force, link: !noLink)
         options.overlapExtraction = !noOverlap
+        options.streamExtraction = !noStream
         if dryRun { return try DryRunOutput.run(installer, names: names, options: options, json: runOptions.json) }
         let renderer = ProgressRenderers.make(json: runOptions.json, quiet: runOptions.quiet)
         try InstallSession.run(installer, names: names, options: options, renderer: renderer).check()

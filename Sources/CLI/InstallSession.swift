@@ -31,9 +31,15 @@ enum InstallSession {
         let handle = installer.install(names, options: options, callbackQueue: renderer.queue,
                                        events: { event in renderer.render(event) },
                                        completion: { result in
-                                           renderer.finish(result)
-                                           outcome.withLock { $0 = result }
-                                           done.signal()
+                                           // Re-queued behind anything already on the renderer's queue: the
+                                           // Ctrl-C note is queued there directly, while this completion runs
+                                           // on the installer's own queue targeting it and could otherwise be
+                                           // drained ahead of the note (the summary must be the last line).
+                                           renderer.queue.async {
+                                               renderer.finish(result)
+                                               outcome.withLock { $0 = result }
+                                               done.signal()
+                                           }
                                        })
         trap.arm { _ in
             renderer.note("cancelling — removing partial downloads and staging (press Ctrl-C again to quit at once)")

@@ -19,22 +19,25 @@ enum UpgradeSession {
         let handle = upgrader.run(mode, names: names, callbackQueue: renderer.queue, onPlan: { plan in
             for message in messages(plan, mode: mode) { renderer.note(message) }
         }, events: { event in renderer.render(event) }, completion: { result in
-            switch result {
-            case .success(let report), .failure(.cancelled(let report)):
-                if let install = report.install {
-                    renderer.finish(report.cancelled ? .failure(.cancelled(install)) : .success(install))
-                } else if report.cancelled {
-                    renderer.note("cancelled")
-                } else {
-                    renderer.note(mode == .upgrade ? "nothing to upgrade" : "nothing to reinstall")
+            // Behind a Ctrl-C note already queued on the renderer's queue (see InstallSession).
+            renderer.queue.async {
+                switch result {
+                case .success(let report), .failure(.cancelled(let report)):
+                    if let install = report.install {
+                        renderer.finish(report.cancelled ? .failure(.cancelled(install)) : .success(install))
+                    } else if report.cancelled {
+                        renderer.note("cancelled")
+                    } else {
+                        renderer.note(mode == .upgrade ? "nothing to upgrade" : "nothing to reinstall")
+                    }
+                    if let problem = report.flagProblem { renderer.note("Warning: \(problem)") }
+                case .failure(let error):
+                    renderer.note("Error: \(error.description)")
                 }
-                if let problem = report.flagProblem { renderer.note("Warning: \(problem)") }
-            case .failure(let error):
-                renderer.note("Error: \(error.description)")
+                outcome.withLock { $0 = result }
+                // note() hops onto the queue: signal after it has written.
+                renderer.queue.async { done.signal() }
             }
-            outcome.withLock { $0 = result }
-            // note() hops onto the queue: signal after it has written.
-            renderer.queue.async { done.signal() }
         })
         trap.arm { _ in
             renderer.note("cancelling — links stay on the old or the new version of each package")

@@ -25,6 +25,11 @@ final class EarlyDownload: @unchecked Sendable {
     var result: Result<DownloadOutcome, TransferError>?
     /// The plan did not want it: it was cancelled, and its report only ends it.
     var discarded = false
+    /// The generation a streamed extraction may follow (`StreamingExtraction`), and, once the
+    /// download began it before any job adopted the download, its declared length (`.some(nil)`
+    /// when the response had none): `adopt` starts the extraction then.
+    var stream: GrowingFile?
+    var streamBegan: Int64??
 
     init(download: VerifiedDownload, announced: Locked<Bool>) {
         self.download = download

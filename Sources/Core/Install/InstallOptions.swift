@@ -11,6 +11,12 @@ public struct InstallOptions: Sendable, Equatable {
     /// default). `false` (the hidden `--no-overlap` flag, a benchmark baseline only, hence not
     /// public) defers every extraction until all downloads have ended.
     package var overlapExtraction = true
+    /// Extract large bottles while their bytes arrive (`StreamingExtraction`; the default). `false`
+    /// (the hidden `--no-stream` flag, a benchmark baseline) extracts only verified cache files.
+    /// Streaming needs `overlapExtraction`.
+    package var streamExtraction = true
+    /// Smallest bottle (compressed bytes) worth streaming; smaller ones extract in milliseconds.
+    package var streamingMinimumBytes: Int64 = StreamingExtraction.defaultMinimumBytes
     /// Formulae to leave unlinked even when `link` is on (a Brewfile's `link: false`), as keg-only
     /// ones are: only their `opt/<name>` link is made.
     package var unlinked: Set<String> = []

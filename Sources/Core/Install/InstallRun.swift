@@ -9,13 +9,17 @@ import Foundation
 ///   writes its bytes.
 /// - `extractions` (an `OperationQueue`, width = active cores, QoS utility — below the I/O thread's
 ///   user-initiated) extracts, relocates and writes the receipt in a private staging directory.
+/// - `StreamingExtraction`'s queues (one untargeted serial queue each, at most 4, QoS utility)
+///   extract large bottles while their bytes arrive; relocation and the receipt then run on
+///   `extractions` once the download verified them. They wait for the network, hence not on
+///   `extractions` nor on the global pool.
 /// - `ActivationScheduler`'s link queue (serial, utility) commits kegs into the Cellar and links
 ///   them, one batch at a time, dependencies first. A commit+link unit is never interrupted, so a
 ///   package is either fully installed and linked or absent.
 /// - Set-up (`PrefixPreparation`: lock, directories) and tear-down (`RunTeardown`: staging removal,
 ///   engine shutdown, unlock) run on a global utility queue because they block.
 /// - `stages` (a DispatchGroup) joins every piece of work the run hands to another queue
-///   (extractions, staging removals, activation batches); tear-down waits on it with `notify`.
+///   (extractions, streamed extractions, staging removals, activation batches); tear-down waits on it with `notify`.
 ///
 /// Errors: a package's failure finishes it as `.failed` and every package depending on it as
 /// `.skipped`; independent packages carry on. Cancellation finishes every unfinished package as
@@ -34,6 +38,7 @@ final class InstallRun: @unchecked Sendable {
     /// The formula fetcher's queue: index (SQLite) and cache-file reads happen there.
     private let metadataQueue = DispatchQueue(label: "pour.install.metadata", qos: .userInitiated)
     private let extractions: OperationQueue
+    private let streaming: StreamingExtraction
     private let stages = DispatchGroup()
     private let activations: ActivationScheduler
     private let cancellation = CancellationFlag()
@@ -85,6 +90,7 @@ final class InstallRun: @unchecked Sendable {
         extractions.name = "pour.extract"
         extractions.maxConcurrentOperationCount = configuration.extractionWidth
         extractions.qualityOfService = .utility
+        streaming = StreamingExtraction(runQueue: runQueue, group: stages, transferSlots: configuration.jobs)
         stagingRoot = "\(configuration.layout.staging)/run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let layout = configuration.layout
         let stagingRoot = self.stagingRoot
@@ -127,6 +133,7 @@ final class InstallRun: @unchecked Sendable {
                 guard let job = jobs[name] else { continue }
                 switch job.phase {
                 case .downloading:
+                    job.streamFile?.abandon("cancelled")  // wakes a blocked streaming reader now
                     if let download = job.download { download.cancel() } else { finish(job, .skipped(reason: .cancelled)) }
                 case .staged:
                     finish(job, .skipped(reason: .cancelled))
@@ -256,8 +263,9 @@ final class InstallRun: @unchecked Sendable {
 
     private func startDownload(_ job: PackageJob) {
         assertOnRunQueue()
+        if !cachedBottles.contains(job.name) { job.streamFile = streamCandidate() }
         guard let download = makeDownload(formula: job.formula, bottle: job.bottle, expectedSize: job.manifest?.size,
-                                          announced: nil, completion: { [self] result in
+                                          announced: nil, stream: job.streamFile, completion: { [self] result in
             runQueue.async { self.downloadEnded(job, result) }
         }) else { return }
         job.download = download
@@ -282,11 +290,13 @@ final class InstallRun: @unchecked Sendable {
             runQueue.async { [self] in
                 guard !installed, !planned, !cancelled, !finishing, earlyDownloads[formula.name] == nil else { return }
                 let announced = Locked(false)
+                let stream = streamCandidate()
                 guard let download = makeDownload(formula: formula, bottle: bottle, expectedSize: nil, announced: announced,
-                                                  completion: { [self] result in
+                                                  stream: stream, completion: { [self] result in
                     runQueue.async { self.earlyDownloadEnded(formula.name, result) }
                 }) else { return }
                 earlyDownloads[formula.name] = EarlyDownload(download: download, announced: announced)
+                earlyDownloads[formula.name]?.stream = stream
                 download.start()
             }
         }
@@ -303,6 +313,9 @@ final class InstallRun: @unchecked Sendable {
             runQueue.async { self.downloadEnded(job, result) }
         } else {
             early.job = job
+            // A stream that began before the plan starts now: the reader starts at byte 0 anyway.
+            job.streamFile = early.stream
+            if let declaredLength = early.streamBegan { streamBegan(job, declaredLength: declaredLength) }
         }
     }
 
@@ -343,6 +356,7 @@ final class InstallRun: @unchecked Sendable {
     }
 
     private func makeDownload(formula: Formula, bottle: Bottle, expectedSize: Int64?, announced: Locked<Bool>?,
+                              stream: GrowingFile?,
                               completion: @escaping @Sendable (Result<DownloadOutcome, TransferError>) -> Void) -> VerifiedDownload? {
         assertOnRunQueue()
         guard let engine else { return nil }
@@ -360,7 +374,7 @@ final class InstallRun: @unchecked Sendable {
             sources: configuration.endpoints.sources(for: formula, bottle: bottle),
             expectedSHA256: bottle.sha256, destination: destination,
             policy: configuration.retryPolicy, timeouts: configuration.timeouts, queue: queue,
-            expectedSize: expectedSize,
+            expectedSize: expectedSize, stream: stream,
             onProgress: { progress in
                 guard shown() else { return }
                 emit(.downloadProgress(name: name, receivedBytes: progress.receivedBytes, totalBytes: progress.totalBytes))
@@ -411,19 +425,120 @@ final class InstallRun: @unchecked Sendable {
             networkBytes += outcome.networkBytes
             emit(.downloadFinished(name: job.name, bytes: outcome.networkBytes, fromCache: outcome.fromCache))
             if cancelled { return finish(job, .skipped(reason: .cancelled)) }
-            if !options.overlapExtraction {
-                job.deferredBottlePath = outcome.path
-            } else if job.manifestFetch != nil {
-                // The manifest is a few KB and normally already here; wait for it a little so
-                // relocation can use its changed_files and the receipt its build facts.
-                job.bottleAwaitingManifest = outcome.path
-                runQueue.asyncAfter(deadline: .now() + InstallRun.manifestGrace) { [self] in startAwaitedPreparation(job) }
+            if job.streaming {
+                // The streamed extraction decides when it reports (`streamEnded`).
+                job.verifiedWhileStreaming = outcome.path
+            } else if let streamed = job.streamResult {
+                resolveStream(job, streamed, verifiedPath: outcome.path)
             } else {
-                startPreparation(job, bottlePath: outcome.path)
+                job.streamFile = nil
+                bottleVerified(job, path: outcome.path)
             }
         }
         if !options.overlapExtraction { startDeferredPreparations() }
         finishIfDone()
+    }
+
+    // MARK: - Streamed extraction (runQueue; see StreamingExtraction)
+
+    /// A generation a download may feed to a streamed extraction, when streaming is on.
+    private func streamCandidate() -> GrowingFile? {
+        assertOnRunQueue()
+        guard options.streamExtraction, options.overlapExtraction else { return nil }
+        return GrowingFile { [weak self] file, declaredLength in
+            guard let self else { return }
+            runQueue.async { self.streamBegan(file, declaredLength: declaredLength) }
+        }
+    }
+
+    /// `file`'s download began writing a fresh body at byte 0: hands it to its job, or, for an
+    /// early download not adopted yet, remembers it until `adopt` (no job, no extraction yet).
+    private func streamBegan(_ file: GrowingFile, declaredLength: Int64?) {
+        assertOnRunQueue()
+        if let job = order.lazy.compactMap({ self.jobs[$0] }).first(where: { $0.streamFile === file }) {
+            return streamBegan(job, declaredLength: declaredLength)
+        }
+        if let early = earlyDownloads.values.first(where: { $0.stream === file }), early.job == nil, !early.discarded {
+            early.streamBegan = .some(declaredLength)
+            return
+        }
+        file.abandon("not streamed")
+    }
+
+    /// A fresh download of `job` began writing at byte 0: stream it if admitted, else never.
+    private func streamBegan(_ job: PackageJob, declaredLength: Int64?) {
+        assertOnRunQueue()
+        guard let file = job.streamFile else { return }
+        guard !cancelled, !job.isFinished, file.currentState == .growing, case .downloading = job.phase, job.download != nil,
+              streaming.admit(size: job.manifest?.size ?? declaredLength, minimumBytes: options.streamingMinimumBytes)
+        else {
+            file.abandon("not streamed")
+            job.streamFile = nil
+            return
+        }
+        job.streaming = true
+        job.extractingAnnounced = true
+        emit(.extracting(name: job.name))
+        let incomplete = DownloadCache.incompletePath(
+            for: DownloadCache.bottlePath(layout: configuration.layout, formula: job.formula, bottle: job.bottle))
+        streaming.run(preparation(job, bottlePath: incomplete), file: file) { [self] result in
+            streamEnded(job, result)
+        }
+    }
+
+    private func streamEnded(_ job: PackageJob, _ result: Result<ExtractedKeg, PackageFailure>) {
+        assertOnRunQueue()
+        job.streaming = false
+        if job.isFinished {
+            // Failed, skipped or cancelled meanwhile: a failed extraction removed its staging itself.
+            job.streamFile = nil
+            if case .success = result { removeStaged(job) }
+            return finishIfDone()
+        }
+        if let path = job.verifiedWhileStreaming {
+            job.verifiedWhileStreaming = nil
+            resolveStream(job, result, verifiedPath: path)
+        } else {
+            job.streamResult = result  // the download reports next
+        }
+        finishIfDone()
+    }
+
+    /// Both halves are known and the download verified `verifiedPath`. If it verified the streamed
+    /// generation, the extraction's outcome stands (relocation and receipt follow, with the manifest
+    /// as known now); otherwise the package extracts the verified file as without streaming.
+    private func resolveStream(_ job: PackageJob, _ result: Result<ExtractedKeg, PackageFailure>, verifiedPath: String) {
+        assertOnRunQueue()
+        let streamedVerified = job.streamFile?.currentState == .verified
+        job.streamFile = nil
+        job.streamResult = nil
+        switch (streamedVerified, result) {
+        case (true, .success(let keg)):
+            job.streamedKeg = keg
+            bottleVerified(job, path: verifiedPath)
+        case (_, .failure(.unpack(.cancelled))) where cancelled:
+            finish(job, .skipped(reason: .cancelled))
+        case (true, .failure(let failure)):
+            fail(job, failure)  // the verified bytes themselves are refused (e.g. a hostile entry)
+        case (false, _):
+            bottleVerified(job, path: verifiedPath)  // abandoned generation: fall back
+        }
+    }
+
+    /// A verified bottle goes on to extraction (or, streamed, to relocation), after a short wait
+    /// for an in-flight manifest.
+    private func bottleVerified(_ job: PackageJob, path: String) {
+        assertOnRunQueue()
+        if !options.overlapExtraction {
+            job.deferredBottlePath = path
+        } else if job.manifestFetch != nil {
+            // The manifest is a few KB and normally already here; wait for it a little so
+            // relocation can use its changed_files and the receipt its build facts.
+            job.bottleAwaitingManifest = path
+            runQueue.asyncAfter(deadline: .now() + InstallRun.manifestGrace) { [self] in startAwaitedPreparation(job) }
+        } else {
+            startPreparation(job, bottlePath: path)
+        }
     }
 
     /// Without overlap: once no download is left, extracts every verified bottle.
@@ -456,21 +571,30 @@ final class InstallRun: @unchecked Sendable {
         startPreparation(job, bottlePath: path)
     }
 
-    private func startPreparation(_ job: PackageJob, bottlePath: String) {
-        assertOnRunQueue()
-        job.move(to: .extracting)
-        emit(.extracting(name: job.name))
-        job.manifestFetch?.cancel()
+    private func preparation(_ job: PackageJob, bottlePath: String) -> KegPreparation {
         var work = KegPreparation(configuration: configuration, formula: job.formula, bottle: job.bottle,
                                   requested: job.requested, runtimeClosure: job.runtimeClosure,
                                   manifest: job.manifest,
                                   bottlePath: bottlePath, stagingRoot: stagingRoot, cancellation: cancellation)
         work.warn = { [self, name = job.name] message in runQueue.async { self.emit(.warning(name: name, message: message)) } }
+        return work
+    }
+
+    private func startPreparation(_ job: PackageJob, bottlePath: String) {
+        assertOnRunQueue()
+        job.move(to: .extracting)
+        if !job.extractingAnnounced { emit(.extracting(name: job.name)) }
+        job.extractingAnnounced = true
+        job.manifestFetch?.cancel()
+        let work = preparation(job, bottlePath: bottlePath)
+        // A streamed keg is already in staging: only relocation and the receipt are left.
+        let streamed = job.streamedKeg
+        job.streamedKeg = nil
         // The group is left only after the outcome has been handled on the run queue, so that a
         // staging removal it schedules joins the group before the group can drain.
         stages.enter()
         extractions.addOperation { [self, work] in
-            let result = work.run()
+            let result = streamed.map { work.complete($0) } ?? work.run()
             runQueue.async { [self] in
                 preparationEnded(job, result)
                 stages.leave()
@@ -567,6 +691,10 @@ final class InstallRun: @unchecked Sendable {
         let previous = job.phase
         job.move(to: .finished(outcome))
         job.manifestFetch?.cancel()
+        // A streamed keg that will not be committed (its extraction has reported).
+        if job.streamedKeg != nil || (try? job.streamResult?.get()) != nil { removeStaged(job) }
+        job.streamedKeg = nil
+        job.streamResult = nil
         if case .skipped(let reason) = outcome {
             emit(.skipped(name: job.name, reason: reason))
             if case .staged = previous { removeStaged(job) }

@@ -34,6 +34,18 @@ final class PackageJob: @unchecked Sendable {
     var manifest: BottleManifest?
     /// A verified bottle waiting (briefly) for its manifest before extraction.
     var bottleAwaitingManifest: String?
+    /// The generation a streamed extraction may follow (`StreamingExtraction`), until it is resolved.
+    var streamFile: GrowingFile?
+    /// A streamed extraction is running.
+    var streaming = false
+    /// The streamed extraction's result, kept until the download reports (or the verified path,
+    /// kept until the extraction reports): the package moves on once both are known.
+    var streamResult: Result<ExtractedKeg, PackageFailure>?
+    var verifiedWhileStreaming: String?
+    /// The streamed keg in staging, verified, waiting for relocation and its receipt.
+    var streamedKeg: ExtractedKeg?
+    /// `.extracting` was emitted (a streamed package announces it when its extraction starts).
+    var extractingAnnounced = false
 
     init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: @escaping @Sendable () -> [Formula]) {
         self.formula = formula

@@ -70,14 +70,7 @@ final class AdmissionLane: @unchecked Sendable {
     /// transfer chosen at that moment.
     func admit(_ transfer: ActiveTransfer, admit: @escaping Admit) {
         waiting.withLock { $0.append((transfer, admit)) }
-        queue.async { [self] in
-            slots.wait()
-            guard let next = take(.main) else {
-                slots.signal()
-                return
-            }
-            next.admit(next.transfer)
-        }
+        admitNext(on: queue, holding: slots, as: .main)
         offerSmallSlot(to: transfer)
     }
 
@@ -102,10 +95,16 @@ final class AdmissionLane: @unchecked Sendable {
 
     private func offerSmallSlot(to transfer: ActiveTransfer) {
         guard isSmall(transfer) else { return }
-        smallQueue.async { [self] in
-            smallSlots.wait()
-            guard let next = take(.small) else {
-                smallSlots.signal()
+        admitNext(on: smallQueue, holding: smallSlots, as: .small)
+    }
+
+    /// One admission: on `queue` (the only waiter on `semaphore`), wait for a slot, then admit the
+    /// best waiting transfer for it, or give the slot back when none is left.
+    private func admitNext(on queue: DispatchQueue, holding semaphore: DispatchSemaphore, as slot: Slot) {
+        queue.async { [self] in
+            semaphore.wait()
+            guard let next = take(slot) else {
+                semaphore.signal()
                 return
             }
             next.admit(next.transfer)

@@ -42,6 +42,12 @@ package struct DownloadOutcome: Sendable {
 ///   never by curl on the I/O thread, and fed through the same hash-and-write path with at most
 ///   `localWindow` chunks in flight (backpressure).
 ///
+/// - **Streaming (optional `stream`).** The first attempt of a fresh download that starts at byte 0
+///   (a 200 with no partial file, no shared-cache wait, not `file://`) begins the `GrowingFile`
+///   generation, advances its frontier after every write and marks it verified once the digest
+///   (and size) match; every restart, failure or cancel abandons it (`generation` counts the
+///   file's restarts, so a later attempt can never feed it). The writer never waits for it.
+///
 /// Confinement: all mutable state lives on `queue` (serial), which is also the transfer's sink
 /// queue, so file writes and hashing happen there, never on the I/O thread. Cancellation and
 /// start may be called from any thread; they hop onto `queue`. The local reader shares only
@@ -87,13 +93,19 @@ package final class VerifiedDownload: @unchecked Sendable {
     private var priority: Int64 = 0
     private let hasher = SHA256Hasher()
     private var lastProgress = DispatchTime(uptimeNanoseconds: 0)
+    /// The streamed generation, until it is verified or abandoned.
+    private var stream: GrowingFile?
+    /// Bumped whenever the file's bytes start over or a new attempt begins.
+    private var generation = 0
+    /// The generation `stream` follows (set when it begins).
+    private var streamGeneration: Int?
 
     private var incomplete: String { DownloadCache.incompletePath(for: destination) }
     private var lockPath: String { DownloadCache.lockPath(for: destination) }
 
     package init(engine: TransferEngine, packageName: String, sources: [DownloadSource], expectedSHA256: String,
                 destination: String, policy: RetryPolicy, timeouts: TransferTimeouts, queue: DispatchQueue,
-                expectedSize: Int64? = nil,
+                expectedSize: Int64? = nil, stream: GrowingFile? = nil,
                 onProgress: @escaping @Sendable (DownloadProgress) -> Void,
                 onRetry: @escaping @Sendable (Int, Double, TransferError) -> Void,
                 onWaiting: @escaping @Sendable (String) -> Void = { _ in },
@@ -107,6 +119,7 @@ package final class VerifiedDownload: @unchecked Sendable {
         self.timeouts = timeouts
         self.queue = queue
         self.expectedSize = expectedSize
+        self.stream = stream
         self.onProgress = onProgress
         self.onRetry = onRetry
         self.onWaiting = onWaiting
@@ -214,6 +227,7 @@ package final class VerifiedDownload: @unchecked Sendable {
         case .failed(let error):
             return fail(error)
         case .busy:
+            abandonStream("another pour is downloading the bottle")
             if !waitReported {
                 waitReported = true
                 onWaiting("waiting for another pour downloading \(packageName)")
@@ -234,6 +248,8 @@ package final class VerifiedDownload: @unchecked Sendable {
         attempt += 1
         totalAttempts += 1
         writeError = nil
+        generation += 1
+        if totalAttempts > 1 { abandonStream("the download was retried") }
         if fd < 0 {
             fd = open(incomplete, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
             guard fd >= 0 else { return fail(.fileSystem(path: incomplete, message: errnoText())) }
@@ -255,6 +271,7 @@ package final class VerifiedDownload: @unchecked Sendable {
         }
         let source = sources[sourceIndex]
         if source.url.lowercased().hasPrefix("file:") {
+            abandonStream("a local source is read whole")
             switch URLPolicy.check(source.url, allowInsecureHTTP: engine.allowInsecureHTTP, allowFile: source.allowFile) {
             case .failure(let refusal): return transferEnded(.failure(refusal))
             case .success(let parsed): return readLocal(parsed)
@@ -306,6 +323,15 @@ package final class VerifiedDownload: @unchecked Sendable {
             }
         }
         if let length = response.contentLength { expectedTotal = written + length }
+        if let stream {
+            // Only a fresh body from byte 0 on the first attempt is followed.
+            if streamGeneration == nil, written == 0, totalAttempts == 1, !waitReported, !response.isPartialContent,
+               stream.begin(fileDescriptor: fd, declaredLength: response.contentLength) {
+                streamGeneration = generation
+            } else {
+                abandonStream("the download did not start fresh at byte 0")
+            }
+        }
         if let expectedSize, let total = expectedTotal, total != expectedSize {
             let error = TransferError.sizeMismatch(package: packageName, expected: expectedSize, actual: total, url: response.effectiveURL)
             writeError = error
@@ -346,6 +372,9 @@ package final class VerifiedDownload: @unchecked Sendable {
         }
         hasher.update(data)
         written += Int64(data.count)
+        if let stream {
+            if streamGeneration == generation { stream.advance(to: written) } else { abandonStream("the download restarted") }
+        }
         networkBytes += Int64(data.count)
         let now = DispatchTime.now()
         if now.uptimeNanoseconds - lastProgress.uptimeNanoseconds > 50_000_000 {
@@ -440,6 +469,10 @@ package final class VerifiedDownload: @unchecked Sendable {
                 if rename(incomplete, destination) != 0 {
                     return fail(.fileSystem(path: destination, message: errnoText()))
                 }
+                if let stream, streamGeneration == generation {
+                    stream.verify(length: written)
+                    self.stream = nil
+                }
                 releaseBottleLock()
                 return succeed(fromCache: false)
             }
@@ -485,6 +518,8 @@ package final class VerifiedDownload: @unchecked Sendable {
 
     /// Empties the partial file and the digest; the next byte is written at offset 0.
     private func restartFile() {
+        generation += 1
+        abandonStream("the download restarted from byte 0")
         if fd >= 0 { _ = ftruncate(fd, 0) }
         hasher.reset()
         written = 0
@@ -506,9 +541,16 @@ package final class VerifiedDownload: @unchecked Sendable {
         lockFD = -1
     }
 
+    /// Ends the streamed generation for good (before the file is touched again).
+    private func abandonStream(_ reason: String) {
+        stream?.abandon(reason)
+        stream = nil
+    }
+
     private func succeed(fromCache: Bool) {
         guard let completion else { return }
         self.completion = nil
+        abandonStream("the bottle came from the cache")  // no-op once verified
         releaseBottleLock()
         completion(.success(DownloadOutcome(path: destination, networkBytes: networkBytes, fromCache: fromCache, attempts: totalAttempts)))
     }
@@ -516,6 +558,7 @@ package final class VerifiedDownload: @unchecked Sendable {
     private func fail(_ error: TransferError) {
         guard let completion else { return }
         self.completion = nil
+        abandonStream(error.description)
         closeFile()
         // The partial file belongs to this download only while it holds the bottle lock: then it
         // is removed on every failure (a later run starts clean); otherwise it is someone else's.

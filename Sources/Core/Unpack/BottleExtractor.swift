@@ -20,6 +20,36 @@ package enum BottleExtractor {
     package static func extract(bottleAt path: String, name: String, pkgVersion: String,
                                into stagingDirectory: String, limits: ExtractionLimits = .default,
                                cancellation: CancellationFlag? = nil) throws(UnpackError) -> ExtractedKeg {
+        try extract(input: .file(path), name: name, pkgVersion: pkgVersion, into: stagingDirectory,
+                    limits: limits, cancellation: cancellation)
+    }
+
+    /// Extracts the bottle a download is still writing (`GrowingFile`), following its bytes as they
+    /// arrive; the same checks as `extract(bottleAt:)`. Ends once the download has verified the
+    /// bytes (gzip: the reader must reach the end of the file to check the last CRC), or fails with
+    /// `.corruptArchive` naming the reason when the download's generation is abandoned.
+    /// `path` names the file in messages only.
+    package static func extract(growing file: GrowingFile, path: String, name: String, pkgVersion: String,
+                                into stagingDirectory: String, limits: ExtractionLimits = .default,
+                                cancellation: CancellationFlag? = nil) throws(UnpackError) -> ExtractedKeg {
+        try extract(input: .growing(file, path: path), name: name, pkgVersion: pkgVersion, into: stagingDirectory,
+                    limits: limits, cancellation: cancellation)
+    }
+
+    /// Where the compressed bytes come from.
+    private enum Input {
+        case file(String)
+        case growing(GrowingFile, path: String)
+
+        var path: String {
+            switch self {
+            case .file(let path), .growing(_, let path): return path
+            }
+        }
+    }
+
+    private static func extract(input: Input, name: String, pkgVersion: String, into stagingDirectory: String,
+                                limits: ExtractionLimits, cancellation: CancellationFlag?) throws(UnpackError) -> ExtractedKeg {
         let package = "\(name) \(pkgVersion)"
         guard KegEntryPath.isSafeComponent(name), KegEntryPath.isSafeComponent(pkgVersion) else {
             throw .invalidKegName(package: package)
@@ -57,7 +87,7 @@ package enum BottleExtractor {
         }
 
         do {
-            return try stream(bottleAt: path, name: name, pkgVersion: pkgVersion, package: package,
+            return try stream(input, name: name, pkgVersion: pkgVersion, package: package,
                               kegPath: kegPath, limits: limits, cancellation: cancellation)
         } catch {
             TreeRemoval.remove(kegPath)
@@ -98,9 +128,10 @@ package enum BottleExtractor {
     private static let typeDirectory: mode_t = 0o040000
     private static let typeSymlink: mode_t = 0o120000
 
-    private static func stream(bottleAt path: String, name: String, pkgVersion: String, package: String,
+    private static func stream(_ input: Input, name: String, pkgVersion: String, package: String,
                                kegPath: String, limits: ExtractionLimits,
                                cancellation: CancellationFlag?) throws(UnpackError) -> ExtractedKeg {
+        let path = input.path
         guard let reader = archive_read_new() else {
             throw .cannotOpenBottle(package: package, path: path, reason: "libarchive could not allocate a reader")
         }
@@ -115,10 +146,24 @@ package enum BottleExtractor {
         archive_write_disk_set_options(writer, diskFlags)
         // gzip bottles (all of Homebrew's) are inflated by zlib, which checks the CRC-32 that
         // libarchive's gzip filter skips; other compressions go through libarchive's filters.
-        let gzip = GzipVerifyingSource.isGzip(path) ? GzipVerifyingSource(path: path) : nil
-        let opened = gzip.map { $0.attach(to: reader) } ?? archive_read_open_filename(reader, path, readBlockSize)
+        let source: BottleByteSource?
+        switch input {
+        case .file(let path): source = FileByteSource(path: path)
+        case .growing(let file, _): source = GrowingFileSource(file: file, cancellation: cancellation)
+        }
+        let gzip = source.flatMap { $0.startsWithGzipMagic() ? GzipVerifyingSource(source: $0) : nil }
+        // A growing file is only ever read through callbacks; a file on disk by name when not gzip.
+        var raw: RawArchiveSource?
+        if gzip == nil, case .growing = input, let source { raw = RawArchiveSource(source: source) }
+        let opened = gzip.map { $0.attach(to: reader) } ?? raw.map { $0.attach(to: reader) }
+            ?? archive_read_open_filename(reader, path, readBlockSize)
+        // libarchive holds unretained pointers to the sources until the reader is freed.
+        defer { withExtendedLifetime((gzip, raw)) {} }
         if opened != ARCHIVE_OK {
-            if let problem = gzip?.failure { throw .corruptArchive(package: package, entry: nil, reason: problem) }
+            if cancellation?.isCancelled == true { throw .cancelled(package: package) }
+            if let problem = gzip?.failure ?? raw?.failure ?? source?.failure {
+                throw .corruptArchive(package: package, entry: nil, reason: problem)
+            }
             // Opening already reads the first block to detect the format: a readable file that
             // fails here is damaged or not a bottle, which the user fixes differently.
             if access(path, R_OK) == 0 {
@@ -255,8 +300,9 @@ package enum BottleExtractor {
             try checkLinksPhysically(entries, kegPath: kegPath, package: package, name: name, pkgVersion: pkgVersion,
                                      cancellation: cancellation)
         } catch {
-            // A read that failed in the gzip source surfaces as a bare libarchive error: name the cause.
-            if let problem = gzip?.failure, case .corruptArchive(let package, let entry, _) = error {
+            // A read that failed in the source surfaces as a bare libarchive error: name the cause.
+            if let problem = gzip?.failure ?? raw?.failure, case .corruptArchive(let package, let entry, _) = error {
+                if cancellation?.isCancelled == true { throw .cancelled(package: package) }
                 throw .corruptArchive(package: package, entry: entry, reason: problem)
             }
             throw error

@@ -9,10 +9,14 @@ import Foundation
 /// zlib's inflate in gzip mode checks each member's trailer itself; `drain()` inflates whatever
 /// follows the tar end-of-archive marker so the last trailer is always checked.
 ///
+/// The compressed bytes come from a `BottleByteSource`: the verified cache file, or the
+/// `.incomplete` file followed while its download writes it (`GrowingFileSource`); the checks are
+/// the same for both. Reads are bounded (1 MiB in, 1 MiB out): never the whole bottle in memory.
+///
 /// Confinement: owned by the one extraction that creates it (one thread at a time); not Sendable.
 final class GzipVerifyingSource {
     private static let blockSize = 1 << 20
-    private let fd: Int32
+    private let source: BottleByteSource
     private var stream = z_stream()
     private let input: UnsafeMutablePointer<UInt8>
     private let output: UnsafeMutablePointer<UInt8>
@@ -22,22 +26,11 @@ final class GzipVerifyingSource {
     /// What went wrong, for the package's error message.
     private(set) var failure: String?
 
-    /// True when the file starts with the gzip magic bytes.
-    static func isGzip(_ path: String) -> Bool {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var magic: [UInt8] = [0, 0]
-        return read(fd, &magic, 2) == 2 && magic == [0x1F, 0x8B]
-    }
-
-    init?(path: String) {
-        fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+    init?(source: BottleByteSource) {
+        self.source = source
         input = .allocate(capacity: Self.blockSize)
         output = .allocate(capacity: Self.blockSize)
         guard pour_inflate_init_gzip(&stream) == Z_OK else {
-            close(fd)
             input.deallocate()
             output.deallocate()
             return nil
@@ -46,7 +39,6 @@ final class GzipVerifyingSource {
 
     deinit {
         inflateEnd(&stream)
-        close(fd)
         input.deallocate()
         output.deallocate()
     }
@@ -59,8 +51,9 @@ final class GzipVerifyingSource {
         stream.avail_out = UInt32(Self.blockSize)
         while stream.avail_out == UInt32(Self.blockSize) {
             if stream.avail_in == 0 {
-                let count = read(fd, input, Self.blockSize)
-                if count < 0 { return fail(errnoText()) }
+                guard let count = source.read(into: input, count: Self.blockSize) else {
+                    return fail(source.failure ?? "read failed")
+                }
                 if count == 0 {
                     guard memberEnded else { return fail("truncated gzip input") }
                     finished = true

@@ -34,6 +34,8 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
         var corrupt = false
         var limiters: [RateLimiter] = []
         var readInFlight = false
+        /// Pause the body after this many bytes until the test releases it (`BodyHold`).
+        var holdAt: Int?
 
         init(head: HTTPRequestHead, isBlobTransfer: Bool) {
             self.head = head
@@ -277,6 +279,7 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
                 break
             }
         }
+        if status == 200 { exchange.holdAt = server.bodyHold.point(sha256: sha256, start: start) }
         // Small chunks under a rate limit keep the pacing smooth (~20 ms per chunk).
         for limiter in exchange.limiters { exchange.chunk = min(exchange.chunk, limiter.suggestedChunk) }
         writeHead(status: status, headers: headers, exchange: exchange, context: context)
@@ -309,8 +312,21 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
             cut(exchange, context: context)
             return
         }
+        if let holdAt = exchange.holdAt, exchange.bytesSent >= holdAt {
+            exchange.holdAt = nil
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, exchange, context), eventLoop: loop)
+            server.bodyHold.park {
+                loop.execute {
+                    let (handler, exchange, context) = bound.value
+                    handler.pump(exchange, context: context)
+                }
+            }
+            return
+        }
         var wanted = min(exchange.chunk, exchange.remaining)
         if let cutoff = exchange.cutoff { wanted = min(wanted, cutoff - exchange.bytesSent) }
+        if let holdAt = exchange.holdAt { wanted = min(wanted, holdAt - exchange.bytesSent) }
         let count = wanted
         let descriptor = exchange.descriptor
         let offset = exchange.offset

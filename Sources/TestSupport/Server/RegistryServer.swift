@@ -20,6 +20,8 @@ package final class RegistryServer: Sendable {
     package let log = RequestLog()
     /// Holds the first blob responses until N blob requests are in flight at once.
     package var blobGate: BlobGate { context.blobGate }
+    /// Pauses one blob body after N bytes until released.
+    package var bodyHold: BodyHold { context.bodyHold }
 
     private let group: MultiThreadedEventLoopGroup
     private let fileIO: NIOThreadPool

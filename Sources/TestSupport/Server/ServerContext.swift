@@ -13,6 +13,8 @@ final class ServerContext: Sendable {
     let log: RequestLog
     /// Holds first blob responses until N are in flight (tests of exact concurrency peaks).
     let blobGate = BlobGate()
+    /// Pauses one blob body near its end until the test releases it.
+    let bodyHold = BodyHold()
     let aggregateLimiter: RateLimiter?
     let fileIO: NIOThreadPool
     let ports = Locked<(registry: Int, blob: Int)>((0, 0))

@@ -4,6 +4,9 @@ import Foundation
 /// staging directory, relocate it as `formula_installer.rb#pour` does (see `RelocationPlan`), and
 /// write the receipt — so that what is later renamed into the Cellar is a complete keg.
 ///
+/// A streamed bottle (`StreamingExtraction`) runs the same stages in two steps: `extractStreamed`
+/// while the download still writes the file, then `complete` once the download has verified it.
+///
 /// Immutable once started (`warn` is set before `run`); each run works on its own staging
 /// subdirectory, so many run concurrently.
 struct KegPreparation: Sendable {
@@ -23,36 +26,78 @@ struct KegPreparation: Sendable {
     var warn: @Sendable (String) -> Void = { _ in }
 
     func run() -> Result<ExtractedKeg, PackageFailure> {
-        let result = prepare()
+        discardingOnFailure {
+            if let mismatch = sizeMismatch() { return .failure(mismatch) }
+            let keg: ExtractedKeg
+            do throws(UnpackError) {
+                keg = try BottleExtractor.extract(bottleAt: bottlePath, name: formula.name, pkgVersion: formula.pkgVersion,
+                                                  into: stagingRoot,
+                                                  limits: configuration.extractionLimits.capped(installedSize: manifest?.installedSize),
+                                                  cancellation: cancellation)
+            } catch {
+                return .failure(.unpack(error))
+            }
+            return relocateAndReceipt(keg)
+        }
+    }
+
+    /// The extraction step of a streamed bottle: follows `file` (the download's `.incomplete`, named
+    /// `bottlePath` here) into staging. Nothing of it may be committed before `complete`.
+    func extractStreamed(from file: GrowingFile) -> Result<ExtractedKeg, PackageFailure> {
+        discardingOnFailure {
+            do throws(UnpackError) {
+                return .success(try BottleExtractor.extract(
+                    growing: file, path: bottlePath, name: formula.name, pkgVersion: formula.pkgVersion, into: stagingRoot,
+                    limits: configuration.extractionLimits.capped(installedSize: manifest?.installedSize),
+                    cancellation: cancellation))
+            } catch {
+                return .failure(.unpack(error))
+            }
+        }
+    }
+
+    /// The rest of a streamed bottle, once its download verified it (`bottlePath` is now the
+    /// verified cache file, `manifest` what is known now): the checks a manifest that arrived after
+    /// the extraction began could not make up front (bottle size, installed-size cap), then
+    /// relocation and the receipt.
+    func complete(_ keg: ExtractedKeg) -> Result<ExtractedKeg, PackageFailure> {
+        discardingOnFailure {
+            if let mismatch = sizeMismatch() { return .failure(mismatch) }
+            let cap = configuration.extractionLimits.capped(installedSize: manifest?.installedSize).maxTotalBytes
+            if keg.totalBytes > cap {
+                return .failure(.unpack(.sizeLimitExceeded(package: "\(formula.name) \(formula.pkgVersion)",
+                                                           entry: "(the whole keg)", limitBytes: cap)))
+            }
+            return relocateAndReceipt(keg)
+        }
+    }
+
+    /// Leaves nothing of this package behind in staging when `body` fails.
+    private func discardingOnFailure(_ body: () -> Result<ExtractedKeg, PackageFailure>) -> Result<ExtractedKeg, PackageFailure> {
+        let result = body()
         if case .failure = result {
-            // Leave nothing of this package behind in staging.
             try? StatePaths.remove("\(stagingRoot)/\(formula.name)", layout: configuration.layout)
         }
         return result
     }
 
-    private func prepare() -> Result<ExtractedKeg, PackageFailure> {
-        // The manifest may have arrived after the download began (downloads never wait for it),
-        // so the transfer could not check the length; the bottle is checked here instead, before
-        // anything is extracted, whenever the manifest is known by now.
+    /// The manifest may have arrived after the download began (downloads never wait for it), so
+    /// the transfer could not check the length; the bottle is checked here instead, whenever the
+    /// manifest is known by now.
+    private func sizeMismatch() -> PackageFailure? {
         if let expected = manifest?.size {
             var info = stat()
             if stat(bottlePath, &info) == 0, Int64(info.st_size) != expected {
                 let url = configuration.endpoints.sources(for: formula, bottle: bottle).first?.url ?? bottlePath
-                return .failure(.download(.sizeMismatch(package: formula.name, expected: expected,
-                                                        actual: Int64(info.st_size), url: url)))
+                return .download(.sizeMismatch(package: formula.name, expected: expected,
+                                               actual: Int64(info.st_size), url: url))
             }
         }
+        return nil
+    }
+
+    private func relocateAndReceipt(_ keg: ExtractedKeg) -> Result<ExtractedKeg, PackageFailure> {
         let runtimeClosure = self.runtimeClosure()
-        let keg: ExtractedKeg
-        do throws(UnpackError) {
-            keg = try BottleExtractor.extract(bottleAt: bottlePath, name: formula.name, pkgVersion: formula.pkgVersion,
-                                              into: stagingRoot,
-                                              limits: configuration.extractionLimits.capped(installedSize: manifest?.installedSize),
-                                              cancellation: cancellation)
-        } catch {
-            return .failure(.unpack(error))
-        }
         // The tab brew would load (utils/bottles.rb#load_tab) decides what gets relocated.
         let published = BottleTab.publishedTab(fetched: manifest?.tabJSON, bottlePath: bottlePath,
                                                layout: configuration.layout)
