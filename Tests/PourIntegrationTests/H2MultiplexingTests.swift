@@ -130,7 +130,7 @@ final class H2MultiplexingTests: XCTestCase {
         nginx.stop()
         let log = nginx.accessLog()
         XCTAssertEqual(log.filter { $0.path.contains("/blobs/") && $0.status == 200 }.count, everyName.count)
-        XCTAssertGreaterThan(log.count, 200, "formula JSON, bottle (and most manifests) of 101 packages")
+        XCTAssertGreaterThanOrEqual(log.count, 2 * everyName.count, "formula JSON and bottle (and manifests) of 101 packages")
         XCTAssertEqual(Set(log.map(\.proto)), ["HTTP/1.1"])
         XCTAssertLessThanOrEqual(accepted, 8 + 16 + 32, "no more connections than slots: \(log.count) requests")
         print("HTTP/1.1, per formula: \(log.count) requests over \(accepted) accepted connections")
