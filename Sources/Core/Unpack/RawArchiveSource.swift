@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Confinement: owned by one extraction (one thread at a time); not Sendable.
 final class RawArchiveSource {
-    private static let blockSize = 1 << 20
+    private static let blockSize = 256 << 10
     private let source: BottleByteSource
     private let block: UnsafeMutableRawPointer
 
