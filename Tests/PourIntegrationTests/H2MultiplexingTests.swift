@@ -139,28 +139,30 @@ final class H2MultiplexingTests: XCTestCase {
     /// Holds every new TCP connection for `delay` seconds before piping it to nginx: a TLS
     /// handshake that takes that long (a far or busy server).
     private static let slowHandshakeProxy = #"""
-import asyncio, sys
+import socket, sys, threading, time
 upstream, delay = int(sys.argv[1]), float(sys.argv[2])
-async def pipe(reader, writer):
+def pipe(source, target):
     try:
         while True:
-            data = await reader.read(65536)
+            data = source.recv(65536)
             if not data: break
-            writer.write(data); await writer.drain()
-    except Exception: pass
+            target.sendall(data)
+    except OSError: pass
     finally:
-        try: writer.close()
-        except Exception: pass
-async def handle(reader, writer):
-    await asyncio.sleep(delay)
-    try: up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream)
-    except Exception: writer.close(); return
-    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-async def main():
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    async with server: await server.serve_forever()
-asyncio.run(main())
+        for s in (source, target):
+            try: s.shutdown(socket.SHUT_RDWR)
+            except OSError: pass
+def handle(client):
+    time.sleep(delay)
+    try: server = socket.create_connection(("127.0.0.1", upstream))
+    except OSError: client.close(); return
+    threading.Thread(target=pipe, args=(client, server), daemon=True).start()
+    pipe(server, client)
+listener = socket.socket(); listener.bind(("127.0.0.1", 0)); listener.listen(64)
+print(listener.getsockname()[1], flush=True)
+while True:
+    connection, _ = listener.accept()
+    threading.Thread(target=handle, args=(connection,), daemon=True).start()
 """#
 
     /// The time-to-first-byte deadline counts from the request being sent: transfers waiting for
