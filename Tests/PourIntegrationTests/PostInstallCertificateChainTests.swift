@@ -34,20 +34,6 @@ final class PostInstallCertificateChainTests: XCTestCase {
         super.tearDown()
     }
 
-    @discardableResult
-    private func shell(_ arguments: [String], in directory: String, output: Pipe? = nil) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = output ?? FileHandle.nullDevice
-        process.standardError = output ?? FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     static let caCertificatesSource = """
     class CaCertificates < Formula
       desc "Mozilla CA certificate store"
@@ -153,24 +139,10 @@ final class PostInstallCertificateChainTests: XCTestCase {
             FormulaSpec(name: "openssl@3", dependencies: ["ca-certificates"], targetCompressedSize: 10_000),
         ]))
         pki = fixture.root.appendingPathComponent("pki").path
-        try FileManager.default.createDirectory(atPath: pki, withIntermediateDirectories: true)
-        try "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-            .write(toFile: pki + "/server.ext", atomically: true, encoding: .utf8)
-        let steps: [[String]] = [
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=pour post-install test CA",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-            ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
-            ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "server.ext"],
-        ]
-        for step in steps {
-            guard (try? shell(step, in: pki)) == 0 else { throw XCTSkip("openssl CLI unavailable or failed: \(step.prefix(3))") }
-        }
+        try TestPKI.make(in: pki, caName: "pour post-install test CA")
         let caFile = fixture.prefix + "/etc/openssl@3/cert.pem"
         try Self.clientSource.write(toFile: pki + "/client.c", atomically: true, encoding: .utf8)
-        guard (try? shell(["gcc", "-o", "pour-tls-check", "client.c", "-DCAFILE=\"\(caFile)\"", "-lssl", "-lcrypto"], in: pki)) == 0 else {
+        guard (try? runTool(["gcc", "-o", "pour-tls-check", "client.c", "-DCAFILE=\"\(caFile)\"", "-lssl", "-lcrypto"], in: pki)) == 0 else {
             throw XCTSkip("gcc with libssl headers unavailable")
         }
 
@@ -242,7 +214,7 @@ final class PostInstallCertificateChainTests: XCTestCase {
 
     private func client(port: Int) throws -> (status: Int32, output: String) {
         let pipe = Pipe()
-        let status = try shell([fixture.prefix + "/bin/pour-tls-check", String(port)], in: pki, output: pipe)
+        let status = try runTool([fixture.prefix + "/bin/pour-tls-check", String(port)], in: pki, output: pipe)
         return (status, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
@@ -274,7 +246,7 @@ final class PostInstallCertificateChainTests: XCTestCase {
 
         // The system's openssl s_client, pointed at the same path, agrees.
         let pipe = Pipe()
-        let status = try shell(["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-verify_return_error",
+        let status = try runTool(["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-verify_return_error",
                                 "-verify_ip", "127.0.0.1", "-CAfile", layout.prefix + "/etc/openssl@3/cert.pem"], in: pki, output: pipe)
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(status, 0, output)

@@ -42,40 +42,13 @@ print(httpd.server_address[1], flush=True)
 httpd.serve_forever()
 """#
 
-    @discardableResult
-    private func shell(_ arguments: [String], in directory: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     override func setUpWithError() throws {
         fixture = try RegistryFixture(recipe: .custom([
             FormulaSpec(name: "lib", targetCompressedSize: 100_000),
             FormulaSpec(name: "app", dependencies: ["lib"], targetCompressedSize: 100_000),
         ]))
         let pki = fixture.root.appendingPathComponent("pki").path
-        try FileManager.default.createDirectory(atPath: pki, withIntermediateDirectories: true)
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-            .write(toFile: pki + "/server.ext", atomically: true, encoding: .utf8)
-        let steps: [[String]] = [
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=pour reliability test CA",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-            ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
-            ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "server.ext"],
-        ]
-        for step in steps {
-            guard (try? shell(step, in: pki)) == 0 else { throw XCTSkip("openssl CLI unavailable or failed: \(step.prefix(3))") }
-        }
+        try TestPKI.make(in: pki, caName: "pour reliability test CA")
         caFile = pki + "/ca.pem"
         try Self.serverScript.write(toFile: pki + "/serve.py", atomically: true, encoding: .utf8)
 
