@@ -102,6 +102,7 @@ final class LifecycleCLITests: XCTestCase {
         killed.signal(SIGKILL)
         _ = killed.waitForExit()
         XCTAssertFalse(tree(layout.downloads).filter { $0.hasSuffix(".incomplete") }.isEmpty)
+        XCTAssertFalse(tree(layout.downloads).filter { $0.hasSuffix(".lock") }.isEmpty, "the killed download's bottle lock")
         XCTAssertFalse(tree(layout.staging).isEmpty)
 
         // A keg deleted behind pour's back: broken links, a dangling opt link and record.
@@ -123,6 +124,8 @@ final class LifecycleCLITests: XCTestCase {
         XCTAssertEqual(after.status, 0, "\(after.lines)")
         XCTAssertEqual(after.lines.filter { $0.hasPrefix("Problem") }, [])
         XCTAssertFalse(FileManager.default.fileExists(atPath: layout.cellar + "/stray"))
+        XCTAssertEqual(tree(layout.downloads).filter { $0.hasSuffix(".lock") || $0.hasSuffix(".incomplete") }, [],
+                       "partial download and its lock removed")
         XCTAssertTrue(FileManager.default.fileExists(atPath: layout.prefix + "/bin/lib"), "healthy links stay")
         XCTAssertEqual(try runPour(["list"], fixture: fixture).lines, ["lib"])
     }

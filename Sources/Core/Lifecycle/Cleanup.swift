@@ -8,6 +8,8 @@ import Foundation
 ///   `pruneDays`, when it is older than that.
 /// - An `.incomplete` download goes when it is older than a day and no process holds its flock
 ///   (a running download does; a younger one may still be resumed).
+/// - A bottle's download lock (`<final>.lock`) goes when no process holds it (a killed download
+///   leaves it); it is removed only while cleanup holds its flock.
 ///
 /// Stateless value. `plan` only reads; `perform` needs the held prefix lock. Blocking.
 package struct Cleanup: Sendable {
@@ -70,6 +72,14 @@ package struct Cleanup: Sendable {
                 sidecars.append(path)  // settled below, once the bottles' fate is known
                 continue
             }
+            if file.hasSuffix(".lock") {
+                // A bottle's download lock left by a killed process: nobody holds it.
+                if CachedBottle(fileName: String(file.dropLast(".lock".count))) != nil, PosixFS.kind(path) == .file,
+                   !FileLockProbe.isLocked(path) {
+                    plan.cacheFiles.append(CacheFile(path: path, bytes: 0, reason: "download lock no process holds"))
+                }
+                continue
+            }
             guard PosixFS.kind(path) == .file, let entry = CachedBottle(fileName: file),
                   let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { continue }
             let age = now.timeIntervalSince((attributes[.modificationDate] as? Date) ?? now)
@@ -121,6 +131,11 @@ package struct Cleanup: Sendable {
             }
         }
         for file in plan.cacheFiles {
+            if file.path.hasSuffix(".lock") {
+                // Removed only while we hold it; held meanwhile by a new download: it stays.
+                if FileLockProbe.removeIfUnheld(file.path) { report.removedFiles.append(file.path) }
+                continue
+            }
             if posixUnlink(file.path) == 0 {
                 report.removedFiles.append(file.path)
                 report.bytesFreed += file.bytes

@@ -71,11 +71,19 @@ package struct Doctor: Sendable {
 
     private func leftoverDownloads() -> [DoctorFinding] {
         (PosixFS.children(layout.downloads) ?? []).sorted().compactMap { file in
-            guard file.hasSuffix(".incomplete") else { return nil }
             let path = layout.downloads + "/" + file
-            guard !FileLockProbe.isLocked(path) else { return nil }
-            return DoctorFinding(kind: .leftoverDownload, path: path,
-                                 detail: "partial download no process is writing; --fix removes it", fixable: true)
+            if file.hasSuffix(".incomplete") {
+                guard !FileLockProbe.isLocked(path) else { return nil }
+                return DoctorFinding(kind: .leftoverDownload, path: path,
+                                     detail: "partial download no process is writing; --fix removes it", fixable: true)
+            }
+            // A bottle's download lock (`DownloadCache.lockPath`) left by a killed process.
+            if file.hasSuffix(".lock"), CachedBottle(fileName: String(file.dropLast(".lock".count))) != nil,
+               PosixFS.kind(path) == .file, !FileLockProbe.isLocked(path) {
+                return DoctorFinding(kind: .leftoverDownload, path: path,
+                                     detail: "download lock no process holds; --fix removes it", fixable: true)
+            }
+            return nil
         }
     }
 
@@ -138,7 +146,8 @@ package struct Doctor: Sendable {
             guard PosixFS.kind(finding.path) == .symlink else { return false }
             return (try? StatePaths.remove(finding.path, layout: layout)) != nil
         case .leftoverDownload:
-            return posixUnlink(finding.path) == 0
+            // A lock file goes only while held by us (a downloader may be opening it right now).
+            return finding.path.hasSuffix(".lock") ? FileLockProbe.removeIfUnheld(finding.path) : posixUnlink(finding.path) == 0
         case .staleStaging:
             // Beneath the prefix, no link followed (a planted link in var/homebrew is refused).
             try? StatePaths.remove(finding.path, layout: layout)
