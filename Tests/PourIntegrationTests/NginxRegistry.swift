@@ -39,7 +39,7 @@ final class NginxRegistry {
         for sub in ["", "/tmp"] { try fm.createDirectory(atPath: self.directory + sub, withIntermediateDirectories: true) }
         try makeCertificates()
         for _ in 0..<5 {
-            port = Self.freePort()
+            port = freeLoopbackPort()
             try configuration(registry: registry.path, http2: http2).write(toFile: self.directory + "/nginx.conf",
                                                                              atomically: true, encoding: .utf8)
             let pidFile = self.directory + "/nginx.pid"
@@ -144,17 +144,4 @@ final class NginxRegistry {
         try TestPKI.make(in: directory, caName: "pour h2 test CA")
     }
 
-    /// A port that was free a moment ago (bind to 0, read it, release); nginx may lose the race,
-    /// hence the retries in `init`.
-    private static func freePort() -> Int {
-        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(probe) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }

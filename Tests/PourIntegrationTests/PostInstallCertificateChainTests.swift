@@ -176,15 +176,7 @@ final class PostInstallCertificateChainTests: XCTestCase {
     private func startServer() throws -> Int {
         for _ in 0..<5 {
             // Pick a free port (bind to 0, read it, release), then let s_server take it.
-            let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
-            let port = Int(UInt16(bigEndian: address.sin_port))
-            close(probe)
+            let port = freeLoopbackPort()
 
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

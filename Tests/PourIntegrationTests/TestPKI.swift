@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a tool found on `PATH` in `directory` and returns its exit status; its output goes to
 /// `output` (both streams), else nowhere. Standard input is empty.
@@ -39,4 +42,18 @@ enum TestPKI {
             guard (try? runTool(step, in: directory)) == 0 else { throw XCTSkip("openssl CLI unavailable or failed: \(step.prefix(3))") }
         }
     }
+}
+
+/// A loopback TCP port that was free a moment ago (bind to 0, read it, release): a server started
+/// on it may lose the race, so callers retry.
+func freeLoopbackPort() -> Int {
+    let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(probe) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
