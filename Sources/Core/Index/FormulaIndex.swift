@@ -241,7 +241,9 @@ public final class FormulaIndex {
             WHERE n.kind = 0 AND n.name LIKE ? ESCAPE '\\' ORDER BY length(f.name), f.name
             """)
         substring.bind([.text("%" + FormulaIndex.likeEscaped(query) + "%")])
-        try add(substring, match: .substring)
+        // Homebrew's names never hold whitespace (Formulary: `[a-z0-9@._+-]`): a query with a
+        // space is a description search, and the scan over every name is skipped for it.
+        if !query.contains(where: \.isWhitespace) { try add(substring, match: .substring) }
         if let match = FormulaIndex.ftsQuery(query) {
             let fts = try statement("""
                 SELECT \(columns) FROM search s JOIN formulae f ON f.id = s.rowid
