@@ -18,13 +18,10 @@ enum DryRunOutput {
         case .success(let plan)?:
             if json { LifecycleCLI.printJSON(object(plan)) } else { for line in lines(plan) { LifecycleCLI.say(line) } }
             if plan.packages.contains(where: { $0.problem != nil }) { throw ExitCode.failure }
-        case .failure(.cancelled)?:
-            throw ExitCode(128 + (trap.firstSignal ?? SIGINT))
         case .failure(let error)?:
-            writeStderr("Error: \(error.description)\n")
-            throw ExitCode.failure
+            throw LifecycleCLI.exitCode(for: error, signal: trap.firstSignal)
         case nil:
-            throw ExitCode.failure
+            throw LifecycleCLI.exitCode(for: nil, signal: nil)
         }
     }
 

@@ -62,13 +62,10 @@ struct FetchCommand: ParsableCommand {
                     + "(\(ProgressText.bytes(report.networkBytes))), \(cached) cached\(failed > 0 ? ", \(failed) failed" : "")\n")
             }
             if !report.succeeded { throw ExitCode.failure }
-        case .failure(.cancelled)?:
-            throw ExitCode(128 + (trap.firstSignal ?? SIGINT))
         case .failure(let error)?:
-            writeStderr("Error: \(error.description)\n")
-            throw ExitCode.failure
+            throw LifecycleCLI.exitCode(for: error, signal: trap.firstSignal)
         case nil:
-            throw ExitCode.failure
+            throw LifecycleCLI.exitCode(for: nil, signal: nil)
         }
     }
 

@@ -40,6 +40,15 @@ enum LifecycleCLI {
     static func note(_ line: String) { writeStderr(line + "\n") }
 
     /// Pretty, key-sorted JSON on stdout.
+    /// The exit for a run that ended in `error` (nil: no result at all): a cancel exits 128 + the
+    /// signal that caused it, anything else prints its one-line message and exits 1.
+    static func exitCode(for error: InstallError?, signal: Int32?) -> ExitCode {
+        guard let error else { return ExitCode.failure }
+        if case .cancelled = error { return ExitCode(128 + (signal ?? SIGINT)) }
+        writeStderr("Error: \(error.description)\n")
+        return ExitCode.failure
+    }
+
     static func printJSON(_ object: Any) {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else { return }
         writeStandardOutput(data + Data("\n".utf8))
