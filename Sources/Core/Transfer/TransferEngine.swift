@@ -82,6 +82,11 @@ package final class TransferEngine: @unchecked Sendable {
     private var stopping = false
     /// The I/O thread, recorded by the thread itself when it starts (for `assertOnIOThread`).
     private var ioThreadID: pthread_t?
+    /// Body bytes received during the current `curl_multi_perform` round, and the shortest
+    /// request-to-first-byte time seen (µs; the link's round-trip time plus the server's answer
+    /// time): the inputs of `WakeCoalescing`. I/O thread only.
+    private var roundBytes = 0
+    private var shortestResponseMicroseconds: Int64?
     private let stopped = DispatchGroup()
 
     private enum Command {
@@ -226,7 +231,10 @@ package final class TransferEngine: @unchecked Sendable {
                 if drained { break }
                 continue
             }
+            roundBytes = 0
             pour_curl_multi_perform(multi, &running)
+            let delay = WakeCoalescing.delayMicroseconds(roundBytes: roundBytes,
+                                                         shortestResponseMicroseconds: shortestResponseMicroseconds)
             let now = DispatchTime.now().uptimeNanoseconds
             var nextDue: UInt64?
             for transfer in active.values where !transfer.gathered.isEmpty {
@@ -244,6 +252,10 @@ package final class TransferEngine: @unchecked Sendable {
             let handOverDue = nextDue.map { Int32(clamping: ($0 - min($0, now)) / 1_000_000 + 1) } ?? 1000
             let timeout = active.isEmpty ? handOverDue : min(handOverDue, 250)
             pour_curl_multi_poll(multi, nil, 0, timeout, nil)
+            // Let a slow link's packets pile up in the socket buffers for a moment before the next
+            // round, so one wake-up reads many segments instead of one (`WakeCoalescing`); never
+            // with commands waiting (a new transfer or a cancel is applied at once).
+            if delay > 0 && inbox.withLock({ $0.commands.isEmpty }) { usleep(delay) }
         }
         stopped.leave()
     }
@@ -366,8 +378,10 @@ package final class TransferEngine: @unchecked Sendable {
         guard let easy = transfer.easy else { return 0 }
         if transfer.abortReason != nil { return 0 }
         transfer.lastActivity = DispatchTime.now().uptimeNanoseconds
+        roundBytes += count
         if !transfer.responseSeen {
             transfer.responseSeen = true
+            noteResponseTime(easy)
             var code = 0
             _ = pour_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
             transfer.status = code
@@ -411,6 +425,19 @@ package final class TransferEngine: @unchecked Sendable {
         transfer.gathered.append(UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: count)
         if transfer.gathered.count >= TransferEngine.coalesceBytes { handOver(transfer) }
         return count
+    }
+
+    /// Records how long this transfer's request waited for its first byte (the link's round trip
+    /// plus the server's answer time; summed over the hops of a redirect, so the shortest over
+    /// all transfers is the estimate) for `WakeCoalescing` (I/O thread).
+    private func noteResponseTime(_ easy: UnsafeMutableRawPointer) {
+        var requestSent: curl_off_t = 0
+        var firstByte: curl_off_t = 0
+        guard pour_easy_getinfo_off(easy, CURLINFO_PRETRANSFER_TIME_T, &requestSent) == CURLE_OK,
+              pour_easy_getinfo_off(easy, CURLINFO_STARTTRANSFER_TIME_T, &firstByte) == CURLE_OK,
+              firstByte > requestSent else { return }
+        let wait = Int64(firstByte - requestSent)
+        shortestResponseMicroseconds = min(shortestResponseMicroseconds ?? wait, wait)
     }
 
     /// Sends the bytes gathered so far to the sink queue (I/O thread). Called when a block is
