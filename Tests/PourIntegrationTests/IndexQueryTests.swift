@@ -1,5 +1,5 @@
 import Foundation
-import PourCore
+@testable import PourCore
 import PourTestSupport
 import XCTest
 
@@ -57,6 +57,39 @@ final class IndexQueryTests: XCTestCase {
         XCTAssertEqual(try index.search("%").filter { $0.match == .substring }, [], "% must not match every name")
         XCTAssertEqual(try index.search("w_et").filter { $0.match == .substring }, [], "_ must not match any character")
         XCTAssertEqual(try index.search("\"quoted* (odd) -query").count, 0, "FTS syntax in user text must not error")
+    }
+
+    /// The substring hits from the one-row name list are the hits the SQL scan gives (same names,
+    /// same order), for an index written before the list existed too.
+    func testNameListSubstringsMatchTheSQLScan() throws {
+        let withList = try index()
+        let copy = NSTemporaryDirectory() + "pour-index-nolist-\(getpid()).sqlite"
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: withList.path, toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let writable = try SQLiteDatabase(path: copy, readOnly: false)
+        try writable.execute("DELETE FROM meta WHERE key = '\(FormulaIndex.nameListKey)'")
+        let withoutList = try FormulaIndex(path: copy)
+        XCTAssertNotNil(withList.metadata(FormulaIndex.nameListKey))
+        XCTAssertNil(withoutList.metadata(FormulaIndex.nameListKey))
+        var compared = 0
+        for query in ["get", "GETPAS", "o", "ssl", "@3", "py", "lib", "-", "zz-none", "%", "w_et", "+"] {
+            let a = try withList.search(query).filter { $0.match == .substring }
+            let b = try withoutList.search(query).filter { $0.match == .substring }
+            XCTAssertEqual(a, b, "substring hits for \(query)")
+            compared += a.count
+        }
+        XCTAssertGreaterThan(compared, 100, "the queries found too little to compare")
+        XCTAssertEqual(try withList.search("o", limit: 7).count, 7, "the limit holds")
+    }
+
+    func testNameListScanFoldsASCIICaseOnlyAndOrdersByLengthThenBytes() {
+        let list = ["zlib", "Libpng", "lib", "glibc", "libé", "LIBA", "b"].joined(separator: "\n")
+        XCTAssertEqual(FormulaIndex.names(in: list, containing: "lib"), ["lib", "LIBA", "libé", "zlib", "glibc", "Libpng"])
+        XCTAssertEqual(FormulaIndex.names(in: list, containing: "É"), [], "non-ASCII is not case folded (as LIKE)")
+        XCTAssertEqual(FormulaIndex.names(in: list, containing: "é"), ["libé"])
+        XCTAssertEqual(FormulaIndex.names(in: "", containing: "a"), [])
+        XCTAssertEqual(FormulaIndex.names(in: list, containing: ""), [])
     }
 
     func testDependencyClosureAndReverseDependenciesFollowAliases() throws {

@@ -109,6 +109,8 @@ enum IndexWriter {
                 for name in names { try depRow.run([.int(id), .text(name), .int(kind.rawValue)]) }
             }
         }
+        // Every name on one row, for `search`'s substring match (`FormulaIndex.nameListKey`).
+        try meta.run([.text(FormulaIndex.nameListKey), .text(IndexSchema.join(catalog.formulae.map(\.name)))])
         // Names in precedence order, so `INSERT OR IGNORE` keeps the strongest claim on a name.
         for (offset, formula) in catalog.formulae.enumerated() {
             try nameRow.run([.text(formula.name), .int(offset + 1), .int(IndexSchema.NameKind.name.rawValue)])
