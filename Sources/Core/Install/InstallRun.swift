@@ -279,7 +279,7 @@ final class InstallRun: @unchecked Sendable {
 
     private func startDownload(_ job: PackageJob) {
         assertOnRunQueue()
-        if !cachedBottles.contains(job.name) { job.streamFile = streamCandidate() }
+        if !cachedBottles.contains(job.name) { job.streamFile = streamCandidate(for: job.name) }
         guard let download = makeDownload(formula: job.formula, bottle: job.bottle, expectedSize: job.manifest?.size,
                                           announced: nil, stream: job.streamFile, completion: { [self] result in
             runQueue.async { self.downloadEnded(job, result) }
@@ -306,7 +306,7 @@ final class InstallRun: @unchecked Sendable {
             runQueue.async { [self] in
                 guard !installed, !planned, !cancelled, !finishing, earlyDownloads[formula.name] == nil else { return }
                 let announced = Locked(false)
-                let stream = streamCandidate()
+                let stream = streamCandidate(for: formula.name)
                 guard let download = makeDownload(formula: formula, bottle: bottle, expectedSize: nil, announced: announced,
                                                   stream: stream, completion: { [self] result in
                     runQueue.async { self.earlyDownloadEnded(formula.name, result) }
@@ -464,24 +464,26 @@ final class InstallRun: @unchecked Sendable {
 
     // MARK: - Streamed extraction (runQueue; see StreamingExtraction)
 
-    /// A generation a download may feed to a streamed extraction, when streaming is on.
-    private func streamCandidate() -> GrowingFile? {
+    /// A generation `name`'s download may feed to a streamed extraction, when streaming is on.
+    private func streamCandidate(for name: String) -> GrowingFile? {
         assertOnRunQueue()
         guard options.streamExtraction, options.overlapExtraction else { return nil }
         return GrowingFile { [weak self] file, declaredLength in
             guard let self else { return }
-            runQueue.async { self.streamBegan(file, declaredLength: declaredLength) }
+            runQueue.async { self.streamBegan(file, name: name, declaredLength: declaredLength) }
         }
     }
 
-    /// `file`'s download began writing a fresh body at byte 0: hands it to its job, or, for an
-    /// early download not adopted yet, remembers it until `adopt` (no job, no extraction yet).
-    private func streamBegan(_ file: GrowingFile, declaredLength: Int64?) {
+    /// `file`'s download (of formula `name`) began writing a fresh body at byte 0: hands it to its
+    /// job, or, for an early download not adopted yet, remembers it until `adopt` (no job, no
+    /// extraction yet). Looked up by name, not by scanning every job for the file (that scan ran
+    /// once per download: O(n²) per run).
+    private func streamBegan(_ file: GrowingFile, name: String, declaredLength: Int64?) {
         assertOnRunQueue()
-        if let job = order.lazy.compactMap({ self.jobs[$0] }).first(where: { $0.streamFile === file }) {
+        if let job = jobs[name], job.streamFile === file {
             return streamBegan(job, declaredLength: declaredLength)
         }
-        if let early = earlyDownloads.values.first(where: { $0.stream === file }), early.job == nil, !early.discarded {
+        if let early = earlyDownloads[name], early.stream === file, early.job == nil, !early.discarded {
             early.streamBegan = .some(declaredLength)
             return
         }
