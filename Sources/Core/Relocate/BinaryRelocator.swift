@@ -20,16 +20,23 @@ package enum BinaryRelocator {
     /// actually changes. A file that fails to parse as ELF is skipped when it holds no
     /// `@@HOMEBREW_` placeholder (test fixtures, foreign blobs with an ELF magic) and is an error
     /// otherwise, since it would be left pointing at the build machine.
+    ///
+    /// `kegPathIsReal`: as `TextRelocator.relocate`'s (an `ExtractedKeg`'s path, already resolved).
     package static func relocate(kegAt kegPath: String, layout: PrefixLayout,
-                                cancellation: CancellationFlag? = nil) throws(RelocationError) -> [String] {
+                                cancellation: CancellationFlag? = nil, kegPathIsReal: Bool = false) throws(RelocationError) -> [String] {
         let package = kegPath.split(separator: "/").suffix(2).joined(separator: " ")
         let kegName = kegPath.split(separator: "/").dropLast().last.map(String.init) ?? ""
         if ElfRelocationRules.isGlibc(kegName: kegName) { return [] }
-        guard let resolved = realpath(kegPath, nil) else {
-            throw .ioFailed(package: package, file: kegPath, reason: errnoText())
+        let kegReal: String
+        if kegPathIsReal {
+            kegReal = kegPath
+        } else {
+            guard let resolved = realpath(kegPath, nil) else {
+                throw .ioFailed(package: package, file: kegPath, reason: errnoText())
+            }
+            kegReal = String(cString: resolved)
+            free(resolved)
         }
-        let kegReal = String(cString: resolved)
-        free(resolved)
 
         var run = Run(kegReal: kegReal, package: package, kegName: kegName, placeholders: Placeholders(layout: layout),
                       prefix: layout.prefix, cancellation: cancellation)

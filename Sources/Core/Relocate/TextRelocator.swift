@@ -20,15 +20,24 @@ package enum TextRelocator {
     ///
     /// Files larger than `streamingAbove` bytes are relocated in `blockSize` blocks through a temp
     /// file (`StreamingTextRelocation`), so memory does not grow with the file.
+    ///
+    /// `kegPathIsReal`: `kegPath` is already its own `realpath` (an `ExtractedKeg`'s, resolved by
+    /// the extractor a moment before in pour's private staging), so it is not resolved again — a
+    /// `readlink` per component of a deep staging path, twice per package with `BinaryRelocator`.
     package static func relocate(kegAt kegPath: String, placeholders: Placeholders, changedFiles: [String]? = nil,
                                 cancellation: CancellationFlag? = nil, streamingAbove: Int = 8 << 20,
-                                blockSize: Int = 1 << 20) throws(UnpackError) -> [String] {
+                                blockSize: Int = 1 << 20, kegPathIsReal: Bool = false) throws(UnpackError) -> [String] {
         let package = packageLabel(kegPath)
-        guard let resolved = realpath(kegPath, nil) else {
-            throw .relocationFailed(package: package, file: kegPath, reason: errnoText())
+        let kegReal: String
+        if kegPathIsReal {
+            kegReal = kegPath
+        } else {
+            guard let resolved = realpath(kegPath, nil) else {
+                throw .relocationFailed(package: package, file: kegPath, reason: errnoText())
+            }
+            kegReal = String(cString: resolved)
+            free(resolved)
         }
-        let kegReal = String(cString: resolved)
-        free(resolved)
 
         var run = Run(kegReal: kegReal, package: package, table: PlaceholderReplacement.Table(placeholders),
                       cancellation: cancellation, streamingAbove: max(1, streamingAbove), blockSize: max(64, blockSize))
@@ -38,7 +47,10 @@ package enum TextRelocator {
             guard kegFD >= 0 else { throw .relocationFailed(package: package, file: kegPath, reason: errnoText()) }
             defer { close(kegFD) }
             // Deduplicate after normalising: `./a` and `a` name one file.
-            let safePaths = Set(changedFiles.compactMap { run.safeRelative($0, kegFD: kegFD) })
+            var safePaths = Set<String>()
+            for listed in changedFiles {
+                if let safe = run.safeRelative(listed, kegFD: kegFD) { safePaths.insert(safe) }
+            }
             for relative in safePaths {
                 try run.relocateFile(relative: relative)
             }
@@ -68,23 +80,29 @@ package enum TextRelocator {
         /// Rewritten multi-link files: their other names are listed as changed too, as
         /// `keg_relocate.rb#replace_text_in_files` lists `[first, *rest]`.
         var changedInodes: Set<Inode> = []
+        /// Leading components `safeRelative` already found to be real directories (the files a tab
+        /// lists share a few directories).
+        var realDirectories: Set<String> = []
 
         /// Normalises a receipt path and checks that it names the file itself, inside the keg,
         /// not reached through any symlink: every leading component is a real directory and the
         /// last one exists and is not a symlink (what `realpath` landing exactly where the text
         /// says meant, checked with one `fstatat` per component below `kegFD` instead of a
         /// `readlink` per component from `/`: Docs/Performance.md, "third pass").
-        func safeRelative(_ relative: String, kegFD: Int32) -> String? {
+        mutating func safeRelative(_ relative: String, kegFD: Int32) -> String? {
             if relative.hasPrefix("/") { return nil }
             let parts = KegEntryPath.components(Substring(relative))
             guard !parts.isEmpty, !parts.contains("..") else { return nil }
             var prefix = ""
             for (index, part) in parts.enumerated() {
                 prefix = prefix.isEmpty ? String(part) : prefix + "/" + part
+                let leading = index < parts.count - 1
+                if leading && realDirectories.contains(prefix) { continue }
                 var info = stat()
                 guard fstatat(kegFD, prefix, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
                 let type = info.st_mode & S_IFMT
-                if index < parts.count - 1 ? type != S_IFDIR : type == S_IFLNK { return nil }
+                if leading ? type != S_IFDIR : type == S_IFLNK { return nil }
+                if leading { realDirectories.insert(prefix) }
             }
             return prefix
         }
