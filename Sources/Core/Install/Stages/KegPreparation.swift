@@ -118,7 +118,8 @@ struct KegPreparation: Sendable {
             return .failure(.unpack(error))
         }
         var binaryChanged: [String] = []
-        if plan.binaries {
+        // A keg where no file began with the ELF magic has nothing `BinaryRelocator` could patch.
+        if plan.binaries && keg.mayHoldELF {
             // Every cellar kind, pinned included (formula_installer.rb#pour).
             do throws(RelocationError) {
                 binaryChanged = try BinaryRelocator.relocate(kegAt: keg.kegPath, layout: configuration.layout,
