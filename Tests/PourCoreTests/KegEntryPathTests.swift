@@ -30,6 +30,16 @@ final class KegEntryPathTests: XCTestCase {
         }
     }
 
+    func testPathComponentsMatchTheCharacterSplit() {
+        for path in ["", "/", "a//b/", "/x/./../y", "a\r\n/b", "caf\u{E9}/x", "a/\u{301}/b", "./.."] {
+            XCTAssertEqual(PathComponents.split(path).map(String.init),
+                           path.split(separator: "/", omittingEmptySubsequences: true).map(String.init), path.debugDescription)
+        }
+        XCTAssertEqual(PosixFS.normalize("/a/./b//../c/"), "/a/c")
+        XCTAssertEqual(PosixFS.relative(from: "/p/share/man/man1", to: "/p/Cellar/x/1.0/share/man/man1/x.1"),
+                       "../../../Cellar/x/1.0/share/man/man1/x.1")
+    }
+
     func testLocateStillRefusesWhatItRefused() throws {
         XCTAssertEqual(try KegEntryPath.locate("tool/1.0/./bin//x", name: "tool", pkgVersion: "1.0", package: "tool",
                                                maxLength: 1024), .inKeg(relative: "bin/x"))

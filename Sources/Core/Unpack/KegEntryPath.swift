@@ -12,33 +12,9 @@ enum KegEntryPath {
     }
 
     /// Splits a path into components, dropping empty and `.` components (so `./a//b/` is `a`,`b`).
-    ///
-    /// Splitting by `Character` walks grapheme boundaries, which cost 2.4 % of an install of 1,000
-    /// tiny bottles (every archive entry passes here). An ASCII path splits identically on its
-    /// `/` bytes (no ASCII grapheme holds a `/`), so it takes a byte loop; any other path keeps the
-    /// `Character` split, so the result never depends on the path taken.
+    /// (`PathComponents.split`: a byte loop for ASCII paths, the `Character` split otherwise.)
     static func components(_ path: Substring) -> [Substring] {
-        let bytes = path.utf8
-        guard bytes.allSatisfy({ $0 < 0x80 }) else {
-            return path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
-        }
-        var parts: [Substring] = []
-        var start = bytes.startIndex
-        var index = start
-        func take(_ end: Substring.Index) {
-            guard start != end else { return }
-            let part = path[start..<end]
-            if part != "." { parts.append(part) }
-        }
-        while index != bytes.endIndex {
-            if bytes[index] == UInt8(ascii: "/") {
-                take(index)
-                start = bytes.index(after: index)
-            }
-            index = bytes.index(after: index)
-        }
-        take(bytes.endIndex)
-        return parts
+        PathComponents.split(path).filter { $0 != "." }
     }
 
     /// Classifies an archive pathname (or hardlink target), rejecting absolute paths, `..`
