@@ -83,6 +83,28 @@ final class FormulaCatalogTests: XCTestCase {
         }
     }
 
+    /// Grown one formula at a time in place (the fetcher without an index), the catalogue answers
+    /// every lookup as one built from the whole list does, clashing aliases and old names included
+    /// (the earlier formula keeps them, a later full name wins).
+    func testGrowingOneFormulaAtATimeIndexesAsBuildingAtOnce() throws {
+        let tag = BottleTag("x86_64_linux")
+        let rival = F.gnupg.replacingOccurrences(of: "\"name\": \"gnupg\", \"full_name\": \"gnupg\"",
+                                                 with: "\"name\": \"gnupg-rival\", \"full_name\": \"gnupg\"")
+        XCTAssertNotEqual(rival, F.gnupg, "the fixture changed: the rival must keep gnupg's aliases and full name")
+        let objects = [F.openssl3, F.curl, F.gnupg, F.eza, F.make, rival, F.zlib]
+        let whole = try FormulaCatalog(tag: tag, formulaArray: Data(("[" + objects.joined(separator: ",") + "]").utf8))
+        var grown = FormulaCatalog(tag: tag, formulae: [])
+        for object in objects { try grown.add(formulaObject: Data(object.utf8), source: "formula.json") }
+        XCTAssertEqual(grown.names, whole.names)
+        let queries = ["openssl@3", "openssl", "OpenSSL", "curl", "gnupg", "gpg", "gnupg2", "gnupg@2.4", "gnupg-rival",
+                       "homebrew/core/gnupg-rival", "eza", "exa", "make", "gmake", "zlib", "homebrew/core/zlib", "nothing"]
+        for query in queries {
+            XCTAssertEqual(grown.formula(named: query)?.name, whole.formula(named: query)?.name, query)
+        }
+        XCTAssertEqual(grown.formula(named: "gpg")?.name, "gnupg", "the earlier formula keeps a clashing alias")
+        XCTAssertEqual(grown.formula(named: "homebrew/core/gnupg")?.name, whole.formula(named: "homebrew/core/gnupg")?.name)
+    }
+
     /// The real catalogue has ~8,300 formulae; decoding it must stay a one-pass affair.
     func testDecodesACatalogueOfRealisticSize() throws {
         var objects: [String] = []

@@ -131,17 +131,23 @@ final class TextRelocatorTests: XCTestCase {
         let keg = try makeKeg(box, [
             "listed.txt": Array("@@HOMEBREW_PREFIX@@".utf8),
             "sub/listed2.txt": Array("@@HOMEBREW_CELLAR@@".utf8),
+            "sub/viaAlias.txt": Array("@@HOMEBREW_PREFIX@@".utf8),
             "unlisted.txt": Array("@@HOMEBREW_PREFIX@@".utf8),
             "binary": [0, 1] + Array("@@HOMEBREW_PREFIX@@".utf8),
         ])
         try FileManager.default.createSymbolicLink(atPath: keg + "/escape.txt", withDestinationPath: outsideFile)
         try FileManager.default.createSymbolicLink(atPath: keg + "/outdir", withDestinationPath: box.outside)
+        // A symlink inside the keg, to a directory inside the keg: a path through it is not the
+        // file's own path either, so it is skipped too (as `realpath` comparing would).
+        try FileManager.default.createSymbolicLink(atPath: keg + "/alias", withDestinationPath: "sub")
         let list = ["listed.txt", "./sub//listed2.txt", "missing.txt", "../../../outside/target.txt", outsideFile,
-                    "escape.txt", "outdir/target.txt", "binary", "sub", "", "listed.txt"]
+                    "escape.txt", "outdir/target.txt", "binary", "sub", "", "listed.txt", "alias/viaAlias.txt",
+                    "listed.txt/below", "missing/file.txt"]
         let changed = try TextRelocator.relocate(kegAt: keg, placeholders: Placeholders(layout: layout), changedFiles: list)
         XCTAssertEqual(changed, ["listed.txt", "sub/listed2.txt"])
         XCTAssertEqual(try read(keg + "/unlisted.txt"), "@@HOMEBREW_PREFIX@@")
         XCTAssertEqual(try read(keg + "/sub/listed2.txt"), "/home/linuxbrew/.linuxbrew/Cellar")
+        XCTAssertEqual(try read(keg + "/sub/viaAlias.txt"), "@@HOMEBREW_PREFIX@@")
         XCTAssertEqual(try read(outsideFile), "@@HOMEBREW_PREFIX@@")
     }
 

@@ -88,6 +88,21 @@ final class UnpackBottleExtractorTests: XCTestCase {
         XCTAssertEqual(box.snapshotOutsideStaging(), before)
     }
 
+    /// The extractor notes whether any file began with the ELF magic; without one, binary
+    /// relocation is skipped (KegPreparation), so a false answer must mean "no ELF here".
+    func testExtractionNotesWhetherAnyFileBeginsWithTheELFMagic() throws {
+        let textOnly = try UnpackSandbox()
+        try TestArchive.build(textOnly.bottle(), entries: normalEntries)
+        XCTAssertFalse(try extract(textOnly, textOnly.bottle()).mayHoldELF)
+
+        let withELF = try UnpackSandbox()
+        try TestArchive.build(withELF.bottle(), entries: [
+            .file("foo/1.2_1/bin/a", "#!/bin/sh\n"),
+            .file("foo/1.2_1/lib/libx.so", "\u{7F}ELF" + String(repeating: "x", count: 60)),
+        ])
+        XCTAssertTrue(try extract(withELF, withELF.bottle()).mayHoldELF)
+    }
+
     func testBottleWithoutReceipt() throws {
         let box = try UnpackSandbox()
         try TestArchive.build(box.bottle(), entries: [.file("foo/1.2_1/a", "a")])

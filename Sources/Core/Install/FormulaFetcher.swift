@@ -177,13 +177,13 @@ final class FormulaFetcher: @unchecked Sendable {
     /// Adds one formula object and requests its runtime dependencies. Returns false when the data
     /// does not decode (the caller then tries the network or reports the error).
     private func add(_ data: Data, source: String) -> Bool {
+        let added: Formula
         do throws(RegistryError) {
-            catalog = try catalog.adding(formulaObject: data, source: source)
+            added = try catalog.add(formulaObject: data, source: source)  // in place: no copy of the catalogue
         } catch {
             if failure == nil { failure = .registry(error) }
             return false
         }
-        guard let added = catalog.formulae.last else { return true }
         for dependency in added.installDependencies { request(dependency) }
         onFormula?(added)
         return true

@@ -53,6 +53,12 @@ final class InstallRun: @unchecked Sendable {
     private var lock: PrefixLock?
     private var jobs: [String: PackageJob] = [:]
     private var order: [String] = []
+    /// Jobs not finished yet, and jobs whose download has not reported yet: the run ends when
+    /// both are 0 (counted, so that no event scans every job).
+    private var unfinishedJobs = 0
+    private var jobsWithDownload = 0
+    /// Staged jobs whose dependencies are all installed, waiting for the next activation batch.
+    private var readyToCommit: [PackageJob] = []
     private var alreadyInstalled: [(name: String, pkgVersion: String)] = []
     /// Packages whose verified bottle was already in the cache when planning (no manifest wait).
     private var cachedBottles: Set<String> = []
@@ -218,6 +224,16 @@ final class InstallRun: @unchecked Sendable {
             plannedPackages.append(PlannedPackage(name: formula.name, pkgVersion: formula.pkgVersion,
                                           requested: item.requested, kegOnly: formula.kegOnly))
         }
+        for (index, name) in order.enumerated() {
+            guard let job = jobs[name] else { continue }
+            job.planIndex = index
+            for dependency in Set(job.dependencies) {
+                guard let dependencyJob = jobs[dependency] else { continue } // already installed
+                dependencyJob.dependents.append(job)
+                job.unmetDependencies += 1
+            }
+        }
+        unfinishedJobs = order.count
         emit(.planned(install: plannedPackages, alreadyInstalled: alreadyInstalled.map(\.name)))
         self.planned = true
         for name in order {
@@ -263,12 +279,12 @@ final class InstallRun: @unchecked Sendable {
 
     private func startDownload(_ job: PackageJob) {
         assertOnRunQueue()
-        if !cachedBottles.contains(job.name) { job.streamFile = streamCandidate() }
+        if !cachedBottles.contains(job.name) { job.streamFile = streamCandidate(for: job.name) }
         guard let download = makeDownload(formula: job.formula, bottle: job.bottle, expectedSize: job.manifest?.size,
                                           announced: nil, stream: job.streamFile, completion: { [self] result in
             runQueue.async { self.downloadEnded(job, result) }
         }) else { return }
-        job.download = download
+        setDownload(job, download)
         emit(.downloadStarted(name: job.name))
         download.start()
     }
@@ -290,7 +306,7 @@ final class InstallRun: @unchecked Sendable {
             runQueue.async { [self] in
                 guard !installed, !planned, !cancelled, !finishing, earlyDownloads[formula.name] == nil else { return }
                 let announced = Locked(false)
-                let stream = streamCandidate()
+                let stream = streamCandidate(for: formula.name)
                 guard let download = makeDownload(formula: formula, bottle: bottle, expectedSize: nil, announced: announced,
                                                   stream: stream, completion: { [self] result in
                     runQueue.async { self.earlyDownloadEnded(formula.name, result) }
@@ -305,7 +321,7 @@ final class InstallRun: @unchecked Sendable {
     /// Hands an early download to its job: from now on it reports as the job's download.
     private func adopt(_ early: EarlyDownload, into job: PackageJob) {
         assertOnRunQueue()
-        job.download = early.download
+        setDownload(job, early.download)
         early.announced.withLock { $0 = true }
         emit(.downloadStarted(name: job.name))
         if let result = early.result {
@@ -387,6 +403,13 @@ final class InstallRun: @unchecked Sendable {
             completion: completion)
     }
 
+    /// Sets `job.download`, keeping `jobsWithDownload` in step.
+    private func setDownload(_ job: PackageJob, _ download: VerifiedDownload?) {
+        assertOnRunQueue()
+        jobsWithDownload += (download == nil ? 0 : 1) - (job.download == nil ? 0 : 1)
+        job.download = download
+    }
+
     /// Fetches the bottle's OCI manifest beside its blob: the size re-orders admission while the
     /// download still waits for a slot (largest first, which shortens the tail when a CDN caps
     /// each connection) and the tab's `changed_files` spares relocation a scan. Failure is
@@ -413,7 +436,7 @@ final class InstallRun: @unchecked Sendable {
 
     private func downloadEnded(_ job: PackageJob, _ result: Result<DownloadOutcome, TransferError>) {
         assertOnRunQueue()
-        job.download = nil
+        setDownload(job, nil)
         // A job skipped while downloading (a dependency failed) waited only for this report.
         guard !job.isFinished else { return finishIfDone() }
         switch result {
@@ -441,24 +464,26 @@ final class InstallRun: @unchecked Sendable {
 
     // MARK: - Streamed extraction (runQueue; see StreamingExtraction)
 
-    /// A generation a download may feed to a streamed extraction, when streaming is on.
-    private func streamCandidate() -> GrowingFile? {
+    /// A generation `name`'s download may feed to a streamed extraction, when streaming is on.
+    private func streamCandidate(for name: String) -> GrowingFile? {
         assertOnRunQueue()
         guard options.streamExtraction, options.overlapExtraction else { return nil }
         return GrowingFile { [weak self] file, declaredLength in
             guard let self else { return }
-            runQueue.async { self.streamBegan(file, declaredLength: declaredLength) }
+            runQueue.async { self.streamBegan(file, name: name, declaredLength: declaredLength) }
         }
     }
 
-    /// `file`'s download began writing a fresh body at byte 0: hands it to its job, or, for an
-    /// early download not adopted yet, remembers it until `adopt` (no job, no extraction yet).
-    private func streamBegan(_ file: GrowingFile, declaredLength: Int64?) {
+    /// `file`'s download (of formula `name`) began writing a fresh body at byte 0: hands it to its
+    /// job, or, for an early download not adopted yet, remembers it until `adopt` (no job, no
+    /// extraction yet). Looked up by name, not by scanning every job for the file (that scan ran
+    /// once per download: O(n²) per run).
+    private func streamBegan(_ file: GrowingFile, name: String, declaredLength: Int64?) {
         assertOnRunQueue()
-        if let job = order.lazy.compactMap({ self.jobs[$0] }).first(where: { $0.streamFile === file }) {
+        if let job = jobs[name], job.streamFile === file {
             return streamBegan(job, declaredLength: declaredLength)
         }
-        if let early = earlyDownloads.values.first(where: { $0.stream === file }), early.job == nil, !early.discarded {
+        if let early = earlyDownloads[name], early.stream === file, early.job == nil, !early.discarded {
             early.streamBegan = .some(declaredLength)
             return
         }
@@ -617,6 +642,7 @@ final class InstallRun: @unchecked Sendable {
                 removeStaged(job)
             } else {
                 job.move(to: .staged)
+                if job.unmetDependencies == 0 { readyToCommit.append(job) }
                 commitReadyPackages()
             }
         }
@@ -626,22 +652,20 @@ final class InstallRun: @unchecked Sendable {
     // MARK: - Commit and link (link queue), dependencies first
 
     /// Moves every staged package whose dependencies are installed into the next activation
-    /// batch; one batch runs on the link queue at a time, and packages that become ready meanwhile
-    /// form the next one.
+    /// batch, in plan order; one batch runs on the link queue at a time, and packages that become
+    /// ready meanwhile form the next one. `readyToCommit` holds exactly those packages: a package
+    /// enters it when it is staged with `unmetDependencies == 0`, or when its last dependency
+    /// installs while it is staged (`finish`).
     private func commitReadyPackages() {
         assertOnRunQueue()
-        guard !cancelled else { return }
+        guard !cancelled, !readyToCommit.isEmpty else { return }
         var ready: [PackageJob] = []
-        for name in order {
-            guard let job = jobs[name], case .staged = job.phase else { continue }
-            let depsReady = job.dependencies.allSatisfy { dependency in
-                guard let depJob = jobs[dependency] else { return true } // already installed
-                return depJob.outcome == .installed
-            }
-            guard depsReady else { continue }
+        for job in readyToCommit.sorted(by: { $0.planIndex < $1.planIndex }) {
+            guard case .staged = job.phase else { continue } // skipped meanwhile
             job.move(to: .committing)
             ready.append(job)
         }
+        readyToCommit = []
         guard !ready.isEmpty else { return }
         activations.submit(ready) { [self] batch, outcomes in
             for (job, outcome) in zip(batch, outcomes) { activationEnded(job, outcome) }
@@ -690,6 +714,13 @@ final class InstallRun: @unchecked Sendable {
         guard !job.isFinished else { return }
         let previous = job.phase
         job.move(to: .finished(outcome))
+        unfinishedJobs -= 1
+        if outcome == .installed {
+            for dependent in job.dependents {
+                dependent.unmetDependencies -= 1
+                if dependent.unmetDependencies == 0, case .staged = dependent.phase { readyToCommit.append(dependent) }
+            }
+        }
         job.manifestFetch?.cancel()
         // A streamed keg that will not be committed (its extraction has reported).
         if job.streamedKeg != nil || (try? job.streamResult?.get()) != nil { removeStaged(job) }
@@ -734,9 +765,10 @@ final class InstallRun: @unchecked Sendable {
         // A skipped job's download may still be winding down (its cancel deletes the
         // `.incomplete`): the run ends only once it has reported, or the process could exit
         // first and leave the partial file behind.
-        guard planned, !finishing, earlyDownloads.isEmpty,
-              order.allSatisfy({ jobs[$0].map { $0.isFinished && $0.download == nil } ?? true })
-        else { return }
+        guard planned, !finishing, earlyDownloads.isEmpty, unfinishedJobs == 0, jobsWithDownload == 0 else { return }
+        // The counters stand for this scan (run once per run); debug builds check them.
+        assert(order.allSatisfy({ jobs[$0].map { $0.isFinished && $0.download == nil } ?? true }),
+               "finishIfDone: counters out of step with the jobs")
         finishRun(error: nil)
     }
 

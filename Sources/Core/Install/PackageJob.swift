@@ -46,6 +46,14 @@ final class PackageJob: @unchecked Sendable {
     var streamedKeg: ExtractedKeg?
     /// `.extracting` was emitted (a streamed package announces it when its extraction starts).
     var extractingAnnounced = false
+    /// Its position in the run's plan: a commit batch keeps plan order.
+    var planIndex = 0
+    /// Direct dependencies planned in this run and not installed yet; 0 with the job staged means
+    /// ready to commit (`InstallRun` counts down as dependencies install, instead of re-checking
+    /// every staged package on every event).
+    var unmetDependencies = 0
+    /// The planned packages that depend directly on this one (each counted once).
+    var dependents: [PackageJob] = []
 
     init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: @escaping @Sendable () -> [Formula]) {
         self.formula = formula

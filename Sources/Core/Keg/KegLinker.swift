@@ -147,7 +147,13 @@ final class LinkOperation {
     let journal: LinkJournal
     var report: LinkReport
     /// The Cellar as written and as resolved, to recognise links into other kegs either way.
-    private let cellarRoots: [String]
+    /// Resolved on first use (conflicts and aliases only): a `realpath` per keg is a `readlink` per
+    /// component of the Cellar's path, most of a plain link's path lookups.
+    private lazy var cellarRoots: [String] = {
+        var roots = [PosixFS.normalize(layout.cellar)]
+        if let real = PosixFS.realPath(layout.cellar), real != roots[0] { roots.append(real) }
+        return roots
+    }()
 
     init(layout: PrefixLayout, package: String, keg: String, linkOverwrite: [String], overwrite: Bool,
          dryRun: Bool, cancellation: CancellationFlag?) {
@@ -160,9 +166,6 @@ final class LinkOperation {
         self.cancellation = cancellation
         self.journal = LinkJournal(backupRoot: "\(layout.staging)/.link-backup-\(getpid())-\(package)")
         self.report = LinkReport(package: package, kegPath: keg, dryRun: dryRun)
-        var roots = [PosixFS.normalize(layout.cellar)]
-        if let real = PosixFS.realPath(layout.cellar), real != roots[0] { roots.append(real) }
-        self.cellarRoots = roots
     }
 
     // MARK: Records
@@ -244,7 +247,7 @@ final class LinkOperation {
                 if dstKind == .symlink && PosixFS.resolvedLink(dst) == PosixFS.normalize(src) { continue }  // linked
                 if entry.name.hasSuffix(".app") || action == .skipDirectory { continue }
                 if !parentReady { try ensureDirectory(dstDirectory); parentReady = true }
-                let split = try resolveConflict(dst)
+                let split = try resolveConflict(dst, kind: dstKind)
                 if action == .mkpath {
                     if !split { try makeDirectory(dst) }
                     try linkTree(kegPath: kegPath, relative: childRelative, top: top, forOtherKeg: forOtherKeg)
@@ -263,8 +266,9 @@ final class LinkOperation {
     /// brew's `resolve_any_conflicts`: when `dst` is a symlink, a broken one is removed, and one
     /// to a directory of another keg is replaced by a real directory holding that keg's links
     /// (so both kegs can share it). Returns true when it made such a directory.
-    private func resolveConflict(_ dst: String) throws(KegError) -> Bool {
-        guard PosixFS.kind(dst) == .symlink, let target = PosixFS.resolvedLink(dst) else { return false }
+    /// `kind` is what `lstat` said of `dst` just before.
+    private func resolveConflict(_ dst: String, kind: PosixFS.Kind) throws(KegError) -> Bool {
+        guard kind == .symlink, let target = PosixFS.resolvedLink(dst) else { return false }
         let targetKind = PosixFS.kind(target)
         if targetKind == .missing {
             report.replaced.append(dst)
@@ -298,13 +302,16 @@ final class LinkOperation {
 
     /// Creates `dst` → `src` (relative), applying brew's conflict rules: an identical link is
     /// kept, a broken link replaced, anything else is a conflict unless overwriting is allowed.
+    ///
+    /// The link is attempted first and `dst` examined only when something is there (`EEXIST`): in
+    /// a fresh prefix nearly every link is new, and the `lstat` before each was a wasted lookup.
     private func makeLink(_ dst: String, to src: String, forOtherKeg: Bool) throws(KegError) {
         let srcNormal = PosixFS.normalize(src)
-        let existing = PosixFS.kind(dst)
-        if existing == .symlink, PosixFS.resolvedLink(dst) == srcNormal { return }  // already linked
         let target = PosixFS.relative(from: PosixFS.normalize(PosixFS.parent(dst)), to: srcNormal)
 
         if dryRun {
+            let existing = PosixFS.kind(dst)
+            if existing == .symlink, PosixFS.resolvedLink(dst) == srcNormal { return }  // already linked
             if existing != .missing {
                 if existing == .symlink && !PosixFS.existsFollowingLinks(dst) {
                     report.replaced.append(dst)
@@ -318,10 +325,13 @@ final class LinkOperation {
             return
         }
 
+        var firstAttempt = true
         while symlink(target, dst) != 0 {
             let code = errno
             guard code == EEXIST else { throw KegError.system("link", dst, package: package, errno: code) }
             let kind = PosixFS.kind(dst)
+            if firstAttempt, kind == .symlink, PosixFS.resolvedLink(dst) == srcNormal { return }  // already linked
+            firstAttempt = false
             if kind == .symlink && !PosixFS.existsFollowingLinks(dst) {
                 try journal.removeLink(dst, package: package)  // broken: brew replaces it silently
             } else if kind != .directory && (overwrite || overwriteAllowed(dst)) {

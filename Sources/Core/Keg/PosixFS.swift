@@ -146,7 +146,7 @@ enum PosixFS {
     /// one level of symlink.
     static func normalize(_ path: String) -> String {
         var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        for part in PathComponents.split(path) {
             if part == "." { continue }
             if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
             parts.append(part)
@@ -162,7 +162,7 @@ enum PosixFS {
 
     /// The relative path from directory `fromDir` to `to` (both absolute and normalised).
     static func relative(from fromDir: String, to: String) -> String {
-        let a = fromDir.split(separator: "/"), b = to.split(separator: "/")
+        let a = PathComponents.split(fromDir), b = PathComponents.split(to)
         var common = 0
         while common < a.count && common < b.count && a[common] == b[common] { common += 1 }
         let ups = Array(repeating: "..", count: a.count - common)

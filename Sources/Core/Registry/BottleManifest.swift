@@ -8,16 +8,22 @@ import Foundation
 package struct BottleManifest: Sendable, Equatable {
     package var size: Int64?
     package var installedSize: Int64?
-    /// Keg-relative files with placeholders, from the tab; nil when the tab does not say.
-    package var changedFiles: [String]?
     /// The tab's JSON object as published, for fields pour does not model.
     package var tabJSON: String?
 
-    package init(size: Int64? = nil, installedSize: Int64? = nil, changedFiles: [String]? = nil, tabJSON: String? = nil) {
+    package init(size: Int64? = nil, installedSize: Int64? = nil, tabJSON: String? = nil) {
         self.size = size
         self.installedSize = installedSize
-        self.changedFiles = changedFiles
         self.tabJSON = tabJSON
+    }
+
+    /// Keg-relative files with placeholders, from the tab; nil when the tab does not say. Read
+    /// from `tabJSON` when asked: the install path reads the tab once, through `BottleTab`, and
+    /// parsing it here as well for every manifest was wasted work (Docs/Performance.md, "third pass").
+    package var changedFiles: [String]? {
+        guard let tabJSON, let object = try? JSONSerialization.jsonObject(with: Data(tabJSON.utf8)) as? [String: Any]
+        else { return nil }
+        return object["changed_files"] as? [String]
     }
 
     /// The media type brew asks for.
@@ -34,13 +40,7 @@ package struct BottleManifest: Sendable, Equatable {
             var manifest = BottleManifest()
             manifest.size = (annotations["sh.brew.bottle.size"] as? String).flatMap { Int64($0) }
             manifest.installedSize = (annotations["sh.brew.bottle.installed_size"] as? String).flatMap { Int64($0) }
-            if let tab = annotations["sh.brew.tab"] as? String {
-                manifest.tabJSON = tab
-                if let object = try? JSONSerialization.jsonObject(with: Data(tab.utf8)) as? [String: Any],
-                   let changed = object["changed_files"] as? [String] {
-                    manifest.changedFiles = changed
-                }
-            }
+            manifest.tabJSON = annotations["sh.brew.tab"] as? String
             return manifest
         }
         return nil

@@ -50,9 +50,25 @@ package struct BottleTab: Sendable, Equatable {
     package static func publishedTab(fetched: String?, bottlePath: String, layout: PrefixLayout) -> String? {
         guard let sidecar = sidecarPath(forBottleAt: bottlePath, layout: layout) else { return fetched }
         if let fetched {
+            // Written and renamed into place, not fsynced: a cache hint, re-fetched with the next
+            // manifest; after a power cut an empty or missing sidecar only means the bottle's own
+            // receipt is used (`load`). (`FileManager.createFile` added a second temporary file, a
+            // second rename and an fsync per package: Docs/Performance.md, "third pass".)
             let temporary = sidecar + ".\(getpid()).tmp"
-            if FileManager.default.createFile(atPath: temporary, contents: Data(fetched.utf8)) {
-                if rename(temporary, sidecar) != 0 { unlink(temporary) }
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                let complete = Array(fetched.utf8).withUnsafeBytes { bytes -> Bool in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                        if written < 0 && errno == EINTR { continue }
+                        guard written > 0 else { return false }
+                        offset += written
+                    }
+                    return true
+                }
+                close(fd)
+                if !complete || rename(temporary, sidecar) != 0 { unlink(temporary) }
             }
             return fetched
         }
@@ -62,10 +78,37 @@ package struct BottleTab: Sendable, Equatable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The tab in `data` (a JSON object), nil otherwise. One parse: the two fields relocation
+    /// needs and the lenient receipt come from the same decoder (a `JSONSerialization` pass for
+    /// the fields plus a `JSONDecoder` pass for the receipt cost 2.5 % of a tiny-bottle install).
     static func parse(_ data: Data) -> BottleTab? {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
-        let changed = (object["changed_files"] as? [Any]).map { $0.compactMap { $0 as? String } }
-        return BottleTab(homebrewVersion: object["homebrew_version"] as? String, changedFiles: changed,
-                         receipt: try? JSONDecoder().decode(InstallReceipt.self, from: data))
+        (try? JSONDecoder().decode(Document.self, from: data))?.tab
+    }
+
+    /// A tab document: `homebrew_version` when it is a string, `changed_files` when it is an
+    /// array (its string elements; others are ignored), the receipt when it decodes.
+    private struct Document: Decodable {
+        enum Key: String, CodingKey {
+            case homebrewVersion = "homebrew_version"
+            case changedFiles = "changed_files"
+        }
+
+        /// One `changed_files` element: its text when it is a string.
+        struct Element: Decodable {
+            let text: String?
+            init(from decoder: Decoder) throws {
+                text = try? decoder.singleValueContainer().decode(String.self)
+            }
+        }
+
+        let tab: BottleTab
+
+        init(from decoder: Decoder) throws {
+            let fields = try decoder.container(keyedBy: Key.self)  // throws unless an object
+            let version = (try? fields.decodeIfPresent(String.self, forKey: .homebrewVersion)) ?? nil
+            let changed = (try? fields.decodeIfPresent([Element].self, forKey: .changedFiles)) ?? nil
+            tab = BottleTab(homebrewVersion: version, changedFiles: changed.map { $0.compactMap(\.text) },
+                            receipt: try? InstallReceipt(from: decoder))
+        }
     }
 }

@@ -38,8 +38,12 @@ package enum TransferLane: Sendable {
 /// (each `admit` adds one of each; a transfer taken by the small path leaves one block spare), so
 /// no waiting transfer is ever stranded.
 ///
-/// Confinement: `waiting` is a `Locked` list (start, admission and size updates touch it from
-/// different queues); `slots` is waited on only by `queue`, `smallSlots` only by `smallQueue`.
+/// The waiting transfers are an `AdmissionOrder` (two heaps: by priority, by small size), so an
+/// admission costs O(log n) instead of a scan of every waiting transfer; the lane learns each
+/// priority and size change through `priorityChanged` and `expectedBytesLearnt`.
+///
+/// Confinement: `waiting` is a `Locked` `AdmissionOrder` (start, admission, priority and size
+/// updates touch it from different queues); `slots` is waited on only by `queue`, `smallSlots` only by `smallQueue`.
 /// `@unchecked Sendable` for that.
 final class AdmissionLane: @unchecked Sendable {
     /// Which semaphore an admitted transfer holds.
@@ -56,7 +60,7 @@ final class AdmissionLane: @unchecked Sendable {
     private let smallSlots: DispatchSemaphore
     private let queue: DispatchQueue
     private let smallQueue: DispatchQueue
-    private let waiting = Locked<[(transfer: ActiveTransfer, admit: Admit)]>([])
+    private let waiting = Locked(AdmissionOrder<(transfer: ActiveTransfer, admit: Admit)>())
 
     init(name: String, width: Int, smallWidth: Int = 0, smallTransferBytes: Int64 = 0) {
         slots = DispatchSemaphore(value: width)
@@ -69,7 +73,10 @@ final class AdmissionLane: @unchecked Sendable {
     /// Queues `transfer`; `admit` runs on one of the lane's queues once a slot is held, with the
     /// transfer chosen at that moment.
     func admit(_ transfer: ActiveTransfer, admit: @escaping Admit) {
-        waiting.withLock { $0.append((transfer, admit)) }
+        let (priority, bytes) = transfer.shared.withLock { ($0.priority, $0.expectedBytes) }
+        waiting.withLock {
+            $0.insert((transfer, admit), id: ObjectIdentifier(transfer), priority: priority, smallBytes: smallBytes(bytes))
+        }
         admitNext(on: queue, holding: slots, as: .main)
         offerSmallSlot(to: transfer)
     }
@@ -77,7 +84,15 @@ final class AdmissionLane: @unchecked Sendable {
     /// A waiting transfer's expected length became known (its manifest arrived): it may now
     /// qualify for a small slot.
     func expectedBytesLearnt(_ transfer: ActiveTransfer) {
+        let bytes = transfer.shared.withLock { $0.expectedBytes }
+        waiting.withLock { $0.setSmallBytes(of: ObjectIdentifier(transfer), to: smallBytes(bytes)) }
         offerSmallSlot(to: transfer)
+    }
+
+    /// A waiting transfer's priority changed (`TransferHandle.setPriority`): re-orders it.
+    func priorityChanged(_ transfer: ActiveTransfer) {
+        let priority = transfer.shared.withLock { $0.priority }
+        waiting.withLock { $0.setPriority(of: ObjectIdentifier(transfer), to: priority) }
     }
 
     /// Gives back the slot `transfer` holds. Called exactly once per admitted transfer.
@@ -89,8 +104,13 @@ final class AdmissionLane: @unchecked Sendable {
     }
 
     private func isSmall(_ transfer: ActiveTransfer) -> Bool {
-        guard smallTransferBytes > 0, let bytes = transfer.shared.withLock({ $0.expectedBytes }) else { return false }
-        return bytes <= smallTransferBytes
+        smallBytes(transfer.shared.withLock { $0.expectedBytes }) != nil
+    }
+
+    /// `bytes` when a transfer of that expected length may take a small slot, else nil.
+    private func smallBytes(_ bytes: Int64?) -> Int64? {
+        guard smallTransferBytes > 0, let bytes, bytes <= smallTransferBytes else { return nil }
+        return bytes
     }
 
     private func offerSmallSlot(to transfer: ActiveTransfer) {
@@ -115,27 +135,9 @@ final class AdmissionLane: @unchecked Sendable {
     /// for the main slots the highest priority (FIFO among equals); for a small slot the smallest
     /// waiting known-small transfer.
     private func take(_ slot: Slot) -> (transfer: ActiveTransfer, admit: Admit)? {
-        waiting.withLock { list -> (transfer: ActiveTransfer, admit: Admit)? in
-            var best: Int?
-            var bestKey: Int64 = 0
-            for index in list.indices {
-                let state = list[index].transfer.shared.withLock { ($0.priority, $0.expectedBytes) }
-                let key: Int64
-                switch slot {
-                case .main:
-                    key = state.0
-                case .small:
-                    guard let bytes = state.1, bytes <= smallTransferBytes else { continue }
-                    key = -bytes
-                }
-                if best == nil || key > bestKey {
-                    best = index
-                    bestKey = key
-                }
-            }
-            guard let best else { return nil }
-            let next = list.remove(at: best)
-            next.transfer.shared.withLock { $0.heldSlot = slot }
+        waiting.withLock { order in
+            let next = slot == .main ? order.popHighestPriority() : order.popSmallest()
+            next?.transfer.shared.withLock { $0.heldSlot = slot }
             return next
         }
     }

@@ -585,6 +585,7 @@ package struct TransferHandle: Sendable {
     /// Changes the admission priority while the transfer still waits for a slot (higher first).
     package func setPriority(_ priority: Int64) {
         transfer.shared.withLock { $0.priority = priority }
+        transfer.lane.priorityChanged(transfer)
     }
 
     /// Records the body length the caller now expects (a manifest arrived); while the transfer

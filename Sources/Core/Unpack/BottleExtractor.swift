@@ -179,6 +179,8 @@ package enum BottleExtractor {
         var totalBytes: Int64 = 0
         var entryCount = 0
         var fileCount = 0
+        // Whether any file's data began with the ELF magic (or could have: see `copyData`).
+        var mayHoldELF = false
         var lastEntry: String?
 
         do throws(UnpackError) {
@@ -276,7 +278,7 @@ package enum BottleExtractor {
                 var written: Int64 = 0
                 if kind == .file || kind == .hardlink {
                     written = try copyData(from: reader, to: writer, entry: raw, package: package, limits: limits,
-                                           totalBytes: &totalBytes, cancellation: cancellation)
+                                           totalBytes: &totalBytes, mayBeELF: &mayHoldELF, cancellation: cancellation)
                     fileCount += 1
                 }
                 if archive_write_finish_entry(writer) < ARCHIVE_WARN {
@@ -316,7 +318,8 @@ package enum BottleExtractor {
         return ExtractedKeg(kegPath: kegPath, name: name, pkgVersion: pkgVersion, entries: entries,
                             fileCount: fileCount, totalBytes: totalBytes, hasReceipt: hasReceipt,
                             receiptChangedFiles: hasReceipt
-                                ? ReceiptChangedFiles.read(receiptAt: kegPath + "/INSTALL_RECEIPT.json") : nil)
+                                ? ReceiptChangedFiles.read(receiptAt: kegPath + "/INSTALL_RECEIPT.json") : nil,
+                            mayHoldELF: mayHoldELF)
     }
 
     /// Refuses the keg when any symlink in it, resolved physically beneath the keg root, leads
@@ -342,9 +345,13 @@ package enum BottleExtractor {
 
     /// Copies one entry's data block by block (sparse holes kept), charging the expanded size to
     /// `totalBytes` as it goes so a bomb stops as soon as the cap is passed. Returns the entry size.
+    /// Sets `mayBeELF` when the data begins with the ELF magic, or when its first block does not
+    /// show its first 4 bytes (a sparse start, a tiny block): binary relocation is skipped only
+    /// for kegs where no file can be ELF.
     private static func copyData(from reader: OpaquePointer, to writer: OpaquePointer, entry: String, package: String,
-                                 limits: ExtractionLimits, totalBytes: inout Int64,
+                                 limits: ExtractionLimits, totalBytes: inout Int64, mayBeELF: inout Bool,
                                  cancellation: CancellationFlag?) throws(UnpackError) -> Int64 {
+        var firstBlock = true
         var highWater: Int64 = 0
         var nextCancelCheck = limits.cancellationCheckInterval
         var block: UnsafeRawPointer?
@@ -355,6 +362,10 @@ package enum BottleExtractor {
             if status == ARCHIVE_EOF { return highWater }
             guard status >= ARCHIVE_WARN else {
                 throw .corruptArchive(package: package, entry: entry, reason: errorText(reader))
+            }
+            if firstBlock, size > 0, let block {
+                firstBlock = false
+                if offset != 0 || size < 4 || memcmp(block, Self.elfMagic, 4) == 0 { mayBeELF = true }
             }
             let end = Int64(offset) + Int64(size)
             if end > highWater {
@@ -379,6 +390,8 @@ package enum BottleExtractor {
             }
         }
     }
+
+    private static let elfMagic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
 
     private static func typeName(_ type: mode_t) -> String {
         switch type {

@@ -33,4 +33,8 @@ package struct ExtractedKeg: Hashable, Sendable {
     package let hasReceipt: Bool
     /// The receipt's `changed_files` (keg-relative), when the receipt exists and lists them.
     package let receiptChangedFiles: [String]?
+    /// False only when no file's data began with the ELF magic (`\x7FELF`), as the extractor saw
+    /// its first bytes go by: `BinaryRelocator` would then change nothing, and its walk (a third of
+    /// a tiny keg's system calls) is skipped. True when unknown.
+    package var mayHoldELF: Bool = true
 }

@@ -12,8 +12,9 @@ enum KegEntryPath {
     }
 
     /// Splits a path into components, dropping empty and `.` components (so `./a//b/` is `a`,`b`).
+    /// (`PathComponents.split`: a byte loop for ASCII paths, the `Character` split otherwise.)
     static func components(_ path: Substring) -> [Substring] {
-        path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        PathComponents.split(path).filter { $0 != "." }
     }
 
     /// Classifies an archive pathname (or hardlink target), rejecting absolute paths, `..`

@@ -112,16 +112,18 @@ struct KegPreparation: Sendable {
             let placeholders = Placeholders(layout: configuration.layout,
                                             runtimeDependencies: runtimeClosure.map(\.name))
             changedFiles = try TextRelocator.relocate(kegAt: keg.kegPath, placeholders: placeholders,
-                                                      changedFiles: plan.textFiles, cancellation: cancellation)
+                                                      changedFiles: plan.textFiles, cancellation: cancellation,
+                                                      kegPathIsReal: true)
         } catch {
             return .failure(.unpack(error))
         }
         var binaryChanged: [String] = []
-        if plan.binaries {
+        // A keg where no file began with the ELF magic has nothing `BinaryRelocator` could patch.
+        if plan.binaries && keg.mayHoldELF {
             // Every cellar kind, pinned included (formula_installer.rb#pour).
             do throws(RelocationError) {
                 binaryChanged = try BinaryRelocator.relocate(kegAt: keg.kegPath, layout: configuration.layout,
-                                                             cancellation: cancellation)
+                                                             cancellation: cancellation, kegPathIsReal: true)
             } catch {
                 if case .cancelled = error { return .failure(.unpack(.cancelled(package: formula.name))) }
                 return .failure(.relocate(error))
