@@ -124,6 +124,19 @@ enum PosixFS {
         }
     }
 
+    /// Writes every byte of `bytes` to `fd` (retrying short writes and EINTR); the errno of a
+    /// failed write, nil when all were written.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+        var done = 0
+        while done < bytes.count {
+            let wrote = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if wrote < 0 { if errno == EINTR { continue }; return errno }
+            if wrote == 0 { return EIO }
+            done += wrote
+        }
+        return nil
+    }
+
     /// fsync on a directory (or file) so a rename or create in it survives a crash.
     static func syncPath(_ path: String) {
         let fd = open(path, O_RDONLY)

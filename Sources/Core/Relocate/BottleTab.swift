@@ -54,21 +54,14 @@ package struct BottleTab: Sendable, Equatable {
             // manifest; after a power cut an empty or missing sidecar only means the bottle's own
             // receipt is used (`load`). (`FileManager.createFile` added a second temporary file, a
             // second rename and an fsync per package: Docs/Performance.md, "third pass".)
-            let temporary = sidecar + ".\(getpid()).tmp"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            // A fresh name, created exclusively: nothing planted under it is followed or reused.
+            let temporary = sidecar + ".\(getpid())-\(UInt32.random(in: 0 ... .max)).tmp"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
             if fd >= 0 {
-                let complete = Array(fetched.utf8).withUnsafeBytes { bytes -> Bool in
-                    var offset = 0
-                    while offset < bytes.count {
-                        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                        if written < 0 && errno == EINTR { continue }
-                        guard written > 0 else { return false }
-                        offset += written
-                    }
-                    return true
-                }
+                var text = fetched
+                let failed = text.withUTF8 { PosixFS.writeAll(fd, UnsafeRawBufferPointer($0)) }
                 close(fd)
-                if !complete || rename(temporary, sidecar) != 0 { unlink(temporary) }
+                if failed != nil || rename(temporary, sidecar) != 0 { unlink(temporary) }
             }
             return fetched
         }

@@ -118,13 +118,7 @@ enum StreamingTextRelocation {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
-        var done = 0
-        while done < bytes.count {
-            let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if wrote < 0 { if errno == EINTR { continue }; return errno }
-            done += wrote
-        }
-        return nil
+        bytes.withUnsafeBytes { PosixFS.writeAll(fd, $0) }
     }
 
     private static func copyBack(from temp: Int32, to leaf: String, in directory: Int32, mode: mode_t,
