@@ -32,6 +32,8 @@ struct Pour: ParsableCommand {
             print(PourVersion.string)
             return
         }
+        // Before any other thread exists (dispatch workers, the transfer I/O thread).
+        MallocArenas.limit()
         if let command = CommandLine.arguments.dropFirst().first, cancellableCommands.contains(command) {
             _ = SignalTrap.shared
         }
