@@ -50,14 +50,12 @@ let package = Package(
         // The formula index (`pour update/search/info`); FTS5 is compiled into Debian's and macOS's builds.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
                        providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
-        // glibc's `mallopt` for the CLI (Sources/CLI/MallocArenas.swift); part of libc.
-        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
         .target(name: "PourCore",
                 dependencies: ["CCurl", "CCrypto", "CZstd", "CArchive", "CSQLite"],
                 path: "Sources/Core"),
         .executableTarget(name: "pour",
-                          dependencies: ["PourCore", "CMalloc",
+                          dependencies: ["PourCore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI",
                           linkerSettings: releaseLinking),

@@ -32,8 +32,6 @@ struct Pour: ParsableCommand {
             print(PourVersion.string)
             return
         }
-        // Before any other thread exists (dispatch workers, the transfer I/O thread).
-        MallocArenas.limit()
         if let command = CommandLine.arguments.dropFirst().first, cancellableCommands.contains(command) {
             _ = SignalTrap.shared
         }
