@@ -3,7 +3,7 @@
 import PackageDescription
 
 // Release builds of the `pour` CLI on Linux are linked by lld (shipped with the toolchain) with
-// RELR relocations and a symbol order (Docs/Performance.md, "Third pass: RSS"): relative
+// RELR relocations and a symbol order (Docs/Performance.md, "Issue 16, third pass: RSS"): relative
 // relocations packed into 15 KB instead of 1.9 MB of `.rela.dyn` that the loader read at every
 // start; and the ~1.6 MB of functions that `install`/`update`/`search`/… execute placed together
 // at the front of `.text`, so the kernel's 64 KB fault-around maps them instead of ~10 MB of

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates Scripts/pour.order, the symbol order lld applies to release builds of `pour`
-# (Package.swift, `releaseLinking`; Docs/Performance.md, "Third pass: RSS").
+# (Package.swift, `releaseLinking`; Docs/Performance.md, "Issue 16, third pass: RSS").
 #
 # Runs the release `pour` under valgrind's callgrind against `pour-registry serve` of the
 # benchmark workloads (ffmpeg-like: install, list, uninstall, update, search, info, deps,

@@ -37,6 +37,10 @@ package final class TransferEngine: @unchecked Sendable {
     /// Whether plain `http://` to non-loopback hosts is allowed (`InsecureURLPolicy`).
     package let allowInsecureHTTP: Bool
 
+    /// Pause at 256 KiB pending, resume below 64 KiB, 64 KiB curl receive buffers (were 1 MiB,
+    /// 256 KiB, 128 KiB): the kernel's socket buffer already holds what arrives while a transfer
+    /// is paused, so deeper queues only added RSS (8 transfers × 1 MiB was the largest part of the
+    /// heap); same wall and CPU on ffmpeg-like loopback (Docs/Performance.md, "Issue 16, third pass: RSS").
     static let highWaterBytes = 256 << 10
     static let lowWaterBytes = 64 << 10
     static let curlBufferSize = 64 << 10
@@ -409,10 +413,10 @@ package final class TransferEngine: @unchecked Sendable {
         if transfer.gathered.isEmpty {
             transfer.gatheredSince = DispatchTime.now().uptimeNanoseconds
             // Reserved per block, not per hand-over: an idle or finished transfer holds no buffer,
-            // and a metadata body (a few KB) never reserves a bottle-sized one (Docs/Performance.md, RSS).
-            // …and never more than the rest of a body of declared length: a 30 KB bottle in a
-            // 128 KiB block wasted three quarters of it while the block waited on a busy sink
-            // queue (1,000 small bottles: ~70 such blocks at the peak; Docs/Performance.md, RSS).
+            // and a metadata body (a few KB) never reserves a bottle-sized one (Docs/Performance.md, RSS);
+            // nor more than the rest of a body of declared length: a 30 KB bottle in a 128 KiB
+            // block wasted three quarters of it while the block waited on a busy sink queue
+            // (Docs/Performance.md, "Issue 16, third pass: RSS").
             var capacity = transfer.gatherCapacity
             if let declared = transfer.declaredLength {
                 let rest = declared - (transfer.bodyBytes - Int64(count))
@@ -555,7 +559,7 @@ package final class TransferEngine: @unchecked Sendable {
         // The slot is given back on the sink queue, after the blocks already handed over: a
         // finished transfer's bytes still waiting there count against the lane until written.
         // Releasing it here let a burst of small bottles outrun busy sink queues (1,000 small
-        // bottles: ~10 MB of finished bodies queued at the peak; Docs/Performance.md, RSS).
+        // bottles: ~10 MB of finished bodies queued; Docs/Performance.md, "Issue 16, third pass: RSS").
         let lane = transfer.lane
         transfer.queue.async { lane.release(transfer) }
         transfer.deliverCompletion(outcome)
