@@ -57,7 +57,11 @@ package final class MemoryFetch: @unchecked Sendable {
         handle = nil
         switch result {
         case .success:
-            completion(.success(body))
+            // Handed over, not kept: callers retain finished fetches (FormulaFetcher keeps every
+            // one until the closure is resolved), and 1,000 formula JSONs held ~2 MB that way.
+            let result = body
+            body = Data()
+            completion(.success(result))
         case .failure(let error):
             if cancelled { return completion(.failure(.cancelled)) }
             switch policy.decision(after: error, attempt: attempt, url: source.url) {

@@ -13,8 +13,9 @@ import Foundation
 /// - Two `AdmissionLane`s bound the transfers in flight: `bulk` (bottles, `--jobs`) and `metadata`
 ///   (formula JSON, manifests). Each lane's `DispatchSemaphore` is waited on only by that lane's
 ///   admission queue, so neither the I/O thread nor callers ever block on it; each admitted
-///   transfer signals it exactly once, in `finish` (success, failure or cancellation) or, when it
-///   was cancelled while waiting for admission, right after the wait. Waiting transfers are
+///   transfer signals it exactly once, from `finish` (success, failure or cancellation) on its
+///   sink queue once the bytes handed over before the end are consumed, or, when it was cancelled
+///   while waiting for admission, right after the wait. Waiting transfers are
 ///   admitted highest priority first (pour uses the bottle size: largest first). Bottles known to
 ///   be small (≤ `smallTransferBytes`) may also take one of the bulk lane's small-transfer slots,
 ///   so they do not queue behind the big ones (`AdmissionLane`).
@@ -22,7 +23,8 @@ import Foundation
 ///   not yet handed over), the write
 ///   callback returns `CURL_WRITEFUNC_PAUSE`; the sink queue asks for a resume once it has drained
 ///   below `lowWaterBytes`. Memory per transfer is therefore bounded by the high-water mark plus
-///   one libcurl buffer, whatever the bottle size.
+///   one libcurl buffer, whatever the bottle size, and a finished transfer's last bytes hold its
+///   slot until consumed, so the lane's width bounds the bytes waiting for sinks overall.
 ///
 /// `@unchecked Sendable`: mutable state is either I/O-thread-confined (`active`, `multi`,
 /// `running`) or inside `Locked` boxes, as documented per property.
@@ -35,9 +37,13 @@ package final class TransferEngine: @unchecked Sendable {
     /// Whether plain `http://` to non-loopback hosts is allowed (`InsecureURLPolicy`).
     package let allowInsecureHTTP: Bool
 
-    static let highWaterBytes = 1 << 20
-    static let lowWaterBytes = 256 << 10
-    static let curlBufferSize = 128 << 10
+    /// Pause at 256 KiB pending, resume below 64 KiB, 64 KiB curl receive buffers (were 1 MiB,
+    /// 256 KiB, 128 KiB): the kernel's socket buffer already holds what arrives while a transfer
+    /// is paused, so deeper queues only added RSS (8 transfers × 1 MiB was the largest part of the
+    /// heap); same wall and CPU on ffmpeg-like loopback (Docs/Performance.md, "Issue 16, third pass: RSS").
+    static let highWaterBytes = 256 << 10
+    static let lowWaterBytes = 64 << 10
+    static let curlBufferSize = 64 << 10
     /// Metadata bodies (formula JSON, manifests) are a few KB: a small receive buffer keeps a wide
     /// metadata lane cheap in memory.
     static let metadataCurlBufferSize = 16 << 10
@@ -390,6 +396,8 @@ package final class TransferEngine: @unchecked Sendable {
             } else {
                 var length: curl_off_t = -1
                 _ = pour_easy_getinfo_off(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
+                // A compressed body's decoded length is unknown (Content-Length counts the wire bytes).
+                if length >= 0 && !transfer.request.acceptCompressed { transfer.declaredLength = Int64(length) }
                 let response = TransferResponse(status: code, isPartialContent: code == 206,
                                                 contentLength: length >= 0 ? Int64(length) : nil,
                                                 effectiveURL: transfer.effectiveURL(),
@@ -419,8 +427,16 @@ package final class TransferEngine: @unchecked Sendable {
         if transfer.gathered.isEmpty {
             transfer.gatheredSince = DispatchTime.now().uptimeNanoseconds
             // Reserved per block, not per hand-over: an idle or finished transfer holds no buffer,
-            // and a metadata body (a few KB) never reserves a bottle-sized one (Docs/Performance.md, RSS).
-            transfer.gathered.reserveCapacity(transfer.gatherCapacity)
+            // and a metadata body (a few KB) never reserves a bottle-sized one (Docs/Performance.md, RSS);
+            // nor more than the rest of a body of declared length: a 30 KB bottle in a 128 KiB
+            // block wasted three quarters of it while the block waited on a busy sink queue
+            // (Docs/Performance.md, "Issue 16, third pass: RSS").
+            var capacity = transfer.gatherCapacity
+            if let declared = transfer.declaredLength {
+                let rest = declared - (transfer.bodyBytes - Int64(count))
+                capacity = Int(max(Int64(count), min(Int64(capacity), rest)))
+            }
+            transfer.gathered.reserveCapacity(capacity)
         }
         transfer.gathered.append(UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: count)
         if transfer.gathered.count >= TransferEngine.coalesceBytes { handOver(transfer) }
@@ -567,7 +583,12 @@ package final class TransferEngine: @unchecked Sendable {
         handOver(transfer)
         transfer.easy = nil
         transfer.releaseCurlResources()
-        transfer.lane.release(transfer)
+        // The slot is given back on the sink queue, after the blocks already handed over: a
+        // finished transfer's bytes still waiting there count against the lane until written.
+        // Releasing it here let a burst of small bottles outrun busy sink queues (1,000 small
+        // bottles: ~10 MB of finished bodies queued; Docs/Performance.md, "Issue 16, third pass: RSS").
+        let lane = transfer.lane
+        transfer.queue.async { lane.release(transfer) }
         transfer.deliverCompletion(outcome)
     }
 }
@@ -599,7 +620,7 @@ package struct TransferHandle: Sendable {
 /// One transfer's state.
 ///
 /// Confinement: `easy`, `headerList`, `errorBuffer`, `responseSeen`, `status`, `retryAfter`,
-/// `bodyBytes`, `abortReason`, `discardingErrorBody`, `startTime` and `engine` belong to the I/O
+/// `bodyBytes`, `declaredLength`, `abortReason`, `discardingErrorBody`, `startTime` and `engine` belong to the I/O
 /// thread; `shared` is a `Locked` box read by the admission queue, the I/O thread and the sink
 /// queue; the callbacks run on `queue`. Hence `@unchecked Sendable`.
 final class ActiveTransfer: @unchecked Sendable {
@@ -643,6 +664,8 @@ final class ActiveTransfer: @unchecked Sendable {
     /// What a block of `gathered` reserves: `coalesceBytes`, or a metadata buffer's size for
     /// metadata and small transfers (I/O thread, set when the handle is configured).
     var gatherCapacity = TransferEngine.coalesceBytes
+    /// The latest response's `Content-Length` when its body is not compressed (I/O thread).
+    var declaredLength: Int64?
     var gatheredSince: UInt64 = 0
     var abortReason: TransferError?
     var startTime = DispatchTime.now()
