@@ -571,11 +571,15 @@ final class InstallRun: @unchecked Sendable {
         assertOnRunQueue()
         let unfinished = order.compactMap { jobs[$0] }.filter { !$0.isFinished }
         guard !cancelled, unfinished.allSatisfy({ $0.deferredBottlePath != nil }) else { return }
+        // Added as one batch (the queue held meanwhile), so the queue orders the whole batch by
+        // priority instead of starting whichever came first.
+        extractions.isSuspended = true
         for job in unfinished {
             guard let path = job.deferredBottlePath else { continue }
             job.deferredBottlePath = nil
             startPreparation(job, bottlePath: path)
         }
+        extractions.isSuspended = false
     }
 
     // MARK: - Extract, relocate, receipt (extraction queue)
@@ -618,12 +622,30 @@ final class InstallRun: @unchecked Sendable {
         // The group is left only after the outcome has been handled on the run queue, so that a
         // staging removal it schedules joins the group before the group can drain.
         stages.enter()
-        extractions.addOperation { [self, work] in
+        let operation = BlockOperation { [self, work] in
             let result = streamed.map { work.complete($0) } ?? work.run()
             runQueue.async { [self] in
                 preparationEnded(job, result)
                 stages.leave()
             }
+        }
+        operation.queuePriority = Self.extractionPriority(bottleBytes: job.manifest?.size)
+        extractions.addOperation(operation)
+    }
+
+    /// Largest bottles first among extractions waiting for a core: on 2 cores the run ends when
+    /// the longest extraction does, so it should not start behind smaller ones (longest job
+    /// first; ffmpeg-like on loopback 0.57 → 0.53 s, Docs/Performance.md "third pass"). Five
+    /// levels are what `Operation.QueuePriority` has; a bottle of unknown size (no manifest)
+    /// stays `.normal`.
+    static func extractionPriority(bottleBytes: Int64?) -> Operation.QueuePriority {
+        guard let bytes = bottleBytes else { return .normal }
+        switch bytes {
+        case (8 << 20)...: return .veryHigh
+        case (2 << 20)...: return .high
+        case (512 << 10)...: return .normal
+        case (128 << 10)...: return .low
+        default: return .veryLow
         }
     }
 
