@@ -63,7 +63,7 @@ final class AdmissionOrderTests: XCTestCase {
     /// Random operations against the linear scan the lane used before (first best in arrival
     /// order): every pop must return the same waiter.
     func testMatchesTheLinearScanUnderRandomOperations() {
-        var random = SeededRandomNumbers(seed: 16)
+        var random = SplitMix64(state: 16)  // ElfTestSupportTests' generator
         var order = AdmissionOrder<Waiter>()
         var reference: [(waiter: Waiter, priority: Int64, small: Int64?)] = []
         var created = 0
@@ -104,18 +104,5 @@ final class AdmissionOrderTests: XCTestCase {
             }
             XCTAssertEqual(order.count, reference.count)
         }
-    }
-}
-
-/// A small deterministic generator (splitmix64), so a failure replays.
-private struct SeededRandomNumbers {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

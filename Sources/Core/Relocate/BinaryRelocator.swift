@@ -27,15 +27,8 @@ package enum BinaryRelocator {
         let package = kegPath.split(separator: "/").suffix(2).joined(separator: " ")
         let kegName = kegPath.split(separator: "/").dropLast().last.map(String.init) ?? ""
         if ElfRelocationRules.isGlibc(kegName: kegName) { return [] }
-        let kegReal: String
-        if kegPathIsReal {
-            kegReal = kegPath
-        } else {
-            guard let resolved = realpath(kegPath, nil) else {
-                throw .ioFailed(package: package, file: kegPath, reason: errnoText())
-            }
-            kegReal = String(cString: resolved)
-            free(resolved)
+        guard let kegReal = kegPathIsReal ? kegPath : PosixFS.realPath(kegPath) else {
+            throw .ioFailed(package: package, file: kegPath, reason: errnoText())
         }
 
         var run = Run(kegReal: kegReal, package: package, kegName: kegName, placeholders: Placeholders(layout: layout),

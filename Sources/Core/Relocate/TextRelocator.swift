@@ -28,15 +28,8 @@ package enum TextRelocator {
                                 cancellation: CancellationFlag? = nil, streamingAbove: Int = 8 << 20,
                                 blockSize: Int = 1 << 20, kegPathIsReal: Bool = false) throws(UnpackError) -> [String] {
         let package = packageLabel(kegPath)
-        let kegReal: String
-        if kegPathIsReal {
-            kegReal = kegPath
-        } else {
-            guard let resolved = realpath(kegPath, nil) else {
-                throw .relocationFailed(package: package, file: kegPath, reason: errnoText())
-            }
-            kegReal = String(cString: resolved)
-            free(resolved)
+        guard let kegReal = kegPathIsReal ? kegPath : PosixFS.realPath(kegPath) else {
+            throw .relocationFailed(package: package, file: kegPath, reason: errnoText())
         }
 
         var run = Run(kegReal: kegReal, package: package, table: PlaceholderReplacement.Table(placeholders),
