@@ -87,6 +87,20 @@ enum PosixFS {
         return result
     }
 
+    /// The entries of an open directory stream, `.` and `..` left out, sorted by name, each with
+    /// its `d_type` (`DT_UNKNOWN` where the file system does not say). Reads the stream to its end.
+    static func sortedEntries(_ handle: OpaquePointer) -> [(name: String, type: UInt8)] {
+        var children: [(name: String, type: UInt8)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { children.append((name, entry.pointee.d_type)) }
+        }
+        children.sort { $0.name < $1.name }
+        return children
+    }
+
     /// `realpath(3)`, or nil when the path does not resolve.
     static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }

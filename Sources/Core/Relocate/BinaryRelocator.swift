@@ -77,14 +77,7 @@ package enum BinaryRelocator {
             }
             defer { closedir(handle) }
             let directory = dirfd(handle)
-            var children: [(name: String, type: UInt8)] = []
-            while let entry = readdir(handle) {
-                let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-                }
-                if name != "." && name != ".." { children.append((name, entry.pointee.d_type)) }
-            }
-            children.sort { $0.name < $1.name }
+            let children = PosixFS.sortedEntries(handle)
             for child in children {
                 let relative = relativeDirectory.isEmpty ? child.name : relativeDirectory + "/" + child.name
                 var type = child.type

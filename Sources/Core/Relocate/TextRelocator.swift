@@ -107,15 +107,8 @@ package enum TextRelocator {
                 throw .relocationFailed(package: package, file: relativeDirectory.isEmpty ? "." : relativeDirectory,
                                         reason: errnoText())
             }
-            var children: [(name: String, type: UInt8)] = []
-            while let entry = readdir(handle) {
-                let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-                }
-                if name != "." && name != ".." { children.append((name, entry.pointee.d_type)) }
-            }
+            let children = PosixFS.sortedEntries(handle)
             closedir(handle)
-            children.sort { $0.name < $1.name }
             for child in children {
                 let relative = relativeDirectory.isEmpty ? child.name : relativeDirectory + "/" + child.name
                 var type = child.type
