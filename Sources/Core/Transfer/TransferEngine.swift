@@ -355,7 +355,12 @@ package final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_long(easy, CURLOPT_PIPEWAIT, url.scheme == "https" ? 1 : 0)
         _ = pour_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.timeouts.connect * 1000))
         // Time to first byte and the throughput floor are enforced by `enforceDeadlines`.
-        _ = pour_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
+        // Allocated only now: a transfer waiting for a slot has no handle to report into, and
+        // a closure's transfers all wait at once (Docs/Performance.md, "Fourth pass: RSS").
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        transfer.errorBuffer = errorBuffer
+        _ = pour_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         if request.acceptCompressed { _ = pour_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "") }
         if let caBundle { _ = pour_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
         if request.resumeOffset > 0 { _ = pour_easy_setopt_string(easy, CURLOPT_RANGE, "\(request.resumeOffset)-") }
@@ -559,7 +564,7 @@ package final class TransferEngine: @unchecked Sendable {
             return .failure(.httpStatus(code: 404, url: url, retryAfter: nil))
         }
         if code != CURLE_OK {
-            let detail = String(cString: transfer.errorBuffer)
+            let detail = transfer.errorBuffer.map { String(cString: $0) } ?? ""
             let message = detail.isEmpty ? String(cString: pour_curl_easy_strerror(code)) : detail
             return .failure(.network(code: Int(code.rawValue), message: message, url: url))
         }
@@ -649,7 +654,8 @@ final class ActiveTransfer: @unchecked Sendable {
     weak var engine: TransferEngine?
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
-    let errorBuffer: UnsafeMutablePointer<CChar>
+    /// libcurl's error text, from `configure` until the handle is cleaned up (I/O thread).
+    var errorBuffer: UnsafeMutablePointer<CChar>?
     var responseSeen = false
     var discardingErrorBody = false
     var status = 0
@@ -698,16 +704,17 @@ final class ActiveTransfer: @unchecked Sendable {
         self.onResponse = onResponse
         self.onData = onData
         self.completion = completion
-        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         shared.withLock { $0.priority = priority }
     }
 
-    deinit { errorBuffer.deallocate() }
+    deinit { errorBuffer?.deallocate() }
 
+    /// After `curl_easy_cleanup`: nothing of libcurl's refers to the list or the buffer any more.
     func releaseCurlResources() {
         if let headerList { pour_curl_slist_free_all(headerList) }
         headerList = nil
+        errorBuffer?.deallocate()
+        errorBuffer = nil
     }
 
     /// Delivers the completion exactly once, after every chunk already queued.
