@@ -33,6 +33,7 @@ struct Pour: ParsableCommand {
             print(PourVersion.string)
             return
         }
+        MallocArenas.limitPerCore()
         if let command = CommandLine.arguments.dropFirst().first, cancellableCommands.contains(command) {
             _ = SignalTrap.shared
         }

@@ -48,11 +48,29 @@ public struct InstallReport: Sendable, Equatable {
     /// Installed formulae whose `post_install` pour did not run, in plan order.
     public var postInstallNotRun: [InstallReport.PendingPostInstall] = []
 
-    public var installed: [String] { packages.filter { $0.outcome == .installed }.map(\.name) }
-    public var alreadyInstalled: [String] { packages.filter { $0.outcome == .alreadyInstalled }.map(\.name) }
-    public var failed: [String] { packages.filter { if case .failed = $0.outcome { return true } else { return false } }.map(\.name) }
-    public var skipped: [String] { packages.filter { if case .skipped = $0.outcome { return true } else { return false } }.map(\.name) }
-    public var succeeded: Bool { !cancelled && failed.isEmpty && skipped.isEmpty }
+    // Each list is one pass over `packages` picking names, with no filtered copy of the
+    // (name, version, outcome) tuples first; `succeeded` allocates nothing. With 1,000 packages
+    // the copies were part of the allocations at the very end of a run, where its RSS peaked
+    // (Docs/Performance.md, "Fourth pass: RSS").
+    public var installed: [String] { names { $0 == .installed } }
+    public var alreadyInstalled: [String] { names { $0 == .alreadyInstalled } }
+    public var failed: [String] { names(where: Self.isFailure) }
+    public var skipped: [String] { names(where: Self.isSkip) }
+    public var succeeded: Bool {
+        !cancelled && !packages.contains { Self.isFailure($0.outcome) || Self.isSkip($0.outcome) }
+    }
+
+    private func names(where matches: (InstallReport.PackageOutcome) -> Bool) -> [String] {
+        packages.compactMap { matches($0.outcome) ? $0.name : nil }
+    }
+
+    private static func isFailure(_ outcome: InstallReport.PackageOutcome) -> Bool {
+        if case .failed = outcome { return true } else { return false }
+    }
+
+    private static func isSkip(_ outcome: InstallReport.PackageOutcome) -> Bool {
+        if case .skipped = outcome { return true } else { return false }
+    }
 
     /// Equal when the same packages had the same outcomes with the same bytes; durations
     /// (`seconds`, `packageMetrics`) are measurements and are not compared.

@@ -91,7 +91,10 @@ package final class VerifiedDownload: @unchecked Sendable {
     private let abandon = CancellationFlag()
     private var cancelled = false
     private var priority: Int64 = 0
-    private let hasher = SHA256Hasher()
+    /// Made on first use (on `queue`): an install creates every download at once, and ~1,000
+    /// OpenSSL digest contexts waiting for a transfer slot were a share of its peak heap
+    /// (Docs/Performance.md, "Fourth pass: RSS").
+    private lazy var hasher = SHA256Hasher()
     private var lastProgress = DispatchTime(uptimeNanoseconds: 0)
     /// The streamed generation, until it is verified or abandoned.
     private var stream: GrowingFile?
