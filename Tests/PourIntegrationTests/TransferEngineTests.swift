@@ -12,6 +12,45 @@ final class TransferEngineTests: XCTestCase {
                      onResponse: { _ in }, onData: { _ in }, completion: done)
     }
 
+    /// libcurl's own error text (which names the host and port) still reaches the failure: the
+    /// error buffer is given to a handle only when the transfer is configured, not while it waits.
+    func testAFailedConnectionReportsLibcurlsMessageNamingThePort() throws {
+        // A port nothing listens on: bound, read back, closed.
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(probe, 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(probe, $0, length) == 0 && getsockname(probe, $0, &length) == 0
+            }
+        }
+        close(probe)
+        XCTAssertTrue(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+
+        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: 1))
+        defer { engine.shutdown() }
+        let outcome = Locked<Result<TransferSummary, TransferError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        // Two transfers for one slot: the second waits, then fails the same way.
+        for _ in 0..<2 {
+            _ = fetch(engine, "http://127.0.0.1:\(port)/nothing") { result in
+                outcome.withLock { $0 = result }
+                done.signal()
+            }
+        }
+        for _ in 0..<2 {
+            XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
+            guard case .failure(.network(_, let message, _))? = outcome.current else {
+                return XCTFail("\(String(describing: outcome.current))")
+            }
+            XCTAssertTrue(message.contains("port \(port)"), message)
+        }
+    }
+
     func testWaitingTransfersAreAdmittedHighestPriorityFirst() throws {
         let fixture = try RegistryFixture(recipe: .custom((1...4).map { FormulaSpec(name: "p\($0)", targetCompressedSize: 300_000) }),
                                           server: ServerConfiguration(perConnectionRate: 1_000_000))
