@@ -808,6 +808,8 @@ final class InstallRun: @unchecked Sendable {
             }
         }
         finishing = true
+        // Before the report and the teardown allocate: the run's freed memory is still resident.
+        FreePages.release()
         let report = InstallReport(
             packages: alreadyInstalled.map { ($0.name, $0.pkgVersion, PackageOutcome.alreadyInstalled) }
                 + order.compactMap { name in jobs[name].map { ($0.name, $0.formula.pkgVersion, $0.outcome ?? .skipped(reason: .cancelled)) } },
