@@ -22,7 +22,10 @@ final class PackageJob: @unchecked Sendable {
     /// Its whole runtime closure, for the receipt's `runtime_dependencies`: computed when the
     /// receipt is written, not at planning, so a run holds one closure per extraction in flight
     /// instead of one per package (a 5,000-deep chain would otherwise hold 12.5 M formula copies).
-    let runtimeClosure: @Sendable () -> [Formula]
+    /// Called with `formula`: one function shared by every job of the run, so no job holds a
+    /// context of its own with a copy of its formula (~400 B each; Docs/Performance.md,
+    /// "Fourth pass: RSS").
+    let runtimeClosure: @Sendable (Formula) -> [Formula]
     /// Where the package is; changed only through `move(to:)`, which checks the transition.
     private(set) var phase: Phase = .downloading
     var download: VerifiedDownload?
@@ -55,7 +58,7 @@ final class PackageJob: @unchecked Sendable {
     /// The planned packages that depend directly on this one (each counted once).
     var dependents: [PackageJob] = []
 
-    init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: @escaping @Sendable () -> [Formula]) {
+    init(formula: Formula, bottle: Bottle, requested: Bool, dependencies: [String], runtimeClosure: @escaping @Sendable (Formula) -> [Formula]) {
         self.formula = formula
         self.bottle = bottle
         self.requested = requested

@@ -13,7 +13,9 @@ struct PlanFacts: Sendable {
         var resolved: ResolvedFormula
         /// Computed when the receipt is written, not here: every closure at once is quadratic in
         /// memory on a deep chain (see KegPreparation).
-        var runtimeClosure: @Sendable () -> [Formula]
+        /// Called with the item's formula; the same function for every item (no per-item
+        /// context holding a copy of the formula).
+        var runtimeClosure: @Sendable (Formula) -> [Formula]
         /// Installed (and not left half-activated by a kill): reported, not installed again.
         var installed: Bool
         /// A final-named (hence verified) bottle is already in the cache.
@@ -33,6 +35,7 @@ struct PlanFacts: Sendable {
             return .failure(.resolve(error))
         }
         let cellar = Cellar(layout: layout)
+        let runtimeClosure: @Sendable (Formula) -> [Formula] = { (try? resolver.runtimeClosure(of: $0)) ?? [] }
         let items = resolved.map { item -> Item in
             let formula = item.formula
             let installed = cellar.isInstalled(name: formula.name, pkgVersion: formula.pkgVersion)
@@ -40,7 +43,7 @@ struct PlanFacts: Sendable {
             let cached = formula.bottle.map { bottle in
                 FileManager.default.fileExists(atPath: DownloadCache.bottlePath(layout: layout, formula: formula, bottle: bottle))
             } ?? false
-            return Item(resolved: item, runtimeClosure: { (try? resolver.runtimeClosure(of: formula)) ?? [] },
+            return Item(resolved: item, runtimeClosure: runtimeClosure,
                         installed: installed, cached: cached)
         }
         return .success(PlanFacts(items: items))

@@ -116,7 +116,10 @@ package final class VerifiedDownload: @unchecked Sendable {
         self.engine = engine
         self.packageName = packageName
         self.sources = sources
-        self.expectedSHA256 = expectedSHA256.lowercased()
+        // The caller's string is kept when it is already lower case (a published digest is):
+        // `lowercased()` would copy each of a plan's ~1,000 digests.
+        self.expectedSHA256 = expectedSHA256.utf8.contains(where: { (0x41...0x5A).contains($0) })
+            ? expectedSHA256.lowercased() : expectedSHA256
         self.destination = destination
         self.policy = policy
         self.timeouts = timeouts

@@ -15,7 +15,7 @@ struct KegPreparation: Sendable {
     let bottle: Bottle
     let requested: Bool
     /// Computed on the extraction queue when needed (see `PackageJob.runtimeClosure`).
-    let runtimeClosure: @Sendable () -> [Formula]
+    let runtimeClosure: @Sendable (Formula) -> [Formula]
     /// The registry manifest, when fetched: its tab (`sh.brew.tab`) is the bottle's tab, ahead of the
     /// bottle's own receipt (`BottleTab`); it decides relocation and fills the receipt's build facts.
     let manifest: BottleManifest?
@@ -97,7 +97,7 @@ struct KegPreparation: Sendable {
     }
 
     private func relocateAndReceipt(_ keg: ExtractedKeg) -> Result<ExtractedKeg, PackageFailure> {
-        let runtimeClosure = self.runtimeClosure()
+        let runtimeClosure = self.runtimeClosure(formula)
         // The tab brew would load (utils/bottles.rb#load_tab) decides what gets relocated.
         let published = BottleTab.publishedTab(fetched: manifest?.tabJSON, bottlePath: bottlePath,
                                                layout: configuration.layout)
