@@ -8,9 +8,9 @@ import Foundation
 /// run, metadata and link queues, the I/O thread, sink and extraction workers), so its resident
 /// heap is the sum of a dozen separate peaks, not the peak of the whole. Three arenas per core
 /// still leaves each core's running thread arenas to itself most of the time, so no thread waits
-/// for an arena lock on a loaded machine (measured: two arenas made installs 4–25 % slower in
-/// wall time, four 5–8 %; six no measurable difference in CPU or wall, −1.1 to −1.3 MB peak RSS on
-/// 1,000 small bottles; Docs/Performance.md, "Fourth pass: RSS").
+/// for an arena lock on a loaded machine (measured on two cores: two arenas made installs 4–25 %
+/// slower in wall time, four 5–8 %; six: −0.4 to −1.7 MB peak RSS on 1,000 small bottles, CPU
+/// within 0–2.5 % — the noise of that machine; Docs/Performance.md, "Fourth pass: RSS").
 ///
 /// A user's own `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` is left alone. Only the CLI sets this:
 /// an embedder's process is its own to tune.
