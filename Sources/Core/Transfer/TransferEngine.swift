@@ -659,10 +659,10 @@ final class ActiveTransfer: @unchecked Sendable {
     var responseSeen = false
     var discardingErrorBody = false
     var status = 0
-    var retryAfter: Double?
+    var retryAfter: Double? { get { running?.retryAfter } set { runningState().retryAfter = newValue } }
     /// Validators of the latest response (I/O thread), reported in the summary.
-    var etag: String?
-    var lastModified: String?
+    var etag: String? { get { running?.etag } set { runningState().etag = newValue } }
+    var lastModified: String? { get { running?.lastModified } set { runningState().lastModified = newValue } }
     var bodyBytes: Int64 = 0
     /// Body bytes received but not yet handed to the sink queue (see `coalesceBytes`), and when
     /// the oldest of them arrived (uptime ns; see `handOverDelayNanoseconds`).
@@ -671,28 +671,53 @@ final class ActiveTransfer: @unchecked Sendable {
     /// metadata and small transfers (I/O thread, set when the handle is configured).
     var gatherCapacity = TransferEngine.coalesceBytes
     /// The latest response's `Content-Length` when its body is not compressed (I/O thread).
-    var declaredLength: Int64?
+    var declaredLength: Int64? { get { running?.declaredLength } set { runningState().declaredLength = newValue } }
     var gatheredSince: UInt64 = 0
-    var abortReason: TransferError?
+    var abortReason: TransferError? { get { running?.abortReason } set { runningState().abortReason = newValue } }
     var startTime = DispatchTime.now()
     /// The URL of the first request as the policy parsed it (I/O thread).
-    var parsedURL: ParsedURL?
+    var parsedURL: ParsedURL? { get { running?.parsedURL } set { runningState().parsedURL = newValue } }
     /// Deadlines (I/O thread): whether any response header arrived, when the last byte (header
     /// or body) arrived, the throughput samples and the last "waiting" second reported.
     var headerSeen = false
     /// When the current request (the first, or the latest redirect hop) was seen sent (uptime
     /// ns; nil until then), and libcurl's cumulative `CURLINFO_PRETRANSFER_TIME_T` when it began:
     /// the value grows once the request is on the wire (libcurl adds each hop's time).
-    var requestSent: UInt64?
+    var requestSent: UInt64? { get { running?.requestSent } set { runningState().requestSent = newValue } }
     var pretransferMark: curl_off_t = 0
     var lastActivity: UInt64 = 0
     /// The latest response's `Location` header, for the per-hop redirect check.
-    var location: String?
+    var location: String? { get { running?.location } set { runningState().location = newValue } }
     var samples: [(time: UInt64, bytes: Int64)] = []
     var lastWaitReport = 0
     var onWaiting: (@Sendable (String, Int) -> Void)?
     /// The start of the latest response's `Content-Range` (I/O thread).
-    var contentRangeStart: Int64?
+    var contentRangeStart: Int64? { get { running?.contentRangeStart } set { runningState().contentRangeStart = newValue } }
+
+    /// The fields above that only a running transfer sets (I/O thread), kept apart and made on
+    /// the first write: an install creates every transfer of its plan at once and most of them
+    /// wait for a slot, ~200 B each otherwise (Docs/Performance.md, "Fourth pass: RSS"). Reads
+    /// of a transfer that never ran see nil, as before.
+    private final class Running {
+        var retryAfter: Double?
+        var etag: String?
+        var lastModified: String?
+        var declaredLength: Int64?
+        var abortReason: TransferError?
+        var parsedURL: ParsedURL?
+        var requestSent: UInt64?
+        var location: String?
+        var contentRangeStart: Int64?
+    }
+
+    private var running: Running?
+
+    private func runningState() -> Running {
+        if let running { return running }
+        let made = Running()
+        running = made
+        return made
+    }
 
     init(request: TransferRequest, lane: AdmissionLane, priority: Int64, queue: DispatchQueue,
          onResponse: @escaping @Sendable (TransferResponse) -> Void,
