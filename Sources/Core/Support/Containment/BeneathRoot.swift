@@ -63,7 +63,10 @@ package final class BeneathRoot: Sendable {
     /// (unless `allowEmpty`, meaning the root itself).
     package static func components(_ relative: String, allowEmpty: Bool = false) throws(ContainmentError) -> [String] {
         if relative.hasPrefix("/") || relative.utf8.contains(0) { throw ContainmentError("resolve", relative, EXDEV) }
-        let parts = relative.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.map(String.init)
+        // `PathComponents.split`: the pieces of the `Character` split, by a byte loop for ASCII
+        // (the `Character` split was 1.2 % of an install of 1,000 tiny bottles: Performance.md,
+        // "Fourth pass").
+        let parts = PathComponents.split(relative).filter { $0 != "." }.map(String.init)
         if parts.contains("..") { throw ContainmentError("resolve", relative, EXDEV) }
         if parts.isEmpty && !allowEmpty { throw ContainmentError("resolve", relative, EINVAL) }
         return parts
