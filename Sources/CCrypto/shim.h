@@ -12,27 +12,29 @@
 static inline int pour_openssl_init_no_atexit(void) {
     return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 }
-/// RSA-PSS (SHA-512 digest, MGF1-SHA-512, 64-byte salt) verification of `message` against a PEM
-/// public key: the JWS "PS512" algorithm. Returns 1 valid, 0 invalid signature, -1 unusable key.
-static inline int pour_ps512_verify(const char *pem, size_t pem_len,
-                                    const unsigned char *message, size_t message_len,
-                                    const unsigned char *signature, size_t signature_len) {
+/// RSA-PSS (SHA-512, MGF1-SHA-512, 64-byte salt) verification of a SHA-512 `digest` already
+/// computed over the signing input, against a PEM public key: the JWS "PS512" algorithm with the
+/// hashing done by the caller, so a 30 MB payload can be hashed as it streams instead of being
+/// held whole. Returns 1 valid, 0 invalid signature, -1 unusable key.
+static inline int pour_ps512_verify_digest(const char *pem, size_t pem_len,
+                                           const unsigned char *digest, size_t digest_len,
+                                           const unsigned char *signature, size_t signature_len) {
     BIO *bio = BIO_new_mem_buf(pem, (int)pem_len);
     if (bio == NULL) return -1;
     EVP_PKEY *key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
     BIO_free(bio);
     if (key == NULL || EVP_PKEY_base_id(key) != EVP_PKEY_RSA) { EVP_PKEY_free(key); ERR_clear_error(); return -1; }
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
     int result = 0;
-    if (md != NULL
-        && EVP_DigestVerifyInit(md, &pctx, EVP_sha512(), NULL, key) == 1
-        && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
-        && EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha512()) > 0
-        && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 64) > 0) {
-        result = EVP_DigestVerify(md, signature, signature_len, message, message_len) == 1 ? 1 : 0;
+    if (ctx != NULL
+        && EVP_PKEY_verify_init(ctx) == 1
+        && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) > 0
+        && EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha512()) > 0
+        && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha512()) > 0
+        && EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 64) > 0) {
+        result = EVP_PKEY_verify(ctx, signature, signature_len, digest, digest_len) == 1 ? 1 : 0;
     }
-    EVP_MD_CTX_free(md);
+    EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(key);
     ERR_clear_error();
     return result;

@@ -6,13 +6,16 @@ import Foundation
 /// `formula.json`, which is accepted only from a local file, a loopback host, or with the
 /// explicit unsigned opt-out. HTTP(S) requests go through the caller's `TransferEngine` with
 /// the validators of the existing index (`If-None-Match`, `If-Modified-Since`), so an unchanged
-/// catalogue costs one 304 and no decoding or writing. A `file://` domain is read directly (a
-/// memory map; curl would only copy it) and compared by size and modification time instead.
+/// catalogue costs one 304 and no decoding or writing. A downloaded body goes to a
+/// `CatalogueSpool` (an unlinked file beside the index), never into memory; a `file://` domain
+/// is read in place (curl would only copy it) and compared by size and modification time
+/// instead. Either way the index is built by `CatalogueIndexBuild`, streaming, so the 30 MB
+/// catalogue is never held whole (Docs/Performance.md, "Streaming index build").
 ///
 /// Decoding and writing the index (CPU- and disk-bound) run on a utility global queue, never on
 /// the caller's queue or the I/O thread.
 ///
-/// Confinement: mutable state (`attempt`, `body`, `handle`, `cancelled`) lives on `queue`
+/// Confinement: mutable state (`attempt`, `spool`, `handle`, `cancelled`) lives on `queue`
 /// (serial; the transfers' sink queue); `@unchecked Sendable` for that reason.
 package final class CatalogueUpdater: @unchecked Sendable {
     /// What an update did.
@@ -24,7 +27,7 @@ package final class CatalogueUpdater: @unchecked Sendable {
     private let settings: IndexSettings
     private let engine: TransferEngine?
     private let queue: DispatchQueue
-    private var body = Data()
+    private var spool: CatalogueSpool?
     private var attempt = 0
     private var handle: TransferHandle?
     private var cancelled = false
@@ -57,6 +60,11 @@ package final class CatalogueUpdater: @unchecked Sendable {
                 updateFromDirectory(String(domain.dropFirst("file://".count)), previous: previous,
                                     verifier: verifier, completion: completion)
             } else {
+                do throws(IndexError) {
+                    spool = try CatalogueSpool(directory: (indexPath as NSString).deletingLastPathComponent)
+                } catch {
+                    return completion(.failure(error))
+                }
                 fetch("\(domain)/formula.jws.json", previous: previous) { [self] result in
                     switch result {
                     case .success(let response):
@@ -83,7 +91,6 @@ package final class CatalogueUpdater: @unchecked Sendable {
 
     private struct Response {
         var status: Int
-        var body: Data
         var etag: String?
         var lastModified: String?
     }
@@ -108,13 +115,20 @@ package final class CatalogueUpdater: @unchecked Sendable {
 
     private func handle(_ response: Response, url: String, signed: Bool, verifier: JWSVerifier,
                         completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
+        let spool = self.spool
+        self.spool = nil
         if response.status == 304 {
             IndexSettings.touchStamp(indexPath: indexPath)
             return completion(.success(.notModified(indexPath: indexPath)))
         }
+        guard let spool else { return completion(.failure(.transfer(.invalidURL(url)))) }
+        if let failure = spool.failure { return completion(.failure(.spool(directory: spool.directory, message: failure))) }
         let metadata = IndexWriter.Metadata(sourceURL: url, etag: response.etag, lastModified: response.lastModified,
                                             signed: signed, tag: configuration.bottleTag)
-        build(response.body, metadata: metadata, verifier: verifier, completion: completion)
+        // The spool travels with the build and closes when it is done.
+        build(metadata: metadata, verifier: verifier, completion: completion) {
+            (CatalogueReader(fileDescriptor: spool.fileDescriptor), spool)
+        }
     }
 
     /// One GET with retries, conditional on the previous validators when they belong to `url`.
@@ -122,8 +136,9 @@ package final class CatalogueUpdater: @unchecked Sendable {
                        completion: @escaping @Sendable (Result<Response, TransferError>) -> Void) {
         guard let engine else { return completion(.failure(.invalidURL(url))) }
         guard !cancelled else { return completion(.failure(.cancelled)) }
+        let spool = self.spool
+        spool?.reset()
         attempt += 1
-        body = Data()
         var headers: [String] = []
         if let previous, previous.sourceURL == url {
             if let etag = previous.etag { headers.append("If-None-Match: \(etag)") }
@@ -132,13 +147,13 @@ package final class CatalogueUpdater: @unchecked Sendable {
         let request = TransferRequest(url: url, headers: headers, maxBodyBytes: 1 << 30,
                                       timeouts: configuration.timeouts, acceptCompressed: true)
         handle = engine.start(request, queue: queue, onResponse: { _ in },
-                              onData: { [self] data in body.append(data) },
+                              onData: { data in spool?.append(data) },
                               completion: { [self] result in
             handle = nil
             switch result {
             case .success(let summary):
                 attempt = 0
-                completion(.success(Response(status: summary.status, body: body, etag: summary.etag,
+                completion(.success(Response(status: summary.status, etag: summary.etag,
                                              lastModified: summary.lastModified)))
             case .failure(let error):
                 let decision: RetryDecision = cancelled
@@ -181,15 +196,16 @@ package final class CatalogueUpdater: @unchecked Sendable {
             IndexSettings.touchStamp(indexPath: indexPath)
             return completion(.success(.notModified(indexPath: indexPath)))
         }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            return completion(.failure(.malformedCatalogue(source: url, detail: "cannot read: \(error.localizedDescription)")))
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            return completion(.failure(.malformedCatalogue(source: url, detail: "cannot read: \(errnoText())")))
         }
         let metadata = IndexWriter.Metadata(sourceURL: url, etag: validator, lastModified: nil, signed: signed,
                                             tag: configuration.bottleTag)
-        build(data, metadata: metadata, verifier: verifier, completion: completion)
+        let file = LocalCatalogue(fileDescriptor: fd)
+        build(metadata: metadata, verifier: verifier, completion: completion) {
+            (CatalogueReader(fileDescriptor: file.fileDescriptor), file)
+        }
     }
 
     /// Size and modification time of a local catalogue, standing in for an ETag.
@@ -201,26 +217,33 @@ package final class CatalogueUpdater: @unchecked Sendable {
 
     // MARK: Building
 
-    private func build(_ data: Data, metadata: IndexWriter.Metadata, verifier: JWSVerifier,
-                       completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void) {
+    /// Builds the index on a utility queue from the reader `open` returns; the second value it
+    /// returns (the spool or the open local file) is kept alive until the build ends.
+    private func build(metadata: IndexWriter.Metadata, verifier: JWSVerifier,
+                       completion: @escaping @Sendable (Result<Outcome, IndexError>) -> Void,
+                       open: @escaping @Sendable () -> (CatalogueReader, AnyObject & Sendable)) {
         let path = indexPath
-        let tag = configuration.bottleTag
         DispatchQueue.global(qos: .utility).async { [queue] in
             let result = Result { () throws(IndexError) -> Outcome in
-                let payload = metadata.signed ? try verifier.payload(of: data, url: metadata.sourceURL) : data
-                let catalog: FormulaCatalog
-                do throws(RegistryError) {
-                    catalog = try FormulaCatalog(tag: tag, formulaArray: payload, source: metadata.sourceURL)
-                } catch {
-                    throw .malformedCatalogue(source: metadata.sourceURL, detail: "\(error)")
+                let (reader, owner) = open()
+                let summary = try withExtendedLifetime(owner) { () throws(IndexError) in
+                    try CatalogueIndexBuild.run(reader, metadata: metadata, verifier: verifier, path: path)
                 }
-                try IndexWriter.write(catalog, metadata: metadata, to: path)
                 IndexSettings.touchStamp(indexPath: path)
-                return .rebuilt(indexPath: path, formulae: catalog.count, rejected: catalog.rejected.count,
+                return .rebuilt(indexPath: path, formulae: summary.formulae, rejected: summary.rejected,
                                 signed: metadata.signed, source: metadata.sourceURL)
             }
             queue.async { completion(result) }
         }
+    }
+
+    /// An open local catalogue, closed when the build that reads it is done.
+    ///
+    /// Immutable; the descriptor is read only by the building queue.
+    private final class LocalCatalogue: Sendable {
+        let fileDescriptor: Int32
+        init(fileDescriptor: Int32) { self.fileDescriptor = fileDescriptor }
+        deinit { close(fileDescriptor) }
     }
 
     // MARK: Validators

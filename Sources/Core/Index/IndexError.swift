@@ -16,6 +16,8 @@ extension FormulaIndex {
         case transfer(TransferError)
         /// The catalogue is not the expected JSON.
         case malformedCatalogue(source: String, detail: String)
+        /// The downloaded catalogue could not be written beside the index (disk full, permissions).
+        case spool(directory: String, message: String)
         /// SQLite refused an operation on the index file.
         case database(path: String, message: String)
         /// The index was written by another pour version (schema mismatch) or is not an index.
@@ -42,6 +44,8 @@ extension FormulaIndex {
                 return "could not download the formula catalogue: \(error); check the network and retry `pour update`"
             case .malformedCatalogue(let source, let detail):
                 return "the formula catalogue \(source) is malformed (\(detail)); retry `pour update` or check the mirror"
+            case .spool(let directory, let message):
+                return "could not store the downloaded formula catalogue in \(directory) (\(message)); free some space there or fix its permissions, then retry `pour update`"
             case .database(let path, let message):
                 return "the formula index \(path) could not be used (\(message)); remove it and run `pour update`"
             case .incompatible(let path):

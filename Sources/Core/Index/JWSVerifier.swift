@@ -55,13 +55,22 @@ package struct JWSVerifier: Sendable {
         }
     }
 
-    /// The verified payload of `envelope`, or `.signature` naming why it was refused.
-    package func payload(of envelope: Data, url: String) throws(IndexError) -> Data {
-        guard let parts = JWSEnvelopeScanner.scan(envelope) else {
-            throw .signature(url: url, reason: "not a JWS JSON document")
+    /// What verification established: where the payload starts in the envelope, and the digest
+    /// the signature covers, for the decoding pass to check it reads the same bytes.
+    package struct VerifiedPayload {
+        var offset: Int64
+        var protectedHeader: String
+        var digest: [UInt8]
+    }
+
+    /// Verifies the envelope `reader` reads, streaming its payload through SHA-512 without
+    /// holding it; `.signature` names why it was refused.
+    package func verify(_ reader: CatalogueReader, url: String) throws(IndexError) -> VerifiedPayload {
+        guard let envelope = JWSEnvelope.scan(reader) else {
+            throw .signature(url: url, reason: reader.readFailure ?? "not a JWS JSON document")
         }
-        guard let payloadBytes = parts.payload else { throw .signature(url: url, reason: "no payload") }
-        guard let signatureData = parts.signatures,
+        guard let offset = envelope.payloadOffset else { throw .signature(url: url, reason: "no payload") }
+        guard let signatureData = envelope.signatures,
               let signatures = try? JSONDecoder().decode([Signature].self, from: signatureData), !signatures.isEmpty else {
             throw .signature(url: url, reason: "no signature")
         }
@@ -75,14 +84,26 @@ package struct JWSVerifier: Sendable {
         }
         var firstReason: String?
         for entry in candidates {
-            switch check(entry, payload: payloadBytes) {
-            case .success: return payloadBytes
+            switch check(entry, reader: reader, payloadOffset: offset) {
+            case .success(let verified): return verified
             case .failure(let reason):
                 if case .badKey(let detail) = reason { throw .publicKey(path: keySource, reason: detail) }
                 if firstReason == nil { firstReason = reason.text }
             }
         }
         throw .signature(url: url, reason: firstReason ?? "no valid signature")
+    }
+
+    /// The verified payload of `envelope`, whole (small envelopes and tests; `pour update`
+    /// streams instead).
+    package func payload(of envelope: Data, url: String) throws(IndexError) -> Data {
+        let reader = CatalogueReader(data: envelope)
+        let verified = try verify(reader, url: url)
+        var payload = Data()
+        _ = JWSEnvelope.streamPayload(reader, from: verified.offset) { (run: UnsafeRawBufferPointer) throws(Never) in
+            payload.append(contentsOf: run)
+        }
+        return payload
     }
 
     /// The protected header: `alg` and `b64` (a JSON boolean; a number or string reads as nil
@@ -120,7 +141,8 @@ package struct JWSVerifier: Sendable {
         }
     }
 
-    private func check(_ entry: Signature, payload: Data) -> Result<Void, Rejection> {
+    private func check(_ entry: Signature, reader: CatalogueReader,
+                       payloadOffset: Int64) -> Result<VerifiedPayload, Rejection> {
         guard let protected = entry.protected, let signatureText = entry.signature else {
             return .failure(.header("signature entry lacks protected header or signature"))
         }
@@ -135,23 +157,26 @@ package struct JWSVerifier: Sendable {
         guard let signature = JWSVerifier.base64URLDecode(signatureText), !signature.isEmpty else {
             return .failure(.header("signature is not base64url"))
         }
-        var input = Data(protected.utf8)
-        input.append(UInt8(ascii: "."))
-        input.append(payload)
+        let hasher = SigningInputDigest(protectedHeader: protected)
+        guard JWSEnvelope.streamPayload(reader, from: payloadOffset, into: { (run: UnsafeRawBufferPointer) throws(Never) in
+            hasher.update(run)
+        }) else {
+            return .failure(.header("the payload is not a well-formed JSON string"))
+        }
+        let digest = hasher.finish()
         let pem = Array(publicKeyPEM.utf8)
         let verdict = pem.withUnsafeBufferPointer { key in
-            input.withUnsafeBytes { message in
+            digest.withUnsafeBufferPointer { message in
                 signature.withUnsafeBytes { sig in
                     key.withMemoryRebound(to: CChar.self) { keyChars in
-                        pour_ps512_verify(keyChars.baseAddress, keyChars.count,
-                                          message.bindMemory(to: UInt8.self).baseAddress, message.count,
-                                          sig.bindMemory(to: UInt8.self).baseAddress, sig.count)
+                        pour_ps512_verify_digest(keyChars.baseAddress, keyChars.count, message.baseAddress, message.count,
+                                                 sig.bindMemory(to: UInt8.self).baseAddress, sig.count)
                     }
                 }
             }
         }
         switch verdict {
-        case 1: return .success(())
+        case 1: return .success(VerifiedPayload(offset: payloadOffset, protectedHeader: protected, digest: digest))
         case 0: return .failure(.invalid)
         default: return .failure(.badKey("not an RSA package key in PEM form"))
         }
