@@ -230,7 +230,7 @@ enum PosixFS {
     /// Where the symlink at `path` points, made absolute and normalised (one level only).
     static func resolvedLink(_ path: String) -> String? {
         guard let target = readLink(path) else { return nil }
-        return normalize(target.hasPrefix("/") ? target : parent(path) + "/" + target)
+        return normalize(PathComponents.isAbsolute(target) ? target : parent(path) + "/" + target)
     }
 
     /// The relative path from directory `fromDir` to `to` (both absolute and normalised). ASCII
