@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import PourCore
 
@@ -16,6 +17,38 @@ final class BottleManifestTests: XCTestCase {
         XCTAssertEqual(manifest.changedFiles, ["bin/foo", "lib/pkgconfig/foo.pc"])
         XCTAssertNil(BottleManifest.parse(indexJSON: data, sha256: "ccc"))
         XCTAssertNil(BottleManifest.parse(indexJSON: Data("[]".utf8), sha256: "aaa"))
+    }
+
+    /// The byte reader behind `parse` answers as `JSONSerialization` did, odd documents included,
+    /// and steps aside (nil) where a key it reads is given twice or the text is not plain JSON.
+    func testByteReaderAnswersAsJSONSerialization() throws {
+        let tab = #"{\"changed_files\":[\"bin/a\"],\"homebrew_version\":\"4.4.0\"}"#
+        let entry = #"{"annotations":{"org.opencontainers.image.ref.name":"1.0.x86_64_linux","sh.brew.bottle.digest":"ABC","sh.brew.bottle.installed_size":"66474","sh.brew.bottle.size":"47622","sh.brew.tab":"\#(tab)"},"digest":"sha256:d","size":1024,"platform":{"os":"linux"}}"#
+        let answered = [
+            #"{"annotations":{"x":"y"},"manifests":[\#(entry)]}"#,
+            #"{"manifests":[{"annotations":{"sh.brew.bottle.digest":"abc"}},\#(entry)]}"#,
+            #"{"manifests":[{"annotations":[]},{"annotations":{"sh.brew.bottle.digest":1}},\#(entry),{"x":null}]}"#,
+            #"{"manifests":[{"annotations":{"sh.brew.bottle.digest":"abc","sh.brew.bottle.size":4096,"sh.brew.tab":{}}}]}"#,
+            #"{"manifests":[{"annotations":{"sh.brew.bottle.digest":"abc","sh.brew.bottle.size":"12x"}}]}"#,
+            #"{"manifests":[\#(entry), 3]}"#, #"{"manifests":[]}"#, #"{"manifests":{}}"#, #"{"other":[]}"#,
+            #"{"manifests":[\#(entry)], "x": [1.5e3, -0, true, null, "\u00e9"]}"#,
+        ]
+        for text in answered {
+            let data = Data(text.utf8)
+            let answer = try XCTUnwrap(BottleManifest.read(indexJSON: data, sha256: "abc"), text)
+            XCTAssertEqual(answer, BottleManifest.parseWithSerialization(indexJSON: data, sha256: "abc"), text)
+            XCTAssertEqual(BottleManifest.parse(indexJSON: data, sha256: "abc"), answer, text)
+        }
+        XCTAssertEqual(BottleManifest.read(indexJSON: Data(answered[0].utf8), sha256: "abc")??.tabJSON,
+                       #"{"changed_files":["bin/a"],"homebrew_version":"4.4.0"}"#)
+        XCTAssertEqual(BottleManifest.read(indexJSON: Data(answered[0].utf8), sha256: "abc")??.size, 47622)
+        for text in [#"{"manifests":[],"manifests":[]}"#,
+                     #"{"manifests":[{"annotations":{"sh.brew.bottle.digest":"abc","sh.brew.bottle.digest":"abc"}}]}"#,
+                     #"{"manifests":[{"annotations":{},"annotations":{}}]}"#, #"[]"#, #"{"manifests":[}"#, "x"] {
+            XCTAssertNil(BottleManifest.read(indexJSON: Data(text.utf8), sha256: "abc"), text)
+            XCTAssertEqual(BottleManifest.parse(indexJSON: Data(text.utf8), sha256: "abc"),
+                           BottleManifest.parseWithSerialization(indexJSON: Data(text.utf8), sha256: "abc"), text)
+        }
     }
 
     func testManifestURLFollowsTheBlobSourceAndRebuild() {

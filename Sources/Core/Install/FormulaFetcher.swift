@@ -253,35 +253,62 @@ final class FormulaFetcher: @unchecked Sendable {
 
     static let emptyReport = InstallReport(packages: [], networkBytes: 0, seconds: 0, cancelled: true)
 
+    /// The cached file at `path` when younger than `maxAge` seconds (its own modification time,
+    /// a link not followed, as `FileManager.attributesOfItem` read it). One `lstat`: the
+    /// `FileManager` call built an attribute dictionary, or an `NSError` for the usual missing
+    /// file, per formula (Docs/Performance.md, "Fourth pass").
     static func freshCache(at path: String, maxAge: Double) -> Data? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let modified = attributes[.modificationDate] as? Date,
-              Date().timeIntervalSince(modified) < maxAge else { return nil }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        #if canImport(Darwin)
+            let time = info.st_mtimespec
+        #else
+            let time = info.st_mtim
+        #endif
+        let modified = Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        guard Date().timeIntervalSince1970 - modified < maxAge else { return nil }
         return FileManager.default.contents(atPath: path)
     }
 
+    /// Temporary names: a random part drawn once per process and a counter (a `getrandom`
+    /// and a `getpid` per stored formula before), so no name is used twice or guessable.
+    private static let temporaryTag = "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+    private static let temporaryCounter = Locked<UInt64>(0)
+
     /// Writes a cache file atomically (temp + rename) so a reader never sees half a file, off the
     /// caller's queue. Not fsynced (FileManager's writers fsync): a cache entry lost to a power
-    /// failure is simply fetched again.
+    /// failure is simply fetched again. The directory is created only when the temporary file
+    /// cannot be (the first store of a fresh cache), not once per formula.
     static func store(_ data: Data, at path: String) {
-        DispatchQueue.global(qos: .utility).async {
+        DispatchQueue.global(qos: .utility).async { storeNow(data, at: path) }
+    }
+
+    /// `store`'s work, on the caller's thread.
+    static func storeNow(_ data: Data, at path: String) {
+        let number = temporaryCounter.withLock { counter -> UInt64 in
+            counter += 1
+            return counter
+        }
+        let temporary = "\(path).\(temporaryTag).\(number).tmp"
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        var fd = open(temporary, flags, 0o644)
+        if fd < 0 && errno == ENOENT {
             let directory = (path as NSString).deletingLastPathComponent
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { return }
-            let complete = data.withUnsafeBytes { raw -> Bool in
-                var offset = 0
-                while offset < raw.count {
-                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { return false }
-                    offset += n
-                }
-                return true
-            }
-            close(fd)
-            if !complete || rename(temporary, path) != 0 { unlink(temporary) }
+            fd = open(temporary, flags, 0o644)
         }
+        guard fd >= 0 else { return }
+        let complete = data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+        close(fd)
+        if !complete || rename(temporary, path) != 0 { unlink(temporary) }
     }
 }

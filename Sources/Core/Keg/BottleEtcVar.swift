@@ -88,7 +88,7 @@ enum BottleEtcVar {
             // An untouched default is replaced (rename over it); anything else keeps its place.
             if !untouched { destination = to + ".default" }
         }
-        let parent = destination.split(separator: "/").dropLast().joined(separator: "/")
+        let parent = PathComponents.split(destination).dropLast().joined(separator: "/")
         if !parent.isEmpty { try prefix.makeDirectories(parent) }
         _ = lseek(source, 0, SEEK_SET)
         try prefix.replaceFile(destination, mode: mode & ~ProcessUmask.value) { out in copyBytes(from: source, to: out) }
@@ -101,7 +101,7 @@ enum BottleEtcVar {
         guard case .inside = keg.resolveLink(at: from, target: target),
               case .inside = prefix.resolveLink(at: to, target: target) else { return }
         if try prefix.status(to) != nil { return }
-        let parent = to.split(separator: "/").dropLast().joined(separator: "/")
+        let parent = PathComponents.split(to).dropLast().joined(separator: "/")
         if !parent.isEmpty { try prefix.makeDirectories(parent) }
         try prefix.makeSymlink(to, target: target)
     }

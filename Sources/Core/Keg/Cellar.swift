@@ -75,7 +75,7 @@ package struct Cellar: Sendable {
         let rack = PosixFS.normalize(layout.cellar + "/" + name) + "/"
         guard target.hasPrefix(rack) else { return nil }
         let version = String(target.dropFirst(rack.count))
-        guard !version.isEmpty, !version.contains("/"), PosixFS.kind(target) == .directory else { return nil }
+        guard !version.isEmpty, !PathComponents.hasSlash(version), PosixFS.kind(target) == .directory else { return nil }
         return version
     }
 }

@@ -423,8 +423,15 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
         }
     }
 
-    /// The JSON text brew-style (pretty, stable key order).
+    /// The JSON text brew-style (pretty, brew's key order; `ReceiptJSONWriter`).
     package func jsonData() throws(KegError) -> Data {
+        if let bytes = ReceiptJSONWriter.data(for: self) { return Data(bytes) }
+        return try jsonDataWithEncoder()
+    }
+
+    /// The JSON text by `JSONEncoder` (for a receipt `ReceiptJSONWriter` leaves to it, and the
+    /// reference it is tested against).
+    package func jsonDataWithEncoder() throws(KegError) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
         do { return try encoder.encode(self) } catch {

@@ -37,7 +37,7 @@ package struct Pins: Sendable {
     package func unpin(_ name: String, lock: PrefixLock) throws(LifecycleError) -> Bool {
         try LifecycleLock.check(lock, layout: layout)
         // A name is one path component; anything else could reach outside the pin directory.
-        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { throw LifecycleError.notInstalled(name: name) }
+        guard !name.isEmpty, !PathComponents.hasSlash(name), !name.hasPrefix(".") else { throw LifecycleError.notInstalled(name: name) }
         let path = pinPath(name)
         guard PosixFS.kind(path) == .symlink else { return false }
         guard posixUnlink(path) == 0 else {

@@ -106,6 +106,6 @@ public struct PrefixInventory: Sendable {
         let rack = PosixFS.normalize(layout.cellar + "/" + name) + "/"
         guard target.hasPrefix(rack) else { return nil }
         let version = String(target.dropFirst(rack.count))
-        return version.isEmpty || version.contains("/") ? nil : version
+        return version.isEmpty || PathComponents.hasSlash(version) ? nil : version
     }
 }

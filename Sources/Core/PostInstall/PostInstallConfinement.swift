@@ -26,7 +26,7 @@ enum PostInstallConfinement {
     static func probe(_ path: String, root: String) -> Bool {
         guard path.hasPrefix(root + "/") else { return false }
         var current = root
-        for component in path.dropFirst(root.count + 1).split(separator: "/").dropLast() {
+        for component in PathComponents.split(path.dropFirst(root.count + 1)).dropLast() {
             current += "/" + component
             switch PosixFS.kind(current) {
             case .directory: continue
@@ -42,7 +42,7 @@ enum PostInstallConfinement {
     /// closes it) and the last component of `path`.
     static func openParent(of path: String, root: String, create: Bool) throws(Failure) -> (fd: Int32, name: String) {
         guard path.hasPrefix(root + "/") else { throw Failure(path: path, operation: "confine", errno: EXDEV) }
-        let components = path.dropFirst(root.count + 1).split(separator: "/").map(String.init)
+        let components = PathComponents.split(path.dropFirst(root.count + 1)).map(String.init)
         guard let name = components.last, !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
             throw Failure(path: path, operation: "confine", errno: EINVAL)
         }

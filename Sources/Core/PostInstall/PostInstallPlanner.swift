@@ -201,7 +201,7 @@ struct PostInstallPlanner {
         case .string(let s), .path(let s): tail = s
         default: throw refuse("`/` with a value that is not a string")
         }
-        if tail.hasPrefix("/") { return .path(tail) } // Pathname#/ with an absolute path replaces
+        if PathComponents.isAbsolute(tail) { return .path(tail) } // Pathname#/ with an absolute path replaces
         return .path(tail.isEmpty ? base : base + "/" + tail)
     }
 
@@ -407,8 +407,8 @@ struct PostInstallPlanner {
     }
 
     private func checkedPath(_ path: String) throws(Refusal) -> String {
-        guard path.hasPrefix("/") else { throw refuse("relative path `\(path)`") }
-        let components = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard PathComponents.isAbsolute(path) else { throw refuse("relative path `\(path)`") }
+        let components = PathComponents.split(path)
         guard !components.contains(where: { $0 == ".." || $0 == "." }) else { throw refuse("path with `..` or `.`: \(path)") }
         return "/" + components.joined(separator: "/")
     }
@@ -519,7 +519,7 @@ struct PostInstallPlanner {
     private mutating func installSymlink(directory: String, source: String, name: String) throws(Refusal) {
         let directory = try checkedPath(directory)
         try makeDirectory(directory)
-        var source = PosixFS.normalize(source.hasPrefix("/") ? source : directory + "/" + source)
+        var source = PosixFS.normalize(PathComponents.isAbsolute(source) ? source : directory + "/" + source)
         if let realParent = world.realDirectory(PosixFS.parent(source)) {
             source = realParent + "/" + PosixFS.baseName(source)
         }
@@ -535,7 +535,7 @@ struct PostInstallPlanner {
         try confine(at)
         try requireDirectory(PosixFS.parent(at))
         // The link may point anywhere a reader could follow it; keep it inside the prefix.
-        let resolved = PosixFS.normalize(target.hasPrefix("/") ? target : PosixFS.parent(at) + "/" + target)
+        let resolved = PosixFS.normalize(PathComponents.isAbsolute(target) ? target : PosixFS.parent(at) + "/" + target)
         guard resolved.hasPrefix(context.prefix + "/") else { throw refuse("symlink pointing outside the prefix: \(target)") }
         let existing = state(at)
         if existing == .directory { throw refuse("symlink over a directory: \(at)") }

@@ -330,9 +330,17 @@ extension FormulaJSON {
         }
     }
 
-    /// Decodes one formula object (`formula/<name>.json`).
+    /// Decodes one formula object (`formula/<name>.json`): by the byte reader when the document
+    /// is plain (`FormulaJSON+Reading.swift`, same result), else by `JSONDecoder`.
     package static func decodeObject(_ data: Data, source: String,
                                     tag: BottleTag? = nil) throws(RegistryError) -> FormulaJSON {
+        if let formula = read(data, onlyVariation: tag?.rawValue) { return formula }
+        return try decodeObjectWithDecoder(data, source: source, tag: tag)
+    }
+
+    /// `decodeObject` by `JSONDecoder` alone (the reference the byte reader is tested against).
+    package static func decodeObjectWithDecoder(_ data: Data, source: String,
+                                               tag: BottleTag? = nil) throws(RegistryError) -> FormulaJSON {
         do {
             return try decoder(tag: tag).decode(FormulaJSON.self, from: data)
         } catch {

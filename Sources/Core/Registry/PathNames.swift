@@ -18,7 +18,7 @@ package enum PathNames {
         if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "it contains a NUL or control character"
         }
-        if value.contains("/") { return "it contains '/'" }
+        if PathComponents.hasSlash(value) { return "it contains '/'" }
         if value == "." || value == ".." || value.contains("..") { return "it contains '..'" }
         if value.hasPrefix(".") { return "it starts with '.'" }
         if value.hasPrefix("-") { return "it starts with '-'" }
@@ -28,11 +28,11 @@ package enum PathNames {
     /// Why `value` cannot be a relative path of components (full names `user/tap/name`, and
     /// `link_overwrite` globs), or nil.
     package static func relativePathProblem(_ value: String) -> String? {
-        if value.hasPrefix("/") { return "it is an absolute path" }
+        if PathComponents.isAbsolute(value) { return "it is an absolute path" }
         if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "it contains a NUL or control character"
         }
-        let parts = value.split(separator: "/", omittingEmptySubsequences: true)
+        let parts = PathComponents.split(value)
         if parts.isEmpty { return "it is empty" }
         if parts.contains("..") || parts.contains(".") { return "it contains a '.' or '..' component" }
         return nil
@@ -47,7 +47,7 @@ package enum PathNames {
         }
         try check("name", formula.name, componentProblem(formula.name))
         try check("full_name", formula.fullName, relativePathProblem(formula.fullName)
-            ?? formula.fullName.split(separator: "/").lazy.compactMap { componentProblem(String($0)) }.first)
+            ?? PathComponents.split(formula.fullName).lazy.compactMap { componentProblem(String($0)) }.first)
         for alias in formula.aliases { try check("aliases", alias, componentProblem(alias)) }
         for oldname in formula.oldnames { try check("oldnames", oldname, componentProblem(oldname)) }
         try check("versions.stable", formula.version, componentProblem(formula.version))

@@ -74,7 +74,19 @@ package struct BottleTab: Sendable, Equatable {
     /// The tab in `data` (a JSON object), nil otherwise. One parse: the two fields relocation
     /// needs and the lenient receipt come from the same decoder (a `JSONSerialization` pass for
     /// the fields plus a `JSONDecoder` pass for the receipt cost 2.5 % of a tiny-bottle install).
+    ///
+    /// A plain document is read by `InstallReceipt.readTab` (the same result without
+    /// `JSONDecoder`: Docs/Performance.md, "Fourth pass"); any other by `parseWithDecoder`.
     static func parse(_ data: Data) -> BottleTab? {
+        if let read = InstallReceipt.readTab(data) {
+            return BottleTab(homebrewVersion: read.receipt.homebrewVersion, changedFiles: read.changedFileStrings,
+                             receipt: read.receipt)
+        }
+        return parseWithDecoder(data)
+    }
+
+    /// `parse` by `JSONDecoder` alone (the reference `readTab` is tested against).
+    static func parseWithDecoder(_ data: Data) -> BottleTab? {
         (try? JSONDecoder().decode(Document.self, from: data))?.tab
     }
 

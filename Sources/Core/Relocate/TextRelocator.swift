@@ -83,7 +83,7 @@ package enum TextRelocator {
         /// says meant, checked with one `fstatat` per component below `kegFD` instead of a
         /// `readlink` per component from `/`: Docs/Performance.md, "third pass").
         mutating func safeRelative(_ relative: String, kegFD: Int32) -> String? {
-            if relative.hasPrefix("/") { return nil }
+            if PathComponents.isAbsolute(relative) { return nil }
             let parts = KegEntryPath.components(Substring(relative))
             guard !parts.isEmpty, !parts.contains("..") else { return nil }
             var prefix = ""

@@ -1,33 +1,46 @@
-/// Splitting a path at `/` the way `split(separator: "/")` does (empty components dropped), fast
-/// for ASCII paths.
+/// Splitting a path into its components at every `/` byte (empty components dropped), as the
+/// kernel does.
 ///
-/// `Character`-wise splitting walks grapheme boundaries; across the keg code (archive entries,
-/// link targets, relative links) it cost several percent of an install of 1,000 tiny bottles
-/// (Docs/Performance.md, "third pass"). An ASCII path splits identically on its `/` bytes (no
-/// ASCII grapheme holds a `/`), so it takes a byte loop; any other path keeps the `Character`
-/// split, so the result never depends on the path taken. The pieces are `Substring`s of the
-/// input, compared with `String` semantics by callers as before.
+/// Not `split(separator: "/")`: that splits at `Character`s, and a `/` followed by a combining
+/// mark (`"s/\u{301}t"`) is one `Character` to Swift but a separator to the kernel — a check
+/// that splits by `Character` misses that component boundary, and with it a symlink the path
+/// goes through (`ReliabilityHostileArchiveTests.testCombiningMarkAfterASlashIsStillASeparator`).
+/// `/` is ASCII, so the byte after it always starts a scalar: every piece is a valid `Substring`.
+/// Also the fast way: `Character`-wise splitting walks grapheme boundaries, several percent of an
+/// install of 1,000 tiny bottles (Docs/Performance.md, "third pass").
 ///
 /// Stateless; safe from any thread.
 enum PathComponents {
     static func split(_ path: Substring) -> [Substring] {
         let bytes = path.utf8
-        guard bytes.allSatisfy({ $0 < 0x80 }) else {
-            return path.split(separator: "/", omittingEmptySubsequences: true)
-        }
+        var slashes = 0
+        for byte in bytes where byte == UInt8(ascii: "/") { slashes += 1 }
+        // Room for every piece at once: growing the array piece by piece reallocated it 3–4
+        // times per path (Docs/Performance.md, "Fourth pass").
         var parts: [Substring] = []
+        parts.reserveCapacity(slashes + 1)
         var start = bytes.startIndex
         var index = start
         while index != bytes.endIndex {
             if bytes[index] == UInt8(ascii: "/") {
-                if start != index { parts.append(path[start..<index]) }
+                if start != index { parts.append(Substring(bytes[start..<index])) }
                 start = bytes.index(after: index)
             }
             index = bytes.index(after: index)
         }
-        if start != bytes.endIndex { parts.append(path[start..<bytes.endIndex]) }
+        if start != bytes.endIndex { parts.append(Substring(bytes[start..<bytes.endIndex])) }
         return parts
     }
 
     static func split(_ path: String) -> [Substring] { split(Substring(path)) }
+}
+
+extension PathComponents {
+    /// True when `path` starts with a `/` byte. Not `hasPrefix("/")`, which compares the first
+    /// `Character`: `"/\u{301}etc"` does not have that prefix, yet the kernel reads it as absolute.
+    static func isAbsolute(_ path: some StringProtocol) -> Bool { path.utf8.first == UInt8(ascii: "/") }
+
+    /// True when `text` holds a `/` byte anywhere. Not `contains("/")`, which looks for the
+    /// `Character`: in `"a/\u{301}b"` the slash is part of another one.
+    static func hasSlash(_ text: some StringProtocol) -> Bool { text.utf8.contains(UInt8(ascii: "/")) }
 }

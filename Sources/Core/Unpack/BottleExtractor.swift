@@ -111,15 +111,20 @@ package enum BottleExtractor {
     private static let diskFlags = Int32(ARCHIVE_EXTRACT_TIME) | Int32(ARCHIVE_EXTRACT_PERM)
         | Int32(ARCHIVE_EXTRACT_SECURE_NODOTDOT)
 
-    /// The first proper ancestor of `relative` (keg-relative) that this archive made a symlink, if any.
-    private static func throughSymlink(_ relative: String, _ kinds: [String: ExtractedKeg.Entry.Kind]) -> String? {
-        var index = relative.startIndex
-        while let slash = relative[index...].firstIndex(of: "/") {
-            let ancestor = String(relative[..<slash])
-            if kinds[ancestor] == .symlink { return ancestor }
-            index = relative.index(after: slash)
+    /// The first proper ancestor of `relative` (keg-relative) that this archive made a symlink, if
+    /// any, compared on bytes (`ExactPath`): a `/` byte is a separator whatever follows it, and a
+    /// name matches only its own spelling. `symlinks` holds exactly the paths `kinds` marks
+    /// `.symlink`; with none (most kegs, until their links come) there is nothing to find, and
+    /// comparing each link with the path's bytes is cheaper than building and hashing every
+    /// ancestor (3 % of an install of 1,000 tiny bottles, Docs/Performance.md, "Fourth pass").
+    static func throughSymlink(_ relative: String, symlinks: Set<ExactPath>) -> String? {
+        if symlinks.isEmpty { return nil }
+        var first: ExactPath?
+        for link in symlinks where link.isProperAncestor(of: relative) {
+            if let found = first, found.text.utf8.count <= link.text.utf8.count { continue }
+            first = link
         }
-        return nil
+        return first?.text
     }
 
     // archive_entry.h defines AE_IF* through a cast macro Swift does not import.
@@ -175,7 +180,9 @@ package enum BottleExtractor {
         var entries: [ExtractedKeg.Entry] = []
         // Kind of the latest entry at each keg-relative path: hard links may only target files
         // this archive already wrote, never something that existed or was replaced by a link.
-        var kinds: [String: ExtractedKeg.Entry.Kind] = ["": .directory]
+        // Keyed by `ExactPath`: two spellings of one name are two files to the kernel.
+        var kinds: [ExactPath: ExtractedKeg.Entry.Kind] = [ExactPath(""): .directory]
+        var symlinks = Set<ExactPath>()  // the keys of `kinds` marked `.symlink`
         var totalBytes: Int64 = 0
         var entryCount = 0
         var fileCount = 0
@@ -219,7 +226,7 @@ package enum BottleExtractor {
                         throw .unsafeHardlink(package: package, entry: raw, target: target)
                     }
                     guard case .inKeg(let targetRel) = targetLocation, !targetRel.isEmpty,
-                          let targetKind = kinds[targetRel], targetKind == .file || targetKind == .hardlink
+                          let targetKind = kinds[ExactPath(targetRel)], targetKind == .file || targetKind == .hardlink
                     else { throw .unsafeHardlink(package: package, entry: raw, target: target) }
                     archive_entry_copy_hardlink(entry, kegPath + "/" + targetRel)
                     kind = .hardlink
@@ -255,10 +262,12 @@ package enum BottleExtractor {
                    !KegEntryPath.symlinkStaysInKeg(linkPath: relative, target: target) {
                     throw .unsafeSymlink(package: package, entry: raw, target: target)
                 }
-                if let link = throughSymlink(relative, kinds) ?? (kind == .hardlink ? linkTarget.flatMap { throughSymlink($0, kinds) } : nil) {
+                if let link = throughSymlink(relative, symlinks: symlinks)
+                    ?? (kind == .hardlink ? linkTarget.flatMap { throughSymlink($0, symlinks: symlinks) } : nil) {
                     throw .unsafePath(package: package, entry: raw, reason: "it would be written through the symlink \(link)")
                 }
-                if kinds[relative] == .symlink && kind != .symlink {
+                let exact = ExactPath(relative)
+                if kinds[exact] == .symlink && kind != .symlink {
                     throw .unsafePath(package: package, entry: raw, reason: "it would replace the symlink at the same path")
                 }
 
@@ -284,7 +293,8 @@ package enum BottleExtractor {
                 if archive_write_finish_entry(writer) < ARCHIVE_WARN {
                     throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
                 }
-                kinds[relative] = kind
+                kinds[exact] = kind
+                if kind == .symlink { symlinks.insert(exact) } else { symlinks.remove(exact) }
                 if !relative.isEmpty {
                     entries.append(.init(path: relative, kind: kind, size: written, linkTarget: linkTarget))
                 }
@@ -313,7 +323,7 @@ package enum BottleExtractor {
             throw .writeFailed(package: package, entry: lastEntry ?? kegPath, reason: errorText(writer))
         }
 
-        let receiptKind = kinds["INSTALL_RECEIPT.json"]
+        let receiptKind = kinds[ExactPath("INSTALL_RECEIPT.json")]
         let hasReceipt = receiptKind == .file || receiptKind == .hardlink
         return ExtractedKeg(kegPath: kegPath, name: name, pkgVersion: pkgVersion, entries: entries,
                             fileCount: fileCount, totalBytes: totalBytes, hasReceipt: hasReceipt,

@@ -101,6 +101,54 @@ final class ReliabilityHostileArchiveTests: XCTestCase {
         }
     }
 
+    /// Paths are bytes to the kernel: a `/` followed by a combining mark is a separator there, but
+    /// one `Character` to Swift, so a `Character`-wise split would not see that slash and its
+    /// symlink checks would miss the ancestor before it. Here `s` leads back to the keg root, so
+    /// `…/s/\u{301}t` is created at the keg root with a target that lexically stays in the keg
+    /// (the checker counts `s/\u{301}t` as one component) but physically climbs out of it; the
+    /// file behind `alias` (another way to `s`) would then land outside.
+    func testCombiningMarkAfterASlashIsStillASeparator() throws {
+        let outcome = try hostileInstall { near, _ in
+            let depth = 40
+            let dirs = (1 ... depth).map { "d\($0)" }
+            var entries = [Entry("hostile/1.0.0/", .directory)]
+            for level in 1 ... depth {
+                entries.append(Entry("hostile/1.0.0/" + dirs.prefix(level).joined(separator: "/") + "/", .directory))
+            }
+            let deep = "hostile/1.0.0/" + dirs.joined(separator: "/")
+            entries.append(Entry(deep + "/s", .symlink(target: String(repeating: "../", count: depth))))
+            entries.append(Entry(deep + "/s/\u{301}t", .symlink(target: String(repeating: "../", count: depth) + near.dropFirst())))
+            entries.append(Entry("hostile/1.0.0/alias", .symlink(target: dirs.joined(separator: "/") + "/s")))
+            entries.append(.file("hostile/1.0.0/alias/\u{301}t/pwned", "x"))
+            return entries
+        }
+        guard case .unpack(.unsafePath(_, let entry, let reason))? = outcome.failure else {
+            return XCTFail("\(String(describing: outcome.failure))")
+        }
+        XCTAssertTrue(entry.hasSuffix("/s/\u{301}t"), entry)
+        XCTAssertTrue(reason.contains("through the symlink"), reason)
+    }
+
+    /// Swift compares `String`s by canonical equivalence (`"\u{E9}" == "e\u{301}"`), the kernel by
+    /// bytes: the record of which paths are symlinks must tell the two spellings apart — a real
+    /// directory spelt one way is written into, a file below the symlink spelt the other way is
+    /// refused (before, the directory was refused as "replacing" the symlink, and which of the two
+    /// a later entry went through depended on `String` equality).
+    func testCanonicallyEquivalentNamesAreDifferentFiles() throws {
+        let outcome = try hostileInstall { _, _ in
+            [Entry("hostile/1.0.0/", .directory), Entry("hostile/1.0.0/sub/", .directory),
+             Entry("hostile/1.0.0/sub/caf\u{E9}", .symlink(target: "..")),
+             Entry("hostile/1.0.0/sub/cafe\u{301}/", .directory),
+             .file("hostile/1.0.0/sub/cafe\u{301}/ok", "fine"),
+             .file("hostile/1.0.0/sub/caf\u{E9}/pwned", "x")]
+        }
+        guard case .unpack(.unsafePath(_, let entry, let reason))? = outcome.failure else {
+            return XCTFail("\(String(describing: outcome.failure))")
+        }
+        XCTAssertEqual(Array(entry.utf8), Array("hostile/1.0.0/sub/caf\u{E9}/pwned".utf8), entry)
+        XCTAssertTrue(reason.utf8.elementsEqual("it would be written through the symlink sub/caf\u{E9}".utf8), reason)
+    }
+
     func testHardlinkToOutsideIsRefused() throws {
         for absolute in [true, false] {
             let outcome = try hostileInstall { near, _ in

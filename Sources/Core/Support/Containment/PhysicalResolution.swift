@@ -23,17 +23,17 @@ extension BeneathRoot {
     /// Components that do not exist (a dangling tail) are taken lexically, which is conservative:
     /// the kernel would fail there, so no later file can appear outside through them.
     package func resolveLink(at linkPath: String, target: String) -> Resolution {
-        if target.isEmpty || target.hasPrefix("/") { return .escapes }
+        if target.isEmpty || PathComponents.isAbsolute(target) { return .escapes }
         guard var parent = try? Self.components(linkPath) else { return .escapes }
         parent.removeLast()
-        var pending = Array(target.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
+        var pending = Array(PathComponents.split(target).map(String.init).reversed())
         return resolve(start: parent, pending: &pending)
     }
 
     /// Resolves a root-relative path physically, following a final symlink too.
     package func resolvePath(_ relative: String) -> Resolution {
-        if relative.hasPrefix("/") { return .escapes }
-        var pending = Array(relative.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
+        if PathComponents.isAbsolute(relative) { return .escapes }
+        var pending = Array(PathComponents.split(relative).map(String.init).reversed())
         return resolve(start: [], pending: &pending)
     }
 
@@ -65,10 +65,10 @@ extension BeneathRoot {
             case S_IFLNK:
                 hops += 1
                 // MAXSYMLINKS on Linux; a loop is refused rather than followed forever.
-                guard hops <= 40, let next = linkTarget(candidate), !next.isEmpty, !next.hasPrefix("/") else {
+                guard hops <= 40, let next = linkTarget(candidate), !next.isEmpty, !PathComponents.isAbsolute(next) else {
                     return .escapes
                 }
-                pending.append(contentsOf: next.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
+                pending.append(contentsOf: PathComponents.split(next).map(String.init).reversed())
             case S_IFDIR:
                 stack.append(part)
             default:
