@@ -61,4 +61,16 @@ final class ThroughSymlinkTests: XCTestCase {
         XCTAssertFalse(KegEntryPath.symlinkStaysInKeg(linkPath: "d/s/\u{301}t", target: "../../.."))
         XCTAssertTrue(KegEntryPath.symlinkStaysInKeg(linkPath: "d/s/\u{301}t", target: "../.."))
     }
+
+    func testBelowARootIsDecidedOnBytes() {
+        // KELVIN SIGN is canonically equivalent to K: `hasPrefix` says yes, the kernel's bytes no.
+        XCTAssertTrue("/opt/\u{212A}it/x".hasPrefix("/opt/Kit/"), "what a Character-wise check would have let through")
+        XCTAssertFalse(PathComponents.isBelow("/opt/\u{212A}it/x", "/opt/Kit"))
+        XCTAssertTrue(PathComponents.isBelow("/opt/Kit/x", "/opt/Kit"))
+        XCTAssertFalse(PathComponents.isBelow("/opt/Kit", "/opt/Kit"))
+        XCTAssertFalse(PathComponents.isBelow("/opt/Kitten/x", "/opt/Kit"))
+        XCTAssertTrue(PathComponents.isBelow("/opt/Kit/\u{301}x", "/opt/Kit"), "a `/` byte is a separator")
+        XCTAssertTrue(PathComponents.isAtOrBelow("/opt/Kit", "/opt/Kit"))
+        XCTAssertFalse(PathComponents.isAtOrBelow("/opt/\u{212A}it", "/opt/Kit"))
+    }
 }

@@ -3,8 +3,8 @@ import Foundation
 /// Decodes one element of `formula.json` the way the whole-array decoder treats an element
 /// (`FormulaCatalog(formulaArray:)`): an element that is not a formula object, or a formula the
 /// specialiser refuses, is an unusable entry (reported, not fatal); an element that is not JSON
-/// at all makes the catalogue malformed. One `JSONDecoder`, configured for the tag, serves every
-/// element.
+/// at all makes the catalogue malformed. Plain formula objects are read by `FormulaJSON.read`
+/// (the byte reader); the rest by one `JSONDecoder`, configured for the tag.
 ///
 /// Confinement: a value owned by the one queue building the index.
 struct FormulaElementDecoder {
@@ -26,13 +26,20 @@ struct FormulaElementDecoder {
     }
 
     func decode(_ element: UnsafeRawBufferPointer, index: Int) throws(IndexError) -> Result<Formula, RegistryError> {
-        let lenient: Lenient
-        do {
-            lenient = try decoder.decode(Lenient.self, from: Data(element))
-        } catch {
-            throw .malformedCatalogue(source: source, detail: "element \(index) is not valid JSON")
+        let data = Data(element)
+        // The byte reader first (`FormulaJSON.read`: the same `FormulaJSON` for the documents it
+        // answers, nil where `JSONDecoder` must decide), as `decodeObject` does.
+        let object: FormulaJSON?
+        if let read = FormulaJSON.read(data, onlyVariation: tag.rawValue) {
+            object = read
+        } else {
+            do {
+                object = try decoder.decode(Lenient.self, from: data).value
+            } catch {
+                throw .malformedCatalogue(source: source, detail: "element \(index) is not valid JSON")
+            }
         }
-        guard let object = lenient.value else {
+        guard let object else {
             return .failure(.malformedJSON(source: source, detail: "element \(index) is not a formula object"))
         }
         do throws(RegistryError) {

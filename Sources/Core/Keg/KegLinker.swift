@@ -181,7 +181,7 @@ final class LinkOperation {
         case .symlink:
             guard let target = PosixFS.resolvedLink(path) else { return false }
             let rack = PosixFS.normalize(PosixFS.parent(keg))
-            return target == rack || target.hasPrefix(rack + "/")
+            return PathComponents.isAtOrBelow(target, rack)
                 || !cellarRoots.contains { target.hasPrefix($0 + "/") }  && !PosixFS.existsFollowingLinks(path)
         default: return false
         }
@@ -289,7 +289,7 @@ final class LinkOperation {
         var candidates = [path]
         if let real = PosixFS.realPath(path), real != path { candidates.append(real) }
         for candidate in candidates {
-            for root in cellarRoots where candidate.hasPrefix(root + "/") {
+            for root in cellarRoots where PathComponents.isBelow(candidate, root) {
                 let parts = candidate.dropFirst(root.count + 1).split(separator: "/", maxSplits: 2)
                 guard parts.count == 3 else { continue }
                 return (layout.cellar + "/\(parts[0])/\(parts[1])", String(parts[2]))
@@ -374,7 +374,7 @@ final class LinkOperation {
     /// through — checked on the filesystem, one `openat2` (or `openat(O_NOFOLLOW)` walk) per directory.
     private func ensureDirectory(_ path: String) throws(KegError) {
         if dryRun { return }
-        guard path.hasPrefix(layout.prefix + "/") else {
+        guard PathComponents.isBelow(path, layout.prefix) else {
             throw KegError.refusedPath(package: package, path: path, reason: "it is outside the prefix")
         }
         let relative = String(path.dropFirst(layout.prefix.count + 1))
@@ -408,19 +408,19 @@ final class LinkOperation {
 
     /// The keg path that a prefix path mirrors, for error messages.
     private func source(of path: String) -> String {
-        guard path.hasPrefix(layout.prefix + "/") else { return keg }
+        guard PathComponents.isBelow(path, layout.prefix) else { return keg }
         return keg + path.dropFirst(layout.prefix.count)
     }
 
     /// Whether `dst` matches one of the formula's `link_overwrite` entries (prefix-relative:
     /// exact, a directory prefix, or a `*` glob that may span `/`, as brew's `link_overwrite?`).
     private func overwriteAllowed(_ dst: String) -> Bool {
-        guard !linkOverwrite.isEmpty, dst.hasPrefix(layout.prefix + "/") else { return false }
+        guard !linkOverwrite.isEmpty, PathComponents.isBelow(dst, layout.prefix) else { return false }
         let relative = String(dst.dropFirst(layout.prefix.count + 1))
         return linkOverwrite.contains { pattern in
             var trimmed = pattern
             while trimmed.hasSuffix("/") { trimmed.removeLast() }
-            return pattern == relative || relative.hasPrefix(trimmed + "/") || Self.glob(pattern, relative)
+            return pattern == relative || PathComponents.isBelow(relative, trimmed) || Self.glob(pattern, relative)
         }
     }
 

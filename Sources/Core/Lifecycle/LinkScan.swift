@@ -31,7 +31,7 @@ enum LinkScan {
         let target = PosixFS.normalize(keg)
         return symlinks(under: linkDirectories(layout)).filter { link in
             guard let resolved = PosixFS.resolvedLink(link) else { return false }
-            return resolved == target || resolved.hasPrefix(target + "/")
+            return PathComponents.isAtOrBelow(resolved, target)
         }
     }
 

@@ -48,7 +48,7 @@ package struct Linking: Sendable {
             let optNames = [formula.name] + (formula.kegs.first { $0.pkgVersion == version }?.receipt?.aliases ?? [])
             let optLinks = Set(optNames.map { layout.opt + "/" + $0 })
             let links = LinkScan.links(into: keg, layout: layout).filter {
-                !optLinks.contains($0) && !$0.hasPrefix(PrefixInventory.pinDirectory(layout) + "/")
+                !optLinks.contains($0) && !PathComponents.isBelow($0, PrefixInventory.pinDirectory(layout))
             }
             return UnlinkResult(name: formula.name, pkgVersion: version, links: links, dryRun: true)
         }
@@ -66,7 +66,7 @@ package struct Linking: Sendable {
     /// (a damaged prefix): unlink the version that has some, so `unlink` can clean it.
     private func linkedByScan(_ formula: InstalledFormula) -> String? {
         formula.kegs.reversed().first { keg in
-            LinkScan.links(into: keg.path, layout: layout).contains { !$0.hasPrefix(layout.opt + "/") }
+            LinkScan.links(into: keg.path, layout: layout).contains { !PathComponents.isBelow($0, layout.opt) }
         }?.pkgVersion
     }
 }

@@ -24,7 +24,7 @@ enum PostInstallConfinement {
     /// Checked for every effect before the first one runs, so a planted symlink refuses the
     /// whole post-install instead of stopping it half-way.
     static func probe(_ path: String, root: String) -> Bool {
-        guard path.hasPrefix(root + "/") else { return false }
+        guard PathComponents.isBelow(path, root) else { return false }
         var current = root
         for component in PathComponents.split(path.dropFirst(root.count + 1)).dropLast() {
             current += "/" + component
@@ -41,7 +41,7 @@ enum PostInstallConfinement {
     /// creating missing directories on the way when `create`. Returns the descriptor (the caller
     /// closes it) and the last component of `path`.
     static func openParent(of path: String, root: String, create: Bool) throws(Failure) -> (fd: Int32, name: String) {
-        guard path.hasPrefix(root + "/") else { throw Failure(path: path, operation: "confine", errno: EXDEV) }
+        guard PathComponents.isBelow(path, root) else { throw Failure(path: path, operation: "confine", errno: EXDEV) }
         let components = PathComponents.split(path.dropFirst(root.count + 1)).map(String.init)
         guard let name = components.last, !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
             throw Failure(path: path, operation: "confine", errno: EINVAL)

@@ -420,11 +420,11 @@ struct PostInstallPlanner {
     /// state under `var/homebrew`.
     private func confine(_ path: String) throws(Refusal) {
         let path = try checkedPath(path)
-        if path == context.kegPath || path.hasPrefix(context.kegPath + "/") { return }
+        if PathComponents.isAtOrBelow(path, context.kegPath) { return }
         for directory in ["bin", "etc", "include", "lib", "sbin", "share", "var"] {
             let root = context.prefix + "/" + directory
-            if path.hasPrefix(root + "/") || path == root {
-                if directory == "var" && (path == root + "/homebrew" || path.hasPrefix(root + "/homebrew/")) { break }
+            if PathComponents.isAtOrBelow(path, root) {
+                if directory == "var" && PathComponents.isAtOrBelow(path, root + "/homebrew") { break }
                 return
             }
         }
@@ -506,7 +506,7 @@ struct PostInstallPlanner {
 
     /// Sources are read only from the keg or the prefix (never `/etc/shadow`).
     private func readable(_ source: String) throws(Refusal) {
-        guard source.hasPrefix(context.prefix + "/") else { throw refuse("reads a file outside the prefix: \(source)") }
+        guard PathComponents.isBelow(source, context.prefix) else { throw refuse("reads a file outside the prefix: \(source)") }
     }
 
     private func requireDirectory(_ path: String) throws(Refusal) {
@@ -536,7 +536,7 @@ struct PostInstallPlanner {
         try requireDirectory(PosixFS.parent(at))
         // The link may point anywhere a reader could follow it; keep it inside the prefix.
         let resolved = PosixFS.normalize(PathComponents.isAbsolute(target) ? target : PosixFS.parent(at) + "/" + target)
-        guard resolved.hasPrefix(context.prefix + "/") else { throw refuse("symlink pointing outside the prefix: \(target)") }
+        guard PathComponents.isBelow(resolved, context.prefix) else { throw refuse("symlink pointing outside the prefix: \(target)") }
         let existing = state(at)
         if existing == .directory { throw refuse("symlink over a directory: \(at)") }
         if existing != .missing && !force { throw refuse("ln_s over an existing file (brew would raise): \(at)") }

@@ -39,7 +39,7 @@ enum PostInstallRunner {
         guard let realPrefix = PosixFS.realPath(layout.prefix) else { return .notRun(reason: "the prefix does not resolve") }
         let context = PostInstallPlanner.Context(name: name, version: version, prefix: realPrefix,
                                                  kegPath: realPrefix + String(kegPath.dropFirst(layout.prefix.count)))
-        guard kegPath.hasPrefix(layout.prefix + "/") else { return .notRun(reason: "keg outside the prefix") }
+        guard PathComponents.isBelow(kegPath, layout.prefix) else { return .notRun(reason: "keg outside the prefix") }
         let source = FormulaSource.parse(String(decoding: data, as: UTF8.self))
         switch PostInstallPlanner.plan(source, context: context, world: .real) {
         case .success(let effects):

@@ -41,7 +41,7 @@ package struct BottleTab: Sendable, Equatable {
     /// manifest, loads the same tab. nil for a bottle outside the download cache (a local file).
     /// The name does not parse as a cached bottle, so `cleanup` leaves it alone.
     package static func sidecarPath(forBottleAt bottlePath: String, layout: PrefixLayout) -> String? {
-        guard bottlePath.hasPrefix(layout.downloads + "/"), bottlePath.hasSuffix(".tar.gz") else { return nil }
+        guard PathComponents.isBelow(bottlePath, layout.downloads), bottlePath.hasSuffix(".tar.gz") else { return nil }
         return bottlePath + ".tab.json"
     }
 

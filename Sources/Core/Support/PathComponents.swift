@@ -44,3 +44,19 @@ extension PathComponents {
     /// `Character`: in `"a/\u{301}b"` the slash is part of another one.
     static func hasSlash(_ text: some StringProtocol) -> Bool { text.utf8.contains(UInt8(ascii: "/")) }
 }
+
+extension PathComponents {
+    /// True when `path` lies strictly below `root`: `root`'s bytes, then a `/` byte. Not
+    /// `hasPrefix(root + "/")`, which compares `Character`s under canonical equivalence — `"\u{212A}"`
+    /// (KELVIN SIGN) equals `"K"` there, yet names another directory on disk.
+    static func isBelow(_ path: some StringProtocol, _ root: some StringProtocol) -> Bool {
+        let bytes = path.utf8, prefix = root.utf8
+        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return false }
+        return bytes[bytes.index(bytes.startIndex, offsetBy: prefix.count)] == UInt8(ascii: "/")
+    }
+
+    /// `path` is `root` itself or below it, compared on bytes.
+    static func isAtOrBelow(_ path: some StringProtocol, _ root: some StringProtocol) -> Bool {
+        path.utf8.elementsEqual(root.utf8) || isBelow(path, root)
+    }
+}

@@ -14,7 +14,7 @@
 enum StatePaths {
     /// The prefix-relative form of an absolute path inside the prefix, or nil.
     static func relative(_ path: String, layout: PrefixLayout) -> String? {
-        guard path.hasPrefix(layout.prefix + "/") else { return nil }
+        guard PathComponents.isBelow(path, layout.prefix) else { return nil }
         return String(path.dropFirst(layout.prefix.count + 1))
     }
 
