@@ -111,35 +111,11 @@ final class FormulaJSONReadingTests: XCTestCase {
         ]
         let keys = FormulaJSON.Field.allCases.map(\.rawValue) + ["stable", "head", "files", "rebuild", "root_url", "cellar",
                                                                  "url", "sha256", "since", "reason", "x86_64_linux", "all"]
-        var random = SplitMix64(state: 0x5EED_F00D)
         var answered = 0
-        for iteration in 0..<400 {
-            let base = plainDocuments[iteration % plainDocuments.count]
-            guard var root = try JSONSerialization.jsonObject(with: Data(base.utf8)) as? [String: Any] else {
-                return XCTFail("fixture does not parse")
-            }
-            for _ in 0..<(1 + random.below(4)) {
-                root = Self.mutate(root, keys: keys, pool: pool, random: &random, depth: 0)
-            }
-            let data = try JSONSerialization.data(withJSONObject: root)
-            if compare(String(decoding: data, as: UTF8.self)) { answered += 1 }
+        for text in try JSONMutation.documents(from: plainDocuments, count: 400, keys: keys, pool: pool, seed: 0x5EED_F00D)
+        where compare(text) {
+            answered += 1
         }
         XCTAssertGreaterThan(answered, 100, "most mutated documents take the fast path")
-    }
-
-    /// Sets a random key of `object` (or of an object nested in it) to a random pool value.
-    private static func mutate(_ object: [String: Any], keys: [String], pool: [Any], random: inout SplitMix64,
-                               depth: Int) -> [String: Any] {
-        var object = object
-        let nested = object.keys.sorted().filter { object[$0] is [String: Any] }
-        if depth < 4, !nested.isEmpty, random.below(3) == 0 {
-            let key = nested[random.below(nested.count)]
-            if let inner = object[key] as? [String: Any] {
-                object[key] = mutate(inner, keys: keys, pool: pool, random: &random, depth: depth + 1)
-                return object
-            }
-        }
-        object[keys[random.below(keys.count)]] = pool[random.below(pool.count)]
-        return object
     }
 }

@@ -84,41 +84,11 @@ final class InstallReceiptReadingTests: XCTestCase {
                     "runtime_dependencies", "source", "arch", "built_on", "full_name", "version", "revision",
                     "pkg_version", "declared_directly", "path", "tap", "spec", "versions", "stable", "head",
                     "version_scheme", "os", "os_version", "cpu_family", "unknown_field"]
-        var random = SplitMix64(state: 0x7AB5_0001)
         var answered = 0
-        for iteration in 0..<300 {
-            guard var root = try JSONSerialization.jsonObject(with: Data(documents[iteration % 2].utf8)) as? [String: Any] else {
-                return XCTFail("fixture does not parse")
-            }
-            for _ in 0..<(1 + random.below(4)) {
-                root = Self.mutate(root, keys: keys, pool: pool, random: &random, depth: 0)
-            }
-            let data = try JSONSerialization.data(withJSONObject: root)
-            if compare(String(decoding: data, as: UTF8.self)) { answered += 1 }
+        for text in try JSONMutation.documents(from: Array(documents.prefix(2)), count: 300, keys: keys, pool: pool,
+                                               seed: 0x7AB5_0001) where compare(text) {
+            answered += 1
         }
         XCTAssertGreaterThan(answered, 100, "most mutated tabs take the fast path")
-    }
-
-    /// Sets a random key of `object`, or of an object nested in it (lists of objects included),
-    /// to a random pool value.
-    private static func mutate(_ object: [String: Any], keys: [String], pool: [Any], random: inout SplitMix64,
-                               depth: Int) -> [String: Any] {
-        var object = object
-        let nested = object.keys.sorted().filter { object[$0] is [String: Any] || object[$0] is [[String: Any]] }
-        if depth < 4, !nested.isEmpty, random.below(2) == 0 {
-            let key = nested[random.below(nested.count)]
-            if let inner = object[key] as? [String: Any] {
-                object[key] = mutate(inner, keys: keys, pool: pool, random: &random, depth: depth + 1)
-                return object
-            }
-            if var list = object[key] as? [[String: Any]], !list.isEmpty {
-                let index = random.below(list.count)
-                list[index] = mutate(list[index], keys: keys, pool: pool, random: &random, depth: depth + 1)
-                object[key] = list
-                return object
-            }
-        }
-        object[keys[random.below(keys.count)]] = pool[random.below(pool.count)]
-        return object
     }
 }

@@ -212,8 +212,13 @@ package struct FormulaJSON: Decodable, Hashable, Sendable {
                 self.init(name: plain)
                 return
             }
+            // One key per entry in every real catalogue (`{"zlib": "build"}`). With several, brew
+            // keeps the first in document order (a Ruby Hash), which `JSONDecoder` does not expose:
+            // its `allKeys` come in hash order, which differed between two decodes of one document
+            // (`FormulaJSONReadingTests.testRandomlyMutatedDocumentsReadLikeTheDecoder`). The
+            // smallest key at least gives the same answer every time.
             guard let container = try? decoder.container(keyedBy: AnyKey.self),
-                  let key = container.allKeys.first else {
+                  let key = container.allKeys.min(by: { $0.stringValue < $1.stringValue }) else {
                 self.init(name: "")
                 return
             }
