@@ -55,6 +55,9 @@ final class ThroughSymlinkTests: XCTestCase {
         XCTAssertTrue(PathComponents.hasSlash("a/\u{301}b"))
         XCTAssertNotNil(PathNames.componentProblem("openssl@3/\u{301}x"))
         XCTAssertNotNil(PathNames.relativePathProblem("/\u{301}etc"))
+        // A leading `.` or `-` byte, whatever mark follows it (the `Character` would be `.\u{301}`).
+        XCTAssertNotNil(PathNames.componentProblem(".\u{301}hidden"))
+        XCTAssertNotNil(PathNames.componentProblem("-\u{301}rf"))
         XCTAssertFalse(KegEntryPath.isSafeComponent("1.0/\u{301}x"))
         XCTAssertFalse(KegEntryPath.symlinkStaysInKeg(linkPath: "bin/x", target: "/\u{301}etc"))
         // `s/\u{301}t` is two components: the link's directory is `d/s`, two levels deep.

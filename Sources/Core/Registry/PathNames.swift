@@ -20,8 +20,8 @@ package enum PathNames {
         }
         if PathComponents.hasSlash(value) { return "it contains '/'" }
         if value == "." || value == ".." || value.contains("..") { return "it contains '..'" }
-        if value.hasPrefix(".") { return "it starts with '.'" }
-        if value.hasPrefix("-") { return "it starts with '-'" }
+        if value.utf8.first == UInt8(ascii: ".") { return "it starts with '.'" }
+        if value.utf8.first == UInt8(ascii: "-") { return "it starts with '-'" }
         return nil
     }
 
