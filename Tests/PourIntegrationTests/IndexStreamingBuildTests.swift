@@ -86,6 +86,30 @@ final class IndexStreamingBuildTests: XCTestCase {
         XCTAssertEqual(try FormulaIndex(path: path).count, 30)
     }
 
+    /// Nothing of the payload is decoded before the signature is checked: a tampered payload that
+    /// is not even JSON any more is refused as a signature failure, not reported as malformed.
+    func testATamperedPayloadIsRefusedBeforeAnyOfItIsDecoded() throws {
+        let key = try IndexFixture.sharedKey()
+        let verifier = JWSVerifier(publicKeyPEM: key.publicPEM, keySource: "test key")
+        let payload = CatalogueGenerator(count: 10).formulaJSON()
+        let text = String(decoding: try CatalogueSigner.envelope(payload: payload, key: key), as: UTF8.self)
+        let broken = Data(text.replacingOccurrences(of: "{\"payload\":\"[", with: "{\"payload\":\"#").utf8)
+        XCTAssertNotEqual(Array(broken), Array(text.utf8), "the payload's opening bracket was replaced")
+        // The same bytes as a plain array are malformed: decoding them would say so.
+        XCTAssertThrowsError(try CatalogueIndexBuild.run(CatalogueReader(data: Data(("#" + String(decoding: payload.dropFirst(), as: UTF8.self)).utf8)),
+                                                         metadata: metadata(signed: false), verifier: verifier,
+                                                         path: "\(try temporaryDirectory())/plain.sqlite")) { error in
+            guard case .malformedCatalogue? = error as? IndexError else { return XCTFail("\(error)") }
+        }
+        let directory = try temporaryDirectory()
+        XCTAssertThrowsError(try CatalogueIndexBuild.run(CatalogueReader(data: broken), metadata: metadata(signed: true),
+                                                         verifier: verifier, path: "\(directory)/index.sqlite")) { error in
+            guard case .signature(_, let reason)? = error as? IndexError else { return XCTFail("\(error)") }
+            XCTAssertEqual(reason, "signature does not match the payload")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [], "no index, no temporary file")
+    }
+
     func testDownloadedCatalogueLeavesOnlyTheIndexInTheCache() throws {
         let fixture = try IndexFixture(count: 40)
         guard case .success(.rebuilt(let path, 40, 0, true, _)) = runUpdate(fixture.configuration(), force: true) else {

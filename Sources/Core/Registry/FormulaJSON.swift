@@ -213,7 +213,8 @@ package struct FormulaJSON: Decodable, Hashable, Sendable {
                 return
             }
             // One key per entry in every real catalogue (`{"zlib": "build"}`). With several, brew
-            // keeps the first in document order (a Ruby Hash), which `JSONDecoder` does not expose:
+            // keeps the first in document order (`software_spec.rb#uses_from_macos`: `dep, tags =
+            // bounds.shift` on the Ruby Hash; the rest are bounds), which `JSONDecoder` does not expose:
             // its `allKeys` come in hash order, which differed between two decodes of one document
             // (`FormulaJSONReadingTests.testRandomlyMutatedDocumentsReadLikeTheDecoder`). The
             // smallest key at least gives the same answer every time.
