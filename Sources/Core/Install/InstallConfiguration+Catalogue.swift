@@ -21,7 +21,8 @@ extension InstallConfiguration {
     package func makeTransferEngine(onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil)
         -> Result<TransferEngine, InstallError> {
         guard let engine = TransferEngine(maxConcurrentTransfers: jobs, caBundle: caBundle,
-                                          allowInsecureHTTP: allowInsecureHTTP, onWaiting: onWaiting) else {
+                                          allowInsecureHTTP: allowInsecureHTTP, rangeSplit: rangeSplit,
+                                          onWaiting: onWaiting) else {
             return .failure(.setup(path: "libcurl",
                                    message: "cannot load or initialise libcurl (libcurl.so.4); install libcurl4 (Debian) or curl"))
         }

@@ -18,6 +18,8 @@ public struct InstallConfiguration: Sendable {
     public var extractionWidth: Int
     package var retryPolicy: RetryPolicy
     package var timeouts: TransferTimeouts
+    /// When a running download may be split into Range requests (`RangeSplitter`; `POUR_RANGE_SPLIT=0` turns it off).
+    package var rangeSplit = RangeSplitPolicy()
     /// A CA bundle for TLS verification (`--cacert`, `CURL_CA_BUNDLE`, `SSL_CERT_FILE`).
     public var caBundle: String?
     /// Cached formula JSON younger than this is used without asking the network
@@ -71,6 +73,7 @@ public struct InstallConfiguration: Sendable {
         configuration.index = .fromEnvironment(environment)
         if let insecure = value("POUR_ALLOW_INSECURE_HTTP") { configuration.allowInsecureHTTP = insecure != "0" }
         configuration.timeouts = configuration.timeouts.applying(environment: environment)
+        configuration.rangeSplit = configuration.rangeSplit.applying(environment: environment)
         return configuration
     }
 }

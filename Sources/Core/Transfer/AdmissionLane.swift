@@ -61,8 +61,13 @@ final class AdmissionLane: @unchecked Sendable {
     private let queue: DispatchQueue
     private let smallQueue: DispatchQueue
     private let waiting = Locked(AdmissionOrder<(transfer: ActiveTransfer, admit: Admit)>())
+    /// Told when a main slot is given back and no transfer is waiting for it: the slot would stay
+    /// empty (the bulk lane's `RangeSplitter` may fill it with a part of a running download).
+    private let onSpareSlot: (@Sendable () -> Void)?
 
-    init(name: String, width: Int, smallWidth: Int = 0, smallTransferBytes: Int64 = 0) {
+    init(name: String, width: Int, smallWidth: Int = 0, smallTransferBytes: Int64 = 0,
+         onSpareSlot: (@Sendable () -> Void)? = nil) {
+        self.onSpareSlot = onSpareSlot
         slots = DispatchSemaphore(value: width)
         smallSlots = DispatchSemaphore(value: smallWidth)
         self.smallTransferBytes = smallWidth > 0 ? smallTransferBytes : 0
@@ -99,7 +104,9 @@ final class AdmissionLane: @unchecked Sendable {
     func release(_ transfer: ActiveTransfer) {
         switch transfer.shared.withLock({ $0.heldSlot }) {
         case .small: smallSlots.signal()
-        case .main, nil: slots.signal()
+        case .main, nil:
+            slots.signal()
+            if let onSpareSlot, waiting.withLock({ $0.isEmpty }) { onSpareSlot() }
         }
     }
 

@@ -1,10 +1,10 @@
 /// The response header names `ActiveTransfer` reads (`Retry-After`, validators,
-/// `Content-Range`, `Location`), recognised on the bytes of an ASCII header line so that the
+/// `Content-Range`, `Location`, `Accept-Ranges`), recognised on the bytes of an ASCII header line so that the
 /// other lines (`Content-Type`, `Content-Length`, `Date`, …) cost no `String` work.
 ///
 /// Stateless; safe from any thread.
 enum HeaderName {
-    static let remembered: [[UInt8]] = ["retry-after", "etag", "last-modified", "content-range", "location"].map { Array($0.utf8) }
+    static let remembered: [[UInt8]] = ["retry-after", "etag", "last-modified", "content-range", "location", "accept-ranges"].map { Array($0.utf8) }
 
     /// The remembered name `name` (the ASCII bytes before a header line's colon) is, once
     /// trimmed of spaces and tabs and lower-cased as the `String` reading does (`.whitespaces`

@@ -72,6 +72,9 @@ package final class TransferEngine: @unchecked Sendable {
     static let handOverBytes = 64 << 10
     static let handOverDelayNanoseconds: UInt64 = 20_000_000
 
+    /// Splits the largest remaining downloads into Range requests when a bulk slot would
+    /// otherwise stay empty (`RangeSplitter`).
+    package let rangeSplitter: RangeSplitter
     private let defaultOnWaiting: (@Sendable (String, Int) -> Void)?
     private let bulk: AdmissionLane
     private let metadata: AdmissionLane
@@ -106,8 +109,10 @@ package final class TransferEngine: @unchecked Sendable {
     /// - Parameter onWaiting: told (on the I/O thread; it must only hop) when a transfer that has
     ///   no `onWaiting` of its own (formula JSON, catalogue, manifests) has received nothing for
     ///   2 s or more, once per further second: the host and the seconds of silence.
+    /// - Parameter rangeSplit: when a download may be split into Range requests (`RangeSplitter`).
     package init?(maxConcurrentTransfers: Int, userAgent: String = "pour/\(PourVersion.string)", caBundle: String? = nil,
-                 allowInsecureHTTP: Bool = false, onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil) {
+                 allowInsecureHTTP: Bool = false, rangeSplit: RangeSplitPolicy = RangeSplitPolicy(),
+                 onWaiting: (@Sendable (_ host: String, _ seconds: Int) -> Void)? = nil) {
         guard LibraryBootstrap.ensure(), let multi = pour_curl_multi_init() else { return nil }
         self.defaultOnWaiting = onWaiting
         self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
@@ -116,9 +121,12 @@ package final class TransferEngine: @unchecked Sendable {
         self.allowInsecureHTTP = allowInsecureHTTP
         self.multi = multi
         // `--jobs 1` means one at a time: no small-transfer slots beside it.
+        let splitter = RangeSplitter(policy: rangeSplit)
+        rangeSplitter = splitter
         bulk = AdmissionLane(name: "bulk", width: self.maxConcurrentTransfers,
                              smallWidth: self.maxConcurrentTransfers > 1 ? self.maxConcurrentTransfers * TransferEngine.smallSlotsPerJob : 0,
-                             smallTransferBytes: TransferEngine.smallTransferBytes)
+                             smallTransferBytes: TransferEngine.smallTransferBytes,
+                             onSpareSlot: { splitter.offerSpareSlot() })
         metadata = AdmissionLane(name: "metadata", width: max(TransferEngine.metadataLaneWidth, self.maxConcurrentTransfers))
         // Connection reuse (Docs/Design.md, "Connection reuse and HTTP/2"; H2MultiplexingTests):
         // - idle connections stay cached for later transfers (HTTP/1.1 keep-alive). libcurl's
@@ -363,7 +371,11 @@ package final class TransferEngine: @unchecked Sendable {
         _ = pour_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         if request.acceptCompressed { _ = pour_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "") }
         if let caBundle { _ = pour_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
-        if request.resumeOffset > 0 { _ = pour_easy_setopt_string(easy, CURLOPT_RANGE, "\(request.resumeOffset)-") }
+        if let last = request.rangeEnd {
+            _ = pour_easy_setopt_string(easy, CURLOPT_RANGE, "\(request.resumeOffset)-\(last)")
+        } else if request.resumeOffset > 0 {
+            _ = pour_easy_setopt_string(easy, CURLOPT_RANGE, "\(request.resumeOffset)-")
+        }
         var list: UnsafeMutablePointer<curl_slist>?
         for header in request.headers { list = pour_curl_slist_append(list, header) }
         transfer.headerList = list
@@ -403,10 +415,14 @@ package final class TransferEngine: @unchecked Sendable {
                 _ = pour_easy_getinfo_off(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
                 // A compressed body's decoded length is unknown (Content-Length counts the wire bytes).
                 if length >= 0 && !transfer.request.acceptCompressed { transfer.declaredLength = Int64(length) }
+                var version = 0
+                _ = pour_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
                 let response = TransferResponse(status: code, isPartialContent: code == 206,
                                                 contentLength: length >= 0 ? Int64(length) : nil,
                                                 effectiveURL: transfer.effectiveURL(),
-                                                contentRangeStart: transfer.contentRangeStart)
+                                                contentRangeStart: transfer.contentRangeStart,
+                                                acceptsByteRanges: transfer.acceptsByteRanges,
+                                                multiplexed: version >= Int(CURL_HTTP_VERSION_2_0))
                 transfer.queue.async { transfer.onResponse(response) }
             }
         }
@@ -458,7 +474,10 @@ package final class TransferEngine: @unchecked Sendable {
               pour_easy_getinfo_off(easy, CURLINFO_STARTTRANSFER_TIME_T, &firstByte) == CURLE_OK,
               firstByte > requestSent else { return }
         let wait = Int64(firstByte - requestSent)
-        shortestResponseMicroseconds = min(shortestResponseMicroseconds ?? wait, wait)
+        if wait < shortestResponseMicroseconds ?? .max {
+            shortestResponseMicroseconds = wait
+            rangeSplitter.noteResponseTime(microseconds: wait)
+        }
     }
 
     /// Sends the bytes gathered so far to the sink queue (I/O thread). Called when a block is
@@ -693,6 +712,8 @@ final class ActiveTransfer: @unchecked Sendable {
     var onWaiting: (@Sendable (String, Int) -> Void)?
     /// The start of the latest response's `Content-Range` (I/O thread).
     var contentRangeStart: Int64? { get { running?.contentRangeStart } set { runningState().contentRangeStart = newValue } }
+    /// The latest response said `Accept-Ranges: bytes` (I/O thread).
+    var acceptsByteRanges: Bool { get { running?.acceptsByteRanges ?? false } set { runningState().acceptsByteRanges = newValue } }
 
     /// The fields above that only a running transfer sets (I/O thread), kept apart and made on
     /// the first write: an install creates every transfer of its plan at once and most of them
@@ -708,6 +729,7 @@ final class ActiveTransfer: @unchecked Sendable {
         var requestSent: UInt64?
         var location: String?
         var contentRangeStart: Int64?
+        var acceptsByteRanges = false
     }
 
     private var running: Running?
@@ -788,6 +810,7 @@ final class ActiveTransfer: @unchecked Sendable {
         case "last-modified": lastModified = value
         case "content-range": contentRangeStart = ActiveTransfer.rangeStart(value)
         case "location": location = value
+        case "accept-ranges": acceptsByteRanges = value.lowercased() == "bytes"
         default: break
         }
     }
@@ -799,6 +822,7 @@ final class ActiveTransfer: @unchecked Sendable {
             lastModified = nil
             contentRangeStart = nil
             location = nil
+            acceptsByteRanges = false
             return true
         }
         if line == "\r\n" || line == "\n" {

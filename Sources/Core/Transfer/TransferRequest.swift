@@ -9,6 +9,10 @@ package struct TransferRequest: Sendable {
     /// Resume offset: when non-zero a `Range: bytes=<offset>-` is sent and the sink is told
     /// whether the server honoured it (206) or restarted (200).
     package var resumeOffset: Int64
+    /// The last byte wanted (inclusive), with `resumeOffset` as the first: `Range:
+    /// bytes=<resumeOffset>-<rangeEnd>` (one part of a split download, `RangeSplitter`). Nil: to
+    /// the end of the body.
+    package var rangeEnd: Int64?
     /// Abort the transfer when the body grows beyond this many bytes.
     package var maxBodyBytes: Int64?
     package var timeouts: TransferTimeouts
@@ -18,7 +22,7 @@ package struct TransferRequest: Sendable {
     /// Whether a `file://` URL may be read (a mirror the user configured; see `URLPolicy`).
     package var allowFile: Bool
 
-    package init(url: String, headers: [String] = [], resumeOffset: Int64 = 0,
+    package init(url: String, headers: [String] = [], resumeOffset: Int64 = 0, rangeEnd: Int64? = nil,
                 maxBodyBytes: Int64? = nil, timeouts: TransferTimeouts = TransferTimeouts(),
                 acceptCompressed: Bool = false, allowFile: Bool = false) {
         self.acceptCompressed = acceptCompressed
@@ -26,6 +30,7 @@ package struct TransferRequest: Sendable {
         self.url = url
         self.headers = headers
         self.resumeOffset = resumeOffset
+        self.rangeEnd = rangeEnd
         self.maxBodyBytes = maxBodyBytes
         self.timeouts = timeouts
     }
@@ -85,6 +90,11 @@ package struct TransferResponse: Sendable {
     package var effectiveURL: String
     /// The first byte position of a 206's `Content-Range` (nil when absent or unparsable).
     package var contentRangeStart: Int64? = nil
+    /// The server said `Accept-Ranges: bytes`: a byte range of this resource may be asked for.
+    package var acceptsByteRanges = false
+    /// The response came over HTTP/2 or later: a second request to the host would be another
+    /// stream on the same connection (same congestion window), not a connection of its own.
+    package var multiplexed = false
 }
 
 /// What a finished transfer reports.

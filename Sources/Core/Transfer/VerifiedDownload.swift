@@ -1,3 +1,4 @@
+import CCurl
 import Foundation
 
 /// Progress of one download, as reported to the installer.
@@ -48,11 +49,30 @@ package struct DownloadOutcome: Sendable {
 ///   (and size) match; every restart, failure or cancel abandons it (`generation` counts the
 ///   file's restarts, so a later attempt can never feed it). The writer never waits for it.
 ///
+/// - **Range splitting.** When the engine's `RangeSplitter` finds a bulk slot that would stay empty,
+///   it may ask this download to split: the part with the most bytes left (at least twice
+///   `RangeSplitPolicy.minimumPartBytes`) gives its second half to a new `Range: bytes=m-e`
+///   request (`TransferRequest.rangeEnd`) on the same file descriptor. The download is then a row
+///   of parts: the **head** writes at `written` and is hashed as it arrives; each later part (a
+///   `RangePart`) `pwrite`s at its own offset, never hashed yet. A new part is **accepted** only
+///   when its answer is a 206 whose `Content-Range` starts at `m` and whose length is `e - m`, and
+///   only while the part it splits has not reached `m`; only then is that part's end moved to
+///   `m` (its bytes past `m` are cut and its transfer stopped there), so two parts never write the
+///   same byte. When the head reaches its end, the next part becomes the head: the bytes it has
+///   already written are read back from the file and hashed (`promoteNextPart`), so the digest
+///   still covers exactly bytes `0..<written` in order and the streamed generation still grows
+///   from the front. Any other answer to a split (200: the server ignores Range; 416; an error)
+///   drops that request alone, and the download is not split again. A part failing after it was
+///   accepted drops every part past the head (the file is truncated to `written`); the download
+///   then continues or resumes from `written` as for any failure. Only the head's request may
+///   be open-ended, and only the original request is ever a candidate for the retry rules.
+///   Tests: `RangeSplitTests`.
+///
 /// Confinement: all mutable state lives on `queue` (serial), which is also the transfer's sink
 /// queue, so file writes and hashing happen there, never on the I/O thread. Cancellation and
 /// start may be called from any thread; they hop onto `queue`. The local reader shares only
 /// `localCancel` (thread-safe) with it. Hence `@unchecked Sendable`.
-package final class VerifiedDownload: @unchecked Sendable {
+package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
     package let packageName: String
     package let expectedSHA256: String
     package let destination: String
@@ -102,6 +122,45 @@ package final class VerifiedDownload: @unchecked Sendable {
     private var generation = 0
     /// The generation `stream` follows (set when it begins).
     private var streamGeneration: Int?
+
+    // Range splitting (see the type's comment), on `queue`.
+    /// A part after the head: bytes `start..<end` of the file, `received` of them written.
+    private struct RangePart {
+        let id: Int
+        let start: Int64
+        var end: Int64
+        var received: Int64 = 0
+        var handle: TransferHandle?
+        /// Its transfer's completion has arrived (successfully, with every byte).
+        var completed = false
+        var position: Int64 { start + received }
+    }
+
+    /// A Range request sent for bytes `start..<end` of the part `predecessor`, not yet answered.
+    private struct PendingSplit {
+        let id: Int
+        let predecessor: Int
+        let start: Int64
+        let end: Int64
+        var handle: TransferHandle?
+    }
+
+    /// The transfer whose bytes land at `written` (callbacks of any other id are for parts, or stale).
+    private var headID = 0
+    /// The attempt's own request (open-ended, to the end of the body); the head is a part's
+    /// range request once it has been promoted.
+    private var attemptID = 0
+    /// Where the head stops: the start of the first part, or its own range's end; nil for an
+    /// original request that runs to the end of the body.
+    private var headEnd: Int64?
+    /// Parts after the head, in file order; `parts[0].start == headEnd`, each `end` the next `start`.
+    private var parts: [RangePart] = []
+    private var pendingSplit: PendingSplit?
+    private var nextPartID = 0
+    /// This download may be offered to the splitter (set when the head's response allows it).
+    private var splittable = false
+    /// Set for good once a split was refused or a part failed (or the download ended).
+    private var splittingStopped = false
 
     private var incomplete: String { DownloadCache.incompletePath(for: destination) }
     private var lockPath: String { DownloadCache.lockPath(for: destination) }
@@ -159,6 +218,8 @@ package final class VerifiedDownload: @unchecked Sendable {
         queue.async {
             guard !self.cancelled else { return }
             self.cancelled = true
+            for part in self.parts { part.handle?.cancel() }
+            self.pendingSplit?.handle?.cancel()
             if let handle = self.handle {
                 handle.cancel()
             } else if self.localInFlight {
@@ -286,22 +347,28 @@ package final class VerifiedDownload: @unchecked Sendable {
         let request = TransferRequest(url: source.url, headers: source.headers, resumeOffset: written, timeouts: timeouts)
         let name = packageName
         let onWaiting = self.onWaiting
+        nextPartID += 1
+        let id = nextPartID
+        headID = id
+        attemptID = id
+        headEnd = nil
         handle = engine.start(request, priority: priority, expectedBytes: expectedSize.map { $0 - written }, queue: queue,
-                              onResponse: { [self] response in accept(response) },
-                              onData: { [self] data in write(data) },
+                              onResponse: { [self] response in accept(response, part: id) },
+                              onData: { [self] data in write(data, part: id) },
                               onWaiting: { host, seconds in onWaiting("\(name): waiting for \(host) (\(seconds) s)") },
-                              completion: { [self] result in transferEnded(result) })
+                              completion: { [self] result in partEnded(result, part: id) })
     }
 
     /// Hashes bytes 0..<length of the open partial file (read through our own descriptor).
     private func hashPrefix(length: Int64) -> Bool { hash(fd, length: length, into: hasher) }
 
-    /// Hashes bytes 0..<length of `descriptor`, 1 MiB at a time; gives up (false) when the read
-    /// fails or `cancel()` was called meanwhile (`abandon` is set before `cancel` hops onto the
-    /// queue, so a long re-hash of a large bottle does not delay Ctrl-C).
-    private func hash(_ descriptor: Int32, length: Int64, into digest: SHA256Hasher) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: Int64 = 0
+    /// Hashes bytes `start..<start + length` of `descriptor`, 1 MiB at a time; gives up (false)
+    /// when the read fails or `cancel()` was called meanwhile (`abandon` is set before `cancel`
+    /// hops onto the queue, so a long re-hash of a large bottle does not delay Ctrl-C).
+    private func hash(_ descriptor: Int32, from start: Int64 = 0, length: Int64, into digest: SHA256Hasher) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: Int(min(Int64(1 << 20), max(length, 1))))
+        var offset = start
+        let length = start + length
         while offset < length {
             if abandon.isCancelled { return false }
             let want = Int(min(Int64(buffer.count), length - offset))
@@ -312,6 +379,12 @@ package final class VerifiedDownload: @unchecked Sendable {
             offset += Int64(got)
         }
         return true
+    }
+
+    private func accept(_ response: TransferResponse, part id: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        if id == headID { return accept(response) }
+        if let pending = pendingSplit, pending.id == id { acceptSplit(response, pending) }
     }
 
     private func accept(_ response: TransferResponse) {
@@ -343,11 +416,26 @@ package final class VerifiedDownload: @unchecked Sendable {
             writeError = error
             handle?.cancel(reason: error)
         }
+        splittable = !splittingStopped && engine.rangeSplitter.policy.enabled && writeError == nil && response.acceptsByteRanges
+            && !response.multiplexed && response.contentLength != nil && parts.isEmpty && pendingSplit == nil
+        reportSplittable()
+    }
+
+    private func write(_ data: Data, part id: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        if id == headID { return write(data) }
+        if let index = parts.firstIndex(where: { $0.id == id }) { writePart(data, at: index) }
     }
 
     private func write(_ data: Data) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard writeError == nil, !cancelled, completion != nil, fd >= 0 else { return }
+        // A head that runs into the next part stops at its start (the part owns those bytes).
+        var data = data
+        if let headEnd, !parts.isEmpty {
+            guard written < headEnd else { return }
+            if written + Int64(data.count) > headEnd { data = data.prefix(Int(headEnd - written)) }
+        }
         if let expectedSize, written + Int64(data.count) > expectedSize {
             let error = TransferError.sizeMismatch(package: packageName, expected: expectedSize, actual: written + Int64(data.count),
                                                    url: sources[sourceIndex].url)
@@ -356,20 +444,7 @@ package final class VerifiedDownload: @unchecked Sendable {
             localCancel.cancel()
             return
         }
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                // Explicit offsets: the file position never decides where bytes land.
-                let n = pwrite(fd, raw.baseAddress! + offset, raw.count - offset, off_t(written + Int64(offset)))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
-            }
-            return true
-        }
-        if !ok {
+        if !writeAll(data, at: written) {
             let error = TransferError.fileSystem(path: incomplete, message: errnoText())
             writeError = error
             handle?.cancel(reason: error)
@@ -382,10 +457,239 @@ package final class VerifiedDownload: @unchecked Sendable {
             if streamGeneration == generation { stream.advance(to: written) } else { abandonStream("the download restarted") }
         }
         networkBytes += Int64(data.count)
+        reportProgress()
+        if let headEnd, written == headEnd, !parts.isEmpty { headReachedNextPart() }
+    }
+
+    /// Progress (and the splitter's view of this download), at most every 50 ms.
+    private func reportProgress() {
         let now = DispatchTime.now()
         if now.uptimeNanoseconds - lastProgress.uptimeNanoseconds > 50_000_000 {
             lastProgress = now
-            onProgress(DownloadProgress(receivedBytes: written, totalBytes: expectedTotal))
+            let received = written + parts.reduce(0) { $0 + $1.received }
+            onProgress(DownloadProgress(receivedBytes: received, totalBytes: expectedTotal))
+            reportSplittable()
+        }
+    }
+
+    // MARK: - Range splitting (on queue)
+
+    package func splitLargestPart() {
+        queue.async { self.split() }
+    }
+
+    /// The part with the most bytes left: its id, where it is, and where it ends.
+    private func largestPart() -> (id: Int, position: Int64, end: Int64)? {
+        guard let total = expectedTotal else { return nil }
+        var best = (id: headID, position: written, end: headEnd ?? total)
+        for part in parts where !part.completed && part.end - part.position > best.end - best.position {
+            best = (part.id, part.position, part.end)
+        }
+        return best
+    }
+
+    /// Tells the splitter how many bytes a split could share out now (0: none).
+    private func reportSplittable() {
+        guard splittable else { return }
+        guard completion != nil, !cancelled, pendingSplit == nil, writeError == nil, let largest = largestPart() else {
+            return engine.rangeSplitter.update(self, splittableBytes: 0)
+        }
+        engine.rangeSplitter.update(self, splittableBytes: largest.end - largest.position)
+    }
+
+    private func stopSplitting() {
+        splittable = false
+        splittingStopped = true
+        engine.rangeSplitter.withdraw(self)
+    }
+
+    /// Asks for the second half of the largest part in a Range request of its own.
+    private func split() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard splittable, completion != nil, !cancelled, pendingSplit == nil, writeError == nil, fd >= 0,
+              let largest = largestPart() else { return }
+        let remaining = largest.end - largest.position
+        guard remaining >= 2 * engine.rangeSplitter.policy.minimumPartBytes else { return reportSplittable() }
+        let start = largest.position + remaining / 2
+        let source = sources[sourceIndex]
+        let request = TransferRequest(url: source.url, headers: source.headers, resumeOffset: start, rangeEnd: largest.end - 1,
+                                      timeouts: timeouts)
+        nextPartID += 1
+        let id = nextPartID
+        pendingSplit = PendingSplit(id: id, predecessor: largest.id, start: start, end: largest.end)
+        // Nothing waits for a slot (that is why the splitter asked): the highest priority only
+        // keeps it ahead of a transfer that might arrive meanwhile.
+        pendingSplit?.handle = engine.start(request, priority: .max, expectedBytes: largest.end - start, queue: queue,
+                                            onResponse: { [self] response in accept(response, part: id) },
+                                            onData: { [self] data in write(data, part: id) },
+                                            completion: { [self] result in partEnded(result, part: id) })
+        reportSplittable()  // withdrawn while the split is pending
+    }
+
+    /// The answer to a split request: the part is accepted only when it is exactly the range
+    /// asked for and the part it splits has not reached its start yet.
+    private func acceptSplit(_ response: TransferResponse, _ pending: PendingSplit) {
+        pendingSplit = nil
+        let exact = response.isPartialContent && response.contentRangeStart == pending.start
+            && response.contentLength == pending.end - pending.start
+        var predecessor: (position: Int64, end: Int64)?
+        var partIndex: Int?
+        if pending.predecessor == headID, let total = expectedTotal {
+            predecessor = (written, headEnd ?? total)
+        } else if let index = parts.firstIndex(where: { $0.id == pending.predecessor }), !parts[index].completed {
+            partIndex = index
+            predecessor = (parts[index].position, parts[index].end)
+        }
+        guard exact, completion != nil, !cancelled, writeError == nil, let predecessor,
+              predecessor.position < pending.start, predecessor.end == pending.end else {
+            pending.handle?.cancel()
+            // A server that ignores Range (200) would answer every split the same way.
+            if !response.isPartialContent { stopSplitting() } else { reportSplittable() }
+            return
+        }
+        let part = RangePart(id: pending.id, start: pending.start, end: pending.end, handle: pending.handle)
+        if let partIndex {
+            parts[partIndex].end = pending.start
+            parts.insert(part, at: partIndex + 1)
+        } else {
+            headEnd = pending.start
+            parts.insert(part, at: 0)
+        }
+        reportSplittable()
+    }
+
+    /// Bytes for a part after the head: written at its own offset, hashed when it becomes the head.
+    private func writePart(_ data: Data, at index: Int) {
+        guard writeError == nil, !cancelled, completion != nil, fd >= 0 else { return }
+        let room = parts[index].end - parts[index].position
+        guard room > 0 else { return }
+        let bytes = Int64(data.count) > room ? data.prefix(Int(room)) : data
+        guard writeAll(bytes, at: parts[index].position) else {
+            return failEveryPart(.fileSystem(path: incomplete, message: errnoText()))
+        }
+        parts[index].received += Int64(bytes.count)
+        networkBytes += Int64(bytes.count)
+        if Int64(data.count) > room {
+            // More than the range asked for: stop it (its bytes past `end` are the next part's).
+            parts[index].handle?.cancel()
+            parts[index].handle = nil
+            parts[index].completed = true
+        }
+        reportProgress()
+    }
+
+    /// The head wrote up to the first part's start: stop its transfer and make that part the head.
+    private func headReachedNextPart() {
+        handle?.cancel()
+        handle = nil
+        promoteNextPart()
+    }
+
+    /// The first part becomes the head: its bytes already in the file are read back and hashed
+    /// (in order after `0..<written`), so the digest and the streamed frontier move on with them.
+    private func promoteNextPart() {
+        while let next = parts.first, next.start == written {
+            parts.removeFirst()
+            if next.received > 0 {
+                guard hash(fd, from: next.start, length: next.received, into: hasher) else {
+                    return failEveryPart(cancelled ? .cancelled
+                        : .fileSystem(path: incomplete, message: "cannot read back bytes of a split download: \(errnoText())"))
+                }
+                written += next.received
+                if let stream, streamGeneration == generation { stream.advance(to: written) }
+            }
+            headID = next.id
+            handle = next.handle
+            headEnd = next.end
+            if !next.completed { return }
+            // Its transfer already ended with every byte: nothing more will arrive for it.
+            if parts.isEmpty {
+                return transferEnded(.success(TransferSummary(status: 206, bodyBytes: next.received,
+                                                              effectiveURL: sources[sourceIndex].url, seconds: 0)))
+            }
+        }
+    }
+
+    /// A transfer ended: the head's goes through the retry rules; a part's is bookkeeping.
+    private func partEnded(_ result: Result<TransferSummary, TransferError>, part id: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        if id == headID {
+            if !parts.isEmpty || pendingSplit != nil {
+                if case .success = result, let headEnd, written == headEnd, !parts.isEmpty {
+                    return  // it stopped where the next part begins (promotion is under way)
+                }
+                dropParts()
+            }
+            return transferEnded(result)
+        }
+        if let pending = pendingSplit, pending.id == id {
+            // Ended before it was answered with the range (refused, failed, or cancelled).
+            pendingSplit = nil
+            stopSplitting()
+            return
+        }
+        guard let index = parts.firstIndex(where: { $0.id == id }) else { return }  // stale
+        if cancelled { return failEveryPart(.cancelled) }
+        if parts[index].position == parts[index].end {
+            // Every byte of the part is in (a part cut short by a later split is stopped by us).
+            parts[index].completed = true
+            parts[index].handle = nil
+            return
+        }
+        // An accepted part failed (or ended short): drop every part past the head. An original
+        // head runs on to the end of the body; a head that is itself a range is stopped and the
+        // download resumes from `written`, under the retry rules, as after any failure.
+        let error: TransferError
+        switch result {
+        case .failure(let failure): error = failure
+        case .success(let summary):
+            error = .network(code: Int(CURLE_PARTIAL_FILE.rawValue), message: "a range ended early", url: summary.effectiveURL)
+        }
+        let headIsRange = headID != attemptID
+        dropParts()
+        if headIsRange {
+            handle?.cancel()
+            headID = 0
+            transferEnded(.failure(error))
+        }
+    }
+
+    /// Cancels every part after the head and the pending split, and truncates the file to the
+    /// hashed prefix (their bytes are beyond it); the download is not split again.
+    private func dropParts() {
+        for part in parts { part.handle?.cancel() }
+        pendingSplit?.handle?.cancel()
+        parts.removeAll()
+        pendingSplit = nil
+        headEnd = nil
+        stopSplitting()
+        if fd >= 0 { _ = ftruncate(fd, off_t(written)) }
+    }
+
+    /// Stops every transfer of this download and fails it.
+    private func failEveryPart(_ error: TransferError) {
+        let head = handle
+        dropParts()
+        head?.cancel()
+        handle = nil
+        headID = 0
+        fail(error)
+    }
+
+    /// `pwrite`s all of `data` at `offset` (explicit offsets: the file position never decides
+    /// where bytes land).
+    private func writeAll(_ data: Data, at offset: Int64) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
+            var done = 0
+            while done < raw.count {
+                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + Int64(done)))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                done += n
+            }
+            return true
         }
     }
 
@@ -556,6 +860,7 @@ package final class VerifiedDownload: @unchecked Sendable {
     private func succeed(fromCache: Bool) {
         guard let completion else { return }
         self.completion = nil
+        stopSplitting()
         abandonStream("the bottle came from the cache")  // no-op once verified
         releaseBottleLock()
         completion(.success(DownloadOutcome(path: destination, networkBytes: networkBytes, fromCache: fromCache, attempts: totalAttempts)))
@@ -564,6 +869,7 @@ package final class VerifiedDownload: @unchecked Sendable {
     private func fail(_ error: TransferError) {
         guard let completion else { return }
         self.completion = nil
+        stopSplitting()
         abandonStream(error.description)
         closeFile()
         // The partial file belongs to this download only while it holds the bottle lock: then it
