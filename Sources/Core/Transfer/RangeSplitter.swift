@@ -6,16 +6,19 @@ import Foundation
 package struct RangeSplitPolicy: Sendable, Equatable {
     /// Off: no download is ever split (`POUR_RANGE_SPLIT=0`).
     package var enabled: Bool
-    /// The smallest part a split may create: a new connection spends its first round trips in
-    /// slow start (on 100 Mbit/s and 40 ms it needs ~5 round trips, ~1 MB, to reach the link's
-    /// bandwidth-delay product), so a smaller part would finish before it helped.
+    /// The smallest part a split may create. A part costs a request and a redirect (2 round
+    /// trips) and then a connection in slow start (from 10 segments, doubling per round trip),
+    /// so on 100 Mbit/s and 40 ms a part of 512 KiB arrives in about the time the part it was cut
+    /// from needs for the same bytes at a tail connection's 2–3 MB/s; below that a split only
+    /// costs. With 2 MiB nothing was split in the deep closure: its last large bottle had < 4 MiB
+    /// left when the first slot became spare (Docs/Performance.md, "Fifth pass").
     package var minimumPartBytes: Int64
     /// Split only where the shortest request-to-first-byte time seen is at least this long: on
     /// loopback or a LAN one connection already fills the link from its first round trip, and a
     /// split would only add a request (the same threshold as `WakeCoalescing`).
     package var minimumResponseMicroseconds: Int64
 
-    package init(enabled: Bool = true, minimumPartBytes: Int64 = 2 << 20,
+    package init(enabled: Bool = true, minimumPartBytes: Int64 = 512 << 10,
                  minimumResponseMicroseconds: Int64 = WakeCoalescing.minimumResponseMicroseconds) {
         self.enabled = enabled
         self.minimumPartBytes = max(1, minimumPartBytes)
