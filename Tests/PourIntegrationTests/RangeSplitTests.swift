@@ -45,11 +45,17 @@ final class RangeSplitTests: XCTestCase {
     /// Downloads `a`'s blob through the registry (redirect and token, as ghcr) with one
     /// `VerifiedDownload`, offering the splitter a spare slot at every progress report; `onProgress`
     /// sees each report first (on the download's queue).
+    /// - Parameter offerEveryReport: false: the test offers a spare slot at the first report only
+    ///   (later offers come from the engine's own slot releases).
+    /// - Parameter probeSlots: afterwards, check that every bulk slot came back (`assertEverySlotComesBack`).
     private func download(_ fixture: RegistryFixture, policy: RangeSplitPolicy = RangeSplitTests.eager,
-                          stream: GrowingFile? = nil,
+                          stream: GrowingFile? = nil, offerEveryReport: Bool = true, probeSlots: Bool = false,
+                          file: StaticString = #filePath, line: UInt = #line,
                           onProgress: @escaping @Sendable (DownloadProgress, VerifiedDownload?) -> Void = { _, _ in }) throws -> Run {
-        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: 4, rangeSplit: policy))
+        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: RangeSplitTests.width, rangeSplit: policy))
         defer { engine.shutdown() }
+        defer { if probeSlots { assertEverySlotComesBack(engine, fixture, file: file, line: line) } }
+        let offered = Locked(false)
         let sha = fixture.sha256(of: "a")
         let destination = fixture.cache + "/a.bottle.tar.gz"
         let source = DownloadSource(url: "\(fixture.server.registryBaseURL)/v2/homebrew/core/a/blobs/sha256:\(sha)",
@@ -65,7 +71,8 @@ final class RangeSplitTests: XCTestCase {
             queue: DispatchQueue(label: "test.range-split"), stream: stream,
             onProgress: { progress in
                 onProgress(progress, current.withLock { $0 })
-                if progress.receivedBytes > 0 { engine.rangeSplitter.offerSpareSlot() }
+                let first = offered.withLock { let first = !$0; $0 = true; return first }
+                if progress.receivedBytes > 0, offerEveryReport || first { engine.rangeSplitter.offerSpareSlot() }
             },
             onRetry: { _, _, error in retries.withLock { $0.append(error) } },
             completion: { result in
@@ -77,6 +84,28 @@ final class RangeSplitTests: XCTestCase {
         XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "the download ends")
         return Run(result: outcome.withLock { $0 }, splitsAsked: engine.rangeSplitter.splitsAsked,
                    destination: destination, retries: retries.withLock { $0 })
+    }
+
+    private static let width = 4
+
+    /// Every bulk slot of `engine` is free again: `width` transfers that the server accepts and
+    /// never answers all reach it (one slot short, the last never would), then are cancelled.
+    private func assertEverySlotComesBack(_ engine: TransferEngine, _ fixture: RegistryFixture,
+                                          file: StaticString = #filePath, line: UInt = #line) {
+        fixture.server.log.waitUntilIdle()
+        fixture.server.faults.add(.noResponse, for: .pathSuffix("/slot-probe"), times: nil)
+        let before = fixture.server.log.requestCount
+        let ended = DispatchGroup()
+        let handles = (0..<RangeSplitTests.width).map { _ -> TransferHandle in
+            ended.enter()
+            return engine.start(TransferRequest(url: fixture.server.registryBaseURL + "/slot-probe"), queue: DispatchQueue(label: "probe"),
+                                onResponse: { _ in }, onData: { _ in }, completion: { _ in ended.leave() })
+        }
+        XCTAssertTrue(fixture.server.log.waitUntilRequestCount(atLeast: before + RangeSplitTests.width, timeout: 20),
+                      "every bulk slot came back: \(fixture.server.log.requestCount - before) of \(RangeSplitTests.width) admitted",
+                      file: file, line: line)
+        handles.forEach { $0.cancel() }
+        XCTAssertEqual(ended.wait(timeout: .now() + 30), .success, file: file, line: line)
     }
 
     private func assertVerified(_ fixture: RegistryFixture, _ run: Run, file: StaticString = #filePath, line: UInt = #line) {
@@ -221,6 +250,187 @@ final class RangeSplitTests: XCTestCase {
         assertVerified(fixture, run)
         XCTAssertEqual(run.splitsAsked, 0)
         XCTAssertTrue(splitRequests(blobRequests(fixture)).isEmpty)
+    }
+
+    // MARK: - Hostile servers and failures (each run also checks that every slot came back)
+
+    /// A server that answers a range with a 206 for something else (another start, fewer bytes
+    /// than asked: servers that cap ranges, more: servers that ignore the range's end) is asked
+    /// once. The test offers a spare slot once; the refused request's own slot, given back, is
+    /// offered by the engine like any other, and used to ask again at once, in a loop that ran
+    /// until the download ended.
+    func testARefusedRangeIsNotAskedAgainWhenItsOwnSlotComesBack() throws {
+        for fault in [Fault.wrongContentRange, .shortRange(maxBytes: 100_000), .rangeToEnd] {
+            let fixture = try fixture()
+            fixture.server.faults.add(fault, for: .sha256(fixture.sha256(of: "a")), times: nil, listener: .blob)
+            let run = try download(fixture, offerEveryReport: false, probeSlots: true)
+            assertVerified(fixture, run)
+            let parts = splitRequests(blobRequests(fixture))
+            XCTAssertEqual(parts.count, 1, "\(fault): one split asked, then no more: \(parts.map { $0.range ?? "-" })")
+            XCTAssertTrue(parts.allSatisfy { $0.fault == fault.label && $0.status == 206 }, "\(fault): \(parts.map { $0.fault ?? "-" })")
+            XCTAssertEqual(run.splitsAsked, 1, "\(fault)")
+            XCTAssertTrue(run.retries.isEmpty, "\(fault): no retry: \(run.retries)")
+        }
+    }
+
+    /// A part answered with the right `Content-Range` but whose body ends early (the server closes
+    /// cleanly after 30 KB of the announced length) is dropped like a reset one.
+    func testAPartWhoseBodyEndsShortOfItsLengthIsDropped() throws {
+        let fixture = try fixture()
+        let sha = fixture.sha256(of: "a")
+        let server = fixture.server
+        let armed = Locked(false)
+        let run = try download(fixture, offerEveryReport: false, probeSlots: true) { progress, _ in
+            guard progress.receivedBytes > 0, armed.withLock({ let first = !$0; $0 = true; return first }) else { return }
+            server.faults.add(.truncate(afterBytes: 30_000), for: .sha256(sha), times: 1, listener: .blob)
+        }
+        assertVerified(fixture, run)
+        let requests = blobRequests(fixture)
+        let parts = splitRequests(requests)
+        XCTAssertTrue(parts.contains { $0.fault == "truncate(30000)" && $0.status == 206 && !$0.completed },
+                      "\(requests.map { ($0.range ?? "-", $0.fault ?? "-") })")
+        XCTAssertTrue(run.retries.isEmpty, "the first request carried on: \(run.retries)")
+    }
+
+    /// The first request breaks (reset at 400 KB) while a part it gave its second half to is
+    /// running: the part is dropped, the file cut back to the hashed prefix, and one request
+    /// resumes from there (an open Range from where the reset left it); the cache file is the blob.
+    func testTheHeadFailingWhilePartsRunResumesFromTheHashedPrefix() throws {
+        let fixture = try fixture()
+        fixture.server.faults.add(.resetAfter(bytes: 400_000), for: .sha256(fixture.sha256(of: "a")), times: 1, listener: .blob)
+        let run = try download(fixture, offerEveryReport: false, probeSlots: true)
+        assertVerified(fixture, run)
+        let requests = blobRequests(fixture)
+        XCTAssertEqual(requests.first { $0.range == nil }?.fault, "resetAfter(400000)")
+        XCTAssertGreaterThanOrEqual(splitRequests(requests).filter { $0.status == 206 }.count, 1, "split before the reset")
+        let resumes = requests.compactMap { $0.range }.filter { $0.hasSuffix("-") }
+        XCTAssertEqual(resumes.count, 1, "\(requests.map { $0.range ?? "-" })")
+        let resumedAt = resumes.first.flatMap { Int($0.dropFirst("bytes=".count).dropLast()) } ?? -1
+        XCTAssertTrue((1...400_000).contains(resumedAt), "resumed from the hashed prefix: \(resumes)")
+        XCTAssertEqual(run.retries.count, 1, "\(run.retries)")
+    }
+
+    /// A part that became the head (its range continues the hashed bytes) and then fails: it was
+    /// the head, so the download resumes from `written` with an open Range, under the retry rules.
+    /// The part stalls 2 s after 20 KB and closes; the first request reaches it long before.
+    func testAPromotedPartThatFailsIsResumedFromTheHashedPrefix() throws {
+        let fixture = try fixture()
+        let sha = fixture.sha256(of: "a")
+        let server = fixture.server
+        let armed = Locked(false)
+        let run = try download(fixture, offerEveryReport: false, probeSlots: true) { progress, _ in
+            guard progress.receivedBytes > 0, armed.withLock({ let first = !$0; $0 = true; return first }) else { return }
+            server.faults.add(.stall(afterBytes: 20_000, seconds: 2), for: .sha256(sha), times: 1, listener: .blob)
+        }
+        assertVerified(fixture, run)
+        let requests = blobRequests(fixture)
+        let stalled = try XCTUnwrap(requests.first { $0.fault?.hasPrefix("stall") == true }, "\(requests.map { $0.fault ?? "-" })")
+        let partStart = try XCTUnwrap(stalled.range.flatMap { Int($0.dropFirst("bytes=".count).prefix { $0 != "-" }) })
+        let resumes = requests.compactMap { $0.range }.filter { $0.hasSuffix("-") }
+        XCTAssertEqual(resumes, ["bytes=\(partStart + 20_000)-"], "resumed right after the part's 20 KB: \(requests.map { $0.range ?? "-" })")
+        XCTAssertEqual(run.retries.count, 1, "\(run.retries)")
+    }
+
+    /// The manifest's size (learnt while parts run) is one byte more than the blob: the split
+    /// download ends with `sizeMismatch` after one fresh re-download, leaves nothing behind, and
+    /// every slot comes back.
+    func testASplitDownloadIsCheckedAgainstTheManifestSize() throws {
+        let fixture = try fixture()
+        let size = Int64(try XCTUnwrap(published(fixture)).count)
+        let reports = Locked(0)
+        let run = try download(fixture, offerEveryReport: false, probeSlots: true) { _, download in
+            // The second report: the first one's offer has split the download by now or soon.
+            if reports.withLock({ $0 += 1; return $0 }) == 2 { download?.setExpectedSize(size + 1) }
+        }
+        guard case .failure(.sizeMismatch(_, let expected, _, _))? = run.result else {
+            return XCTFail("\(String(describing: run.result))")
+        }
+        XCTAssertEqual(expected, size + 1)
+        XCTAssertEqual(run.retries.count, 1, "one fresh re-download: \(run.retries)")
+        XCTAssertGreaterThanOrEqual(splitRequests(blobRequests(fixture)).filter { $0.status == 206 }.count, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.destination))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: DownloadCache.incompletePath(for: run.destination)))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: DownloadCache.lockPath(for: run.destination)))
+    }
+
+    /// The right manifest size does not stop a split download.
+    func testASplitDownloadWithTheRightManifestSizeCompletes() throws {
+        let fixture = try fixture()
+        let size = Int64(try XCTUnwrap(published(fixture)).count)
+        let run = try download(fixture, probeSlots: true) { progress, download in
+            if progress.receivedBytes == 0 { return }
+            download?.setExpectedSize(size)
+        }
+        assertVerified(fixture, run)
+        XCTAssertGreaterThanOrEqual(splitRequests(blobRequests(fixture)).filter { $0.status == 206 }.count, 1)
+    }
+
+    /// Split requests go through the registry's redirect like the first one: the registry gets
+    /// the token, the blob host (another origin) never does, ranges included.
+    func testSplitRequestsNeverCarryTheTokenToTheBlobHost() throws {
+        let fixture = try fixture()
+        let run = try download(fixture)
+        assertVerified(fixture, run)
+        let registry = fixture.server.log.entries(on: .registry).filter { $0.path.contains("/blobs/") }
+        let blob = blobRequests(fixture)
+        XCTAssertGreaterThanOrEqual(splitRequests(blob).count, 1)
+        XCTAssertGreaterThanOrEqual(splitRequests(registry).count, 1, "the ranges went through the registry")
+        XCTAssertTrue(registry.allSatisfy { $0.hadAuthorization })
+        XCTAssertTrue(blob.allSatisfy { !$0.hadAuthorization }, "Authorization leaked to the blob host")
+    }
+
+    /// Two downloads of one bottle into one cache (as two pour processes sharing it: the bottle
+    /// lock is an `flock` per open file, so one process shows it too). The one holding the lock
+    /// is split; the other waits, then reuses the verified file without a request of its own.
+    func testASplitDownloadWhileAnotherWaitsForTheSharedCache() throws {
+        let fixture = try fixture()
+        let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: RangeSplitTests.width, rangeSplit: RangeSplitTests.eager))
+        defer { engine.shutdown() }
+        let sha = fixture.sha256(of: "a")
+        let destination = fixture.cache + "/a.bottle.tar.gz"
+        let source = DownloadSource(url: "\(fixture.server.registryBaseURL)/v2/homebrew/core/a/blobs/sha256:\(sha)",
+                                    headers: ["Authorization: Bearer QQ=="])
+        let done = DispatchGroup()
+        let outcomes = Locked<[Int: Result<DownloadOutcome, TransferError>]>([:])
+        let waited = Locked<[Int]>([])
+        let first = Locked<VerifiedDownload?>(nil)
+        func make(_ index: Int) -> VerifiedDownload {
+            done.enter()
+            return VerifiedDownload(
+                engine: engine, packageName: "a", sources: [source], expectedSHA256: sha, destination: destination,
+                policy: RetryPolicy(maxAttempts: 3, baseDelay: 0.05, maxDelay: 0.1, maxRetryAfter: 1),
+                timeouts: TransferTimeouts(connect: 5, stallSeconds: 5, stallBytesPerSecond: 1024),
+                queue: DispatchQueue(label: "test.range-split.\(index)"),
+                onProgress: { progress in
+                    if progress.receivedBytes > 0 { engine.rangeSplitter.offerSpareSlot() }
+                    // The second starts once the first holds the lock and has bytes.
+                    if index == 0, progress.receivedBytes > 0, let other = first.withLock({ let o = $0; $0 = nil; return o }) {
+                        other.start()
+                    }
+                },
+                onRetry: { _, _, _ in },
+                onWaiting: { _ in waited.withLock { $0.append(index) } },
+                completion: { result in
+                    outcomes.withLock { $0[index] = result }
+                    done.leave()
+                })
+        }
+        let holder = make(0)
+        first.withLock { $0 = make(1) }
+        holder.start()
+        XCTAssertEqual(done.wait(timeout: .now() + 60), .success)
+        let results = outcomes.withLock { $0 }
+        guard case .success(let a)? = results[0], case .success(let b)? = results[1] else { return XCTFail("\(results)") }
+        XCTAssertFalse(a.fromCache)
+        XCTAssertTrue(b.fromCache, "the waiter reused the verified file")
+        XCTAssertEqual(waited.withLock { $0 }, [1], "the second waited for the lock")
+        XCTAssertTrue(FileManager.default.contents(atPath: destination) == published(fixture))
+        let requests = blobRequests(fixture)
+        XCTAssertEqual(requests.filter { $0.range == nil }.count, 1, "one request for the whole body")
+        XCTAssertGreaterThanOrEqual(splitRequests(requests).filter { $0.status == 206 }.count, 1, "the holder was split")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: DownloadCache.incompletePath(for: destination)))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: DownloadCache.lockPath(for: destination)))
+        assertEverySlotComesBack(engine, fixture)
     }
 
     // MARK: - In an install

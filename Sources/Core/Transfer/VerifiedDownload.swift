@@ -543,8 +543,13 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
         guard exact, completion != nil, !cancelled, writeError == nil, let predecessor,
               predecessor.position < pending.start, predecessor.end == pending.end else {
             pending.handle?.cancel()
-            // A server that ignores Range (200) would answer every split the same way.
-            if !response.isPartialContent { stopSplitting() } else { reportSplittable() }
+            // A server that answered the range with anything else (200: it ignores Range; a 206
+            // for another range or length: it caps or mislabels ranges) would answer every split
+            // the same way. Only our own race (the part reached `m` meanwhile) may try again:
+            // re-offering after a refusal looped, since the refused request's slot, given back,
+            // is itself a spare slot that asked for the next split at once
+            // (`testARefusedRangeIsNotAskedAgainWhenItsOwnSlotComesBack`).
+            if !exact { stopSplitting() } else { reportSplittable() }
             return
         }
         let part = RangePart(id: pending.id, start: pending.start, end: pending.end, handle: pending.handle)
@@ -598,11 +603,21 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
                 written += next.received
                 if let stream, streamGeneration == generation { stream.advance(to: written) }
             }
-            headID = next.id
-            handle = next.handle
             headEnd = next.end
-            if !next.completed { return }
-            // Its transfer already ended with every byte: nothing more will arrive for it.
+            if !next.completed && next.position < next.end {
+                headID = next.id
+                handle = next.handle
+                return
+            }
+            // Every byte of it is in. Its transfer may not have reported its end yet (its last
+            // block and the head's block that reached it can be handed over in one I/O round,
+            // before the completion; or it was cut at a later split exactly on a block boundary):
+            // it has nothing more for us, so it is stopped and its completion is stale. Waiting
+            // for that completion as the head left the download hanging when more parts followed
+            // (the head's completion with parts left was taken for "promotion under way").
+            next.handle?.cancel()
+            headID = 0
+            handle = nil
             if parts.isEmpty {
                 return transferEnded(.success(TransferSummary(status: 206, bodyBytes: next.received,
                                                               effectiveURL: sources[sourceIndex].url, seconds: 0)))
@@ -616,7 +631,10 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
         if id == headID {
             if !parts.isEmpty || pendingSplit != nil {
                 if case .success = result, let headEnd, written == headEnd, !parts.isEmpty {
-                    return  // it stopped where the next part begins (promotion is under way)
+                    // It ended where the next part begins (its last block did not go past it):
+                    // promote, as `write` does when the head reaches the next part.
+                    handle = nil
+                    return promoteNextPart()
                 }
                 dropParts()
             }
@@ -754,6 +772,10 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
     private func transferEnded(_ result: Result<TransferSummary, TransferError>) {
         dispatchPrecondition(condition: .onQueue(queue))
         handle = nil
+        // The head's end is the attempt's end: a split still unanswered (the last part may have
+        // become the head before its answer) is stopped now rather than left to run a request
+        // into a finished, failed or restarted download.
+        if !parts.isEmpty || pendingSplit != nil { dropParts() }
         if cancelled { return fail(.cancelled) }
         if case .badContentRange? = writeError {
             // Restart from byte 0 without a Range (a server that mislabels ranges once will again).

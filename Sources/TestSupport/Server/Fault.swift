@@ -32,12 +32,19 @@ package enum Fault: Hashable, Sendable {
     /// Answer a `Range` request with 200 and a whole body of different bytes (the resource
     /// changed under the client). Fires only on requests with a Range.
     case differentBody
+    /// Answer a `Range` request with 206 for at most this many bytes from the asked start, with a
+    /// `Content-Range` saying so (servers and CDNs that cap the size of a range). Fires only on
+    /// requests with a Range.
+    case shortRange(maxBytes: Int)
+    /// Answer a closed `Range` (`bytes=m-e`) with 206 from `m` to the end of the body, with a
+    /// `Content-Range` saying so (more than asked for). Fires only on requests with a Range.
+    case rangeToEnd
 
     /// When the fault is applied: before any response, at the Range decision, or on the body.
     var phase: FaultPhase {
         switch self {
         case .status, .redirectLoop, .redirectToAuthHost, .noResponse, .redirect: return .beforeBody
-        case .ignoreRange, .wrongContentRange, .differentBody: return .range
+        case .ignoreRange, .wrongContentRange, .differentBody, .shortRange, .rangeToEnd: return .range
         case .resetAfter, .stall, .truncate, .wrongBytes, .trickle: return .body
         }
     }
@@ -58,6 +65,8 @@ package enum Fault: Hashable, Sendable {
         case .ignoreRange: return "ignoreRange"
         case .wrongContentRange: return "wrongContentRange"
         case .differentBody: return "differentBody"
+        case .shortRange(let bytes): return "shortRange(\(bytes))"
+        case .rangeToEnd: return "rangeToEnd"
         }
     }
 }

@@ -238,6 +238,10 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
             if case .differentBody? = rangeFault { exchange.corrupt = true }
         case .wrongContentRange? where size > 0:
             range = .partial(start: 0, end: size - 1)
+        case .shortRange(let cap)?:
+            if case .partial(let first, let last) = range { range = .partial(start: first, end: min(last, first + max(1, cap) - 1)) }
+        case .rangeToEnd?:
+            if case .partial(let first, _) = range { range = .partial(start: first, end: size - 1) }
         default:
             break
         }

@@ -88,6 +88,19 @@ package final class RequestLog: @unchecked Sendable {
         return true
     }
 
+    /// Blocks until at least `count` requests were received since the last reset (in flight or
+    /// not). Returns false on timeout.
+    @discardableResult
+    package func waitUntilRequestCount(atLeast count: Int, timeout: TimeInterval = 30) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while state.started < count {
+            if !condition.wait(until: deadline) { return state.started >= count }
+        }
+        return true
+    }
+
     /// Forgets entries and peaks (peaks restart from what is in flight now).
     package func reset() {
         withState { state in
