@@ -260,7 +260,7 @@ final class RangeSplitTests: XCTestCase {
     /// offered by the engine like any other, and used to ask again at once, in a loop that ran
     /// until the download ended.
     func testARefusedRangeIsNotAskedAgainWhenItsOwnSlotComesBack() throws {
-        for fault in [Fault.wrongContentRange, .shortRange(maxBytes: 100_000), .rangeToEnd] {
+        for fault in [Fault.wrongContentRange, .shortRange(maxBytes: 100_000)] {
             let fixture = try fixture()
             fixture.server.faults.add(fault, for: .sha256(fixture.sha256(of: "a")), times: nil, listener: .blob)
             let run = try download(fixture, offerEveryReport: false, probeSlots: true)
@@ -271,6 +271,22 @@ final class RangeSplitTests: XCTestCase {
             XCTAssertEqual(run.splitsAsked, 1, "\(fault)")
             XCTAssertTrue(run.retries.isEmpty, "\(fault): no retry: \(run.retries)")
         }
+    }
+
+    /// A server that ignores the end of a closed range (sends to the end of the body): splits of
+    /// the last part (to the end anyway) are exact and accepted; the first range short of the end
+    /// gets more than it asked for and is refused before a byte is written, and no more are asked.
+    func testARangeAnsweredPastItsEndIsRefused() throws {
+        let fixture = try fixture()
+        fixture.server.faults.add(.rangeToEnd, for: .sha256(fixture.sha256(of: "a")), times: nil, listener: .blob)
+        let run = try download(fixture, probeSlots: true)
+        assertVerified(fixture, run)
+        let last = (published(fixture)?.count ?? 0) - 1
+        let parts = splitRequests(blobRequests(fixture))
+        let closed = parts.filter { !($0.range ?? "").hasSuffix("-\(last)") }
+        XCTAssertGreaterThanOrEqual(parts.count, 2)
+        XCTAssertEqual(closed.count, 1, "one range short of the end asked (refused), then no more: \(parts.map { $0.range ?? "-" })")
+        XCTAssertTrue(run.retries.isEmpty, "no retry: \(run.retries)")
     }
 
     /// A part answered with the right `Content-Range` but whose body ends early (the server closes
