@@ -181,8 +181,11 @@ final class LinkOperation {
         case .symlink:
             guard let target = PosixFS.resolvedLink(path) else { return false }
             let rack = PosixFS.normalize(PosixFS.parent(keg))
+            // "In a Cellar" on bytes: `hasPrefix(root + "/")` compares `Character`s, and a rack
+            // whose name starts with a combining mark (`Cellar/\u{301}v`) was outside every Cellar
+            // by it, so its dangling opt link was taken (`LinkerBytesTests`).
             return PathComponents.isAtOrBelow(target, rack)
-                || !cellarRoots.contains { target.hasPrefix($0 + "/") }  && !PosixFS.existsFollowingLinks(path)
+                || !cellarRoots.contains { PathComponents.isBelow(target, $0) } && !PosixFS.existsFollowingLinks(path)
         default: return false
         }
     }
@@ -290,9 +293,16 @@ final class LinkOperation {
         if let real = PosixFS.realPath(path), real != path { candidates.append(real) }
         for candidate in candidates {
             for root in cellarRoots where PathComponents.isBelow(candidate, root) {
-                let parts = candidate.dropFirst(root.count + 1).split(separator: "/", maxSplits: 2)
-                guard parts.count == 3 else { continue }
-                return (layout.cellar + "/\(parts[0])/\(parts[1])", String(parts[2]))
+                // Cut and split on bytes: `dropFirst(root.count + 1)` counted `Character`s and
+                // `split(separator: "/")` missed a `/` followed by a combining mark, so a keg
+                // named `\u{301}a` was taken for formula `a`'s, and one of version `\u{301}1.0`
+                // for `Cellar/a/\u{301}1.0/share` (its links then landed at the prefix's top)
+                // (`LinkerBytesTests`).
+                let bytes = candidate.utf8
+                let tail = Substring(bytes[bytes.index(bytes.startIndex, offsetBy: root.utf8.count + 1)...])
+                let parts = PathComponents.split(tail)
+                guard parts.count >= 3 else { continue }
+                return (layout.cellar + "/\(parts[0])/\(parts[1])", parts[2...].joined(separator: "/"))
             }
         }
         return nil

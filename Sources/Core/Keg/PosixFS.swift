@@ -159,14 +159,21 @@ enum PosixFS {
         close(fd)
     }
 
+    /// The directory part of `path`, cut at its last `/` byte. Not `lastIndex(of: "/")`, which
+    /// finds the last `Character` "/": in `opt/\u{301}a` the slash and the mark are one, so the
+    /// parent of that link was taken to be the prefix itself and the linker refused it
+    /// (`LinkerBytesTests`; Docs/Design.md, "Bytes, not characters").
     static func parent(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
+        let bytes = path.utf8
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        return slash == bytes.startIndex ? "/" : String(Substring(bytes[..<slash]))
     }
 
+    /// The last component of `path`, after its last `/` byte (see `parent`).
     static func baseName(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return path }
-        return String(path[path.index(after: slash)...])
+        let bytes = path.utf8
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(Substring(bytes[bytes.index(after: slash)...]))
     }
 
     /// Resolves `.` and `..` textually (no disk access), as Homebrew's `resolved_path` does for
