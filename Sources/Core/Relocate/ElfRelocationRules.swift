@@ -20,8 +20,12 @@ package enum ElfRelocationRules {
         let table = PlaceholderReplacement.Table(placeholders)
         let library = prefix + "/lib"
         var entries = old.split(separator: ":", omittingEmptySubsequences: true).map { substitute(String($0), table) }
+        // "Inside the prefix" on bytes, as the loader reads the entry: `==`/`hasPrefix` compare
+        // `Character`s under canonical equivalence, which kept `/opt/cafe\u{301}/lib` for prefix
+        // `/opt/caf\u{E9}` and `/opt/\u{212A}brew/lib` (KELVIN SIGN) for `/opt/Kbrew` — other
+        // directories on disk (`RelocationBytesTests`).
         entries = entries.filter { entry in
-            entry == prefix || entry.hasPrefix(prefix + "/") || entry.hasPrefix("$ORIGIN") || entry.hasPrefix("${ORIGIN}")
+            PathComponents.isAtOrBelow(entry, prefix) || entry.hasPrefix("$ORIGIN") || entry.hasPrefix("${ORIGIN}")
         }
         if !entries.contains(library) { entries.append(library) }
         if !isVersioned(kegName, "gcc") { entries = entries.map(currentGCC) }
