@@ -72,9 +72,9 @@ package struct Cellar: Sendable {
 
     private func version(fromLink link: String, name: String) -> String? {
         guard let target = PosixFS.resolvedLink(link) else { return nil }
-        let rack = PosixFS.normalize(layout.cellar + "/" + name) + "/"
-        guard target.hasPrefix(rack) else { return nil }
-        let version = String(target.dropFirst(rack.count))
+        // On bytes (`PathComponents.relative`), as the rest of the containment checks.
+        let rack = PosixFS.normalize(layout.cellar + "/" + name)
+        guard let version = PathComponents.relative(target, below: rack).map(String.init) else { return nil }
         guard !version.isEmpty, !PathComponents.hasSlash(version), PosixFS.kind(target) == .directory else { return nil }
         return version
     }

@@ -384,10 +384,9 @@ final class LinkOperation {
     /// through — checked on the filesystem, one `openat2` (or `openat(O_NOFOLLOW)` walk) per directory.
     private func ensureDirectory(_ path: String) throws(KegError) {
         if dryRun { return }
-        guard PathComponents.isBelow(path, layout.prefix) else {
+        guard let relative = PathComponents.relative(path, below: layout.prefix).map(String.init) else {
             throw KegError.refusedPath(package: package, path: path, reason: "it is outside the prefix")
         }
-        let relative = String(path.dropFirst(layout.prefix.count + 1))
         let root: BeneathRoot
         switch prefixRoot {
         case .success(let opened): root = opened
@@ -418,15 +417,14 @@ final class LinkOperation {
 
     /// The keg path that a prefix path mirrors, for error messages.
     private func source(of path: String) -> String {
-        guard PathComponents.isBelow(path, layout.prefix) else { return keg }
-        return keg + path.dropFirst(layout.prefix.count)
+        guard let relative = PathComponents.relative(path, below: layout.prefix) else { return keg }
+        return keg + "/" + relative
     }
 
     /// Whether `dst` matches one of the formula's `link_overwrite` entries (prefix-relative:
     /// exact, a directory prefix, or a `*` glob that may span `/`, as brew's `link_overwrite?`).
     private func overwriteAllowed(_ dst: String) -> Bool {
-        guard !linkOverwrite.isEmpty, PathComponents.isBelow(dst, layout.prefix) else { return false }
-        let relative = String(dst.dropFirst(layout.prefix.count + 1))
+        guard !linkOverwrite.isEmpty, let relative = PathComponents.relative(dst, below: layout.prefix).map(String.init) else { return false }
         return linkOverwrite.contains { pattern in
             var trimmed = pattern
             while trimmed.hasSuffix("/") { trimmed.removeLast() }

@@ -45,8 +45,8 @@ public struct PrefixInventory: Sendable {
         let name = InstalledKeg.shortName(query)
         if let formula = formula(named: name), !formula.kegs.isEmpty { return formula }
         if let target = PosixFS.resolvedLink(layout.opt + "/" + name) {
-            let rackPrefix = PosixFS.normalize(layout.cellar) + "/"
-            if target.hasPrefix(rackPrefix), let rack = target.dropFirst(rackPrefix.count).split(separator: "/").first,
+            if let below = PathComponents.relative(target, below: PosixFS.normalize(layout.cellar)),
+               let rack = PathComponents.split(below).first,
                let formula = formula(named: String(rack)), !formula.kegs.isEmpty {
                 return formula
             }
@@ -103,9 +103,9 @@ public struct PrefixInventory: Sendable {
 
     static func pinnedVersion(layout: PrefixLayout, name: String) -> String? {
         guard let target = PosixFS.resolvedLink(pinDirectory(layout) + "/" + name) else { return nil }
-        let rack = PosixFS.normalize(layout.cellar + "/" + name) + "/"
-        guard target.hasPrefix(rack) else { return nil }
-        let version = String(target.dropFirst(rack.count))
+        // On bytes (`PathComponents.relative`), as the rest of the containment checks.
+        let rack = PosixFS.normalize(layout.cellar + "/" + name)
+        guard let version = PathComponents.relative(target, below: rack).map(String.init) else { return nil }
         return version.isEmpty || PathComponents.hasSlash(version) ? nil : version
     }
 }

@@ -24,9 +24,9 @@ enum PostInstallConfinement {
     /// Checked for every effect before the first one runs, so a planted symlink refuses the
     /// whole post-install instead of stopping it half-way.
     static func probe(_ path: String, root: String) -> Bool {
-        guard PathComponents.isBelow(path, root) else { return false }
+        guard let relative = PathComponents.relative(path, below: root) else { return false }
         var current = root
-        for component in PathComponents.split(path.dropFirst(root.count + 1)).dropLast() {
+        for component in PathComponents.split(relative).dropLast() {
             current += "/" + component
             switch PosixFS.kind(current) {
             case .directory: continue
@@ -41,8 +41,8 @@ enum PostInstallConfinement {
     /// creating missing directories on the way when `create`. Returns the descriptor (the caller
     /// closes it) and the last component of `path`.
     static func openParent(of path: String, root: String, create: Bool) throws(Failure) -> (fd: Int32, name: String) {
-        guard PathComponents.isBelow(path, root) else { throw Failure(path: path, operation: "confine", errno: EXDEV) }
-        let components = PathComponents.split(path.dropFirst(root.count + 1)).map(String.init)
+        guard let relative = PathComponents.relative(path, below: root) else { throw Failure(path: path, operation: "confine", errno: EXDEV) }
+        let components = PathComponents.split(relative).map(String.init)
         guard let name = components.last, !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
             throw Failure(path: path, operation: "confine", errno: EINVAL)
         }

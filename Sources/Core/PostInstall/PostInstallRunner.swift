@@ -37,9 +37,13 @@ enum PostInstallRunner {
             return .notRun(reason: "the bottle carries no .brew/\(name).rb to read post_install from")
         }
         guard let realPrefix = PosixFS.realPath(layout.prefix) else { return .notRun(reason: "the prefix does not resolve") }
+        // Cut on bytes (`PathComponents.relative`): by `Character` count, a prefix ending in a
+        // grapheme "prepend" lost the `/` before `Cellar` (`PostInstallPrefixBytesTests`).
+        guard let kegRelative = PathComponents.relative(kegPath, below: layout.prefix) else {
+            return .notRun(reason: "keg outside the prefix")
+        }
         let context = PostInstallPlanner.Context(name: name, version: version, prefix: realPrefix,
-                                                 kegPath: realPrefix + String(kegPath.dropFirst(layout.prefix.count)))
-        guard PathComponents.isBelow(kegPath, layout.prefix) else { return .notRun(reason: "keg outside the prefix") }
+                                                 kegPath: realPrefix + "/" + kegRelative)
         let source = FormulaSource.parse(String(decoding: data, as: UTF8.self))
         switch PostInstallPlanner.plan(source, context: context, world: .real) {
         case .success(let effects):

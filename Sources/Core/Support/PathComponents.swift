@@ -55,6 +55,18 @@ extension PathComponents {
         return bytes[bytes.index(bytes.startIndex, offsetBy: prefix.count)] == UInt8(ascii: "/")
     }
 
+    /// What follows `root` and its `/` in `path`, cut on bytes, when `path` lies strictly below
+    /// `root`. Not `path.dropFirst(root.count + 1)`: that counts `Character`s, and the `/` after
+    /// the root forms one `Character` with the root's last one when that is a grapheme "prepend"
+    /// (U+0600 ARABIC NUMBER SIGN) or with the next one when that is a combining mark, so the cut
+    /// landed one character off — a prefix ending in U+0600 made `var/homebrew` `ar/homebrew`
+    /// (`PostInstallPrefixBytesTests`).
+    static func relative(_ path: String, below root: String) -> Substring? {
+        guard isBelow(path, root) else { return nil }
+        let bytes = path.utf8
+        return Substring(bytes[bytes.index(bytes.startIndex, offsetBy: root.utf8.count + 1)...])
+    }
+
     /// `path` is `root` itself or below it, compared on bytes.
     static func isAtOrBelow(_ path: some StringProtocol, _ root: some StringProtocol) -> Bool {
         path.utf8.elementsEqual(root.utf8) || isBelow(path, root)

@@ -14,8 +14,7 @@
 enum StatePaths {
     /// The prefix-relative form of an absolute path inside the prefix, or nil.
     static func relative(_ path: String, layout: PrefixLayout) -> String? {
-        guard PathComponents.isBelow(path, layout.prefix) else { return nil }
-        return String(path.dropFirst(layout.prefix.count + 1))
+        PathComponents.relative(path, below: layout.prefix).map(String.init)
     }
 
     /// Creates (as needed) the state directory `path` (absolute, inside the prefix) through real
