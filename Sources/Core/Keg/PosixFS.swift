@@ -251,7 +251,10 @@ enum PosixFS {
     static func relativeByComponents(from fromDir: String, to: String) -> String {
         let a = PathComponents.split(fromDir), b = PathComponents.split(to)
         var common = 0
-        while common < a.count && common < b.count && a[common] == b[common] { common += 1 }
+        // Components compared on bytes: `==` on `Substring`s is canonical equivalence, which took
+        // `cafe\u{301}` and `caf\u{E9}` (two directories) for one and made a link point beside
+        // itself (`PostInstallLinkBytesTests`).
+        while common < a.count && common < b.count && a[common].utf8.elementsEqual(b[common].utf8) { common += 1 }
         let ups = Array(repeating: "..", count: a.count - common)
         let rest = b[common...].map(String.init)
         let joined = (ups + rest).joined(separator: "/")
