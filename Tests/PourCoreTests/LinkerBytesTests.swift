@@ -68,3 +68,24 @@ final class LinkerBytesTests: XCTestCase {
         XCTAssertEqual(box.linkTarget("opt/al"), other, "another formula's opt link is left alone")
     }
 }
+
+extension LinkerBytesTests {
+    /// Two formulae whose names are canonically equivalent but different bytes (`caf\u{E9}`,
+    /// `cafe\u{301}`) are two racks. Unlinking one leaves the other's links; linking the second
+    /// over the first's link is a conflict, not "already linked".
+    func testCanonicallyEquivalentFormulaNamesAreTwoKegsToTheLinker() throws {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        let mine = try box.keg(composed, "1.0", ["bin/tool": "mine"])
+        try box.keg(decomposed, "1.0", ["bin/tool": "theirs"])
+        let linker = KegLinker(layout: box.layout)
+        _ = try linker.link(name: composed, pkgVersion: "1.0")
+        XCTAssertEqual(resolved("bin/tool"), mine + "/bin/tool")
+
+        let dry = try linker.link(name: decomposed, pkgVersion: "1.0", dryRun: true)
+        XCTAssertEqual(dry.conflicts, [box.path("bin/tool")], "the other formula's link is a conflict")
+
+        _ = try linker.unlink(name: decomposed, pkgVersion: "1.0")
+        XCTAssertEqual(resolved("bin/tool"), mine + "/bin/tool", "unlinking the other formula left this one's link")
+        XCTAssertEqual(resolved("opt/" + composed), mine)
+    }
+}

@@ -41,7 +41,7 @@ package struct KegLinker: Sendable {
         guard PosixFS.kind(keg) == .directory else { throw KegError.kegNotFound(package: name, path: keg) }
         let record = layout.linkedKegs + "/" + name
         if !kegOnly, let linked = PosixFS.resolvedLink(record), PosixFS.isDirectoryFollowingLinks(record),
-           linked != PosixFS.normalize(keg) {
+           !PosixFS.samePath(linked, PosixFS.normalize(keg)) {
             throw KegError.alreadyLinked(package: name, linkedKeg: linked)
         }
 
@@ -87,7 +87,7 @@ package struct KegLinker: Sendable {
                 let childRelative = relative + "/" + entry.name
                 let dst = layout.prefix + "/" + childRelative
                 let dstKind = PosixFS.kind(dst)
-                if dstKind == .symlink, PosixFS.resolvedLink(dst) == kegNormal + "/" + childRelative {
+                if dstKind == .symlink, PosixFS.samePath(PosixFS.resolvedLink(dst), kegNormal + "/" + childRelative) {
                     guard posixUnlink(dst) == 0 else {
                         throw KegError.system("remove link", dst, package: name, errno: errno)
                     }
@@ -108,7 +108,7 @@ package struct KegLinker: Sendable {
             let names = [name] + (aliases ?? ((try? InstallReceipt.read(kegPath: keg))??.aliases ?? []))
             records += names.filter { PathNames.componentProblem($0) == nil }.map { layout.opt + "/" + $0 }
         }
-        for record in records where PosixFS.resolvedLink(record) == kegNormal {
+        for record in records where PosixFS.samePath(PosixFS.resolvedLink(record), kegNormal) {
             guard posixUnlink(record) == 0 else {
                 throw KegError.system("remove link", record, package: name, errno: errno)
             }
@@ -197,7 +197,7 @@ final class LinkOperation {
 
     /// A record link (opt or var/homebrew/linked) to the keg.
     func linkRecord(_ path: String, replaceLinks: Bool = false) throws(KegError) {
-        if replaceLinks, PosixFS.kind(path) == .symlink, PosixFS.resolvedLink(path) != PosixFS.normalize(keg) {
+        if replaceLinks, PosixFS.kind(path) == .symlink, !PosixFS.samePath(PosixFS.resolvedLink(path), PosixFS.normalize(keg)) {
             if dryRun {
                 report.replaced.append(path)
             } else {
@@ -232,7 +232,7 @@ final class LinkOperation {
             switch entry.kind {
             case .file, .symlink:
                 if entry.name == ".DS_Store" { continue }
-                if entry.kind == .symlink && PosixFS.resolvedLink(src) == PosixFS.normalize(dst) { continue }
+                if entry.kind == .symlink && PosixFS.samePath(PosixFS.resolvedLink(src), PosixFS.normalize(dst)) { continue }
                 // Python rewrites these caches; a linked one would be in the next keg's way.
                 if (entry.name.hasSuffix(".pyc") || entry.name.hasSuffix(".pyo")) && src.contains("/site-packages/") {
                     continue
@@ -247,7 +247,7 @@ final class LinkOperation {
                     try linkTree(kegPath: kegPath, relative: childRelative, top: top, forOtherKeg: forOtherKeg)
                     continue
                 }
-                if dstKind == .symlink && PosixFS.resolvedLink(dst) == PosixFS.normalize(src) { continue }  // linked
+                if dstKind == .symlink && PosixFS.samePath(PosixFS.resolvedLink(dst), PosixFS.normalize(src)) { continue }  // linked
                 if entry.name.hasSuffix(".app") || action == .skipDirectory { continue }
                 if !parentReady { try ensureDirectory(dstDirectory); parentReady = true }
                 let split = try resolveConflict(dst, kind: dstKind)
@@ -321,7 +321,7 @@ final class LinkOperation {
 
         if dryRun {
             let existing = PosixFS.kind(dst)
-            if existing == .symlink, PosixFS.resolvedLink(dst) == srcNormal { return }  // already linked
+            if existing == .symlink, PosixFS.samePath(PosixFS.resolvedLink(dst), srcNormal) { return }  // already linked
             if existing != .missing {
                 if existing == .symlink && !PosixFS.existsFollowingLinks(dst) {
                     report.replaced.append(dst)
@@ -340,7 +340,7 @@ final class LinkOperation {
             let code = errno
             guard code == EEXIST else { throw KegError.system("link", dst, package: package, errno: code) }
             let kind = PosixFS.kind(dst)
-            if firstAttempt, kind == .symlink, PosixFS.resolvedLink(dst) == srcNormal { return }  // already linked
+            if firstAttempt, kind == .symlink, PosixFS.samePath(PosixFS.resolvedLink(dst), srcNormal) { return }  // already linked
             firstAttempt = false
             if kind == .symlink && !PosixFS.existsFollowingLinks(dst) {
                 try journal.removeLink(dst, package: package)  // broken: brew replaces it silently

@@ -159,6 +159,14 @@ enum PosixFS {
         close(fd)
     }
 
+    /// The same path text on bytes. Not `==`, which is canonical equivalence: `Cellar/caf\u{E9}` and
+    /// `Cellar/cafe\u{301}` are two racks on disk, and unlinking one formula removed the other's
+    /// links (`LinkerBytesTests`).
+    static func samePath(_ a: String?, _ b: String) -> Bool {
+        guard let a else { return false }
+        return a.utf8.elementsEqual(b.utf8)
+    }
+
     /// The directory part of `path`, cut at its last `/` byte. Not `lastIndex(of: "/")`, which
     /// finds the last `Character` "/": in `opt/\u{301}a` the slash and the mark are one, so the
     /// parent of that link was taken to be the prefix itself and the linker refused it

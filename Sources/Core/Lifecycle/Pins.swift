@@ -52,7 +52,7 @@ package struct Pins: Sendable {
     func removeIfPointing(at keg: InstalledKeg) {
         let path = pinPath(keg.name)
         guard let target = PosixFS.resolvedLink(path) else { return }
-        if target == PosixFS.normalize(keg.path) || !PosixFS.existsFollowingLinks(path) {
+        if PosixFS.samePath(target, PosixFS.normalize(keg.path)) || !PosixFS.existsFollowingLinks(path) {
             _ = posixUnlink(path)
             rmdirIfEmpty(PosixFS.parent(path))
         }
