@@ -395,6 +395,54 @@ final class RangeSplitTests: XCTestCase {
         XCTAssertTrue(blob.allSatisfy { !$0.hadAuthorization }, "Authorization leaked to the blob host")
     }
 
+    /// A part that already has every byte of its (cut) range when the request before it reaches
+    /// it is not waited for. The split's part stalls after 10 KB (the first request, trickled to
+    /// 500 KB/s, meanwhile becomes the smaller one), so the second split cuts that part; the part
+    /// then sends exactly up to the cut and pauses there, its transfer still open. When the first
+    /// request reaches the part, the part becomes the head with nothing left to write: it used to
+    /// stay the head, waiting for a transfer that, ending with success later, was taken for
+    /// "promotion under way", and the download never ended.
+    func testAPartWithEveryByteInWhenItBecomesTheHeadIsNotWaitedFor() throws {
+        let fixture = try fixture()
+        let sha = fixture.sha256(of: "a")
+        let server = fixture.server
+        server.faults.add(.trickle(bytesPerSecond: 400_000), for: .sha256(sha), times: 1, listener: .blob)
+        let first = Locked<Int64?>(nil)
+        let offeredAgain = Locked(false)
+        let run = try download(fixture, offerEveryReport: false, probeSlots: true) { progress, download in
+            guard progress.receivedBytes > 0 else { return }
+            let start = first.withLock { value -> Int64? in
+                if value == nil {
+                    value = progress.receivedBytes
+                    // The first split (offered right after this report) pauses after 10 KB for
+                    // 0.35 s, then at its cut for 1.5 s.
+                    server.faults.add(.pauseTwice(afterBytes: 10_000, seconds: 0.35, restSeconds: 1.5),
+                                      for: .sha256(sha), times: 1, listener: .blob)
+                    return nil
+                }
+                return value
+            }
+            // 100 KB later the paused part is the largest: split it.
+            if let start, progress.receivedBytes >= start + 100_000,
+               offeredAgain.withLock({ let first = !$0; $0 = true; return first }) {
+                download?.splitLargestPart()
+            }
+        }
+        assertVerified(fixture, run)
+        let requests = blobRequests(fixture)
+        let parts = splitRequests(requests)
+        XCTAssertGreaterThanOrEqual(parts.count, 2, "\(requests.map { ($0.range ?? "-", $0.fault ?? "-") })")
+        XCTAssertTrue(parts.allSatisfy { $0.status == 206 })
+        // The paused part sent exactly up to its cut and was stopped there, before its pause ended.
+        let paused = try XCTUnwrap(parts.first { $0.fault?.hasPrefix("pauseTwice") == true })
+        let bounds = (paused.range ?? "").dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
+        XCTAssertEqual(bounds.count, 2)
+        let length = (bounds.last ?? 0) - (bounds.first ?? 0) + 1
+        XCTAssertEqual(paused.bytesSent, 10_000 + (length - 10_000) / 2, "\(requests.map { ($0.range ?? "-", $0.bytesSent) })")
+        XCTAssertFalse(paused.completed)
+        XCTAssertTrue(run.retries.isEmpty, "\(run.retries)")
+    }
+
     /// Two downloads of one bottle into one cache (as two pour processes sharing it: the bottle
     /// lock is an `flock` per open file, so one process shows it too). The one holding the lock
     /// is split; the other waits, then reuses the verified file without a request of its own.

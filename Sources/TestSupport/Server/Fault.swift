@@ -39,13 +39,17 @@ package enum Fault: Hashable, Sendable {
     /// Answer a closed `Range` (`bytes=m-e`) with 206 from `m` to the end of the body, with a
     /// `Content-Range` saying so (more than asked for). Fires only on requests with a Range.
     case rangeToEnd
+    /// Send `afterBytes` body bytes, pause `seconds`, send up to half of what is left after
+    /// `afterBytes` (where a client splits a part that stalled at `afterBytes`: position plus half
+    /// the remaining bytes), pause `restSeconds`, then send the rest.
+    case pauseTwice(afterBytes: Int, seconds: Double, restSeconds: Double)
 
     /// When the fault is applied: before any response, at the Range decision, or on the body.
     var phase: FaultPhase {
         switch self {
         case .status, .redirectLoop, .redirectToAuthHost, .noResponse, .redirect: return .beforeBody
         case .ignoreRange, .wrongContentRange, .differentBody, .shortRange, .rangeToEnd: return .range
-        case .resetAfter, .stall, .truncate, .wrongBytes, .trickle: return .body
+        case .resetAfter, .stall, .truncate, .wrongBytes, .trickle, .pauseTwice: return .body
         }
     }
 
@@ -67,6 +71,7 @@ package enum Fault: Hashable, Sendable {
         case .differentBody: return "differentBody"
         case .shortRange(let bytes): return "shortRange(\(bytes))"
         case .rangeToEnd: return "rangeToEnd"
+        case .pauseTwice(let bytes, let seconds, let rest): return "pauseTwice(\(bytes), \(seconds)s, \(rest)s)"
         }
     }
 }

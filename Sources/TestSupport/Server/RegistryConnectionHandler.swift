@@ -36,6 +36,8 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
         var readInFlight = false
         /// Pause the body after this many bytes until the test releases it (`BodyHold`).
         var holdAt: Int?
+        /// Pauses of the `pauseTwice` fault: after `at` body bytes, for `seconds` (in order).
+        var pauses: [(at: Int, seconds: Double)] = []
 
         init(head: HTTPRequestHead, isBlobTransfer: Bool) {
             self.head = head
@@ -277,6 +279,9 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
                 exchange.cutFault = fault
             case .wrongBytes:
                 exchange.corrupt = true
+            case .pauseTwice(let bytes, let seconds, let rest):
+                let first = max(0, min(bytes, exchange.remaining))
+                exchange.pauses = [(first, seconds), (first + (exchange.remaining - first) / 2, rest)]
             case .trickle(let rate):
                 exchange.limiters.append(RateLimiter(bytesPerSecond: rate))
             default:
@@ -316,6 +321,16 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
             cut(exchange, context: context)
             return
         }
+        if let pause = exchange.pauses.first, exchange.bytesSent >= pause.at {
+            exchange.pauses.removeFirst()
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, exchange, context), eventLoop: loop)
+            loop.scheduleTask(in: .nanoseconds(Int64(max(0, pause.seconds) * 1e9))) {
+                let (handler, exchange, context) = bound.value
+                handler.pump(exchange, context: context)
+            }
+            return
+        }
         if let holdAt = exchange.holdAt, exchange.bytesSent >= holdAt {
             exchange.holdAt = nil
             let loop = context.eventLoop
@@ -331,6 +346,7 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
         var wanted = min(exchange.chunk, exchange.remaining)
         if let cutoff = exchange.cutoff { wanted = min(wanted, cutoff - exchange.bytesSent) }
         if let holdAt = exchange.holdAt { wanted = min(wanted, holdAt - exchange.bytesSent) }
+        if let pause = exchange.pauses.first { wanted = min(wanted, pause.at - exchange.bytesSent) }
         let count = wanted
         let descriptor = exchange.descriptor
         let offset = exchange.offset
