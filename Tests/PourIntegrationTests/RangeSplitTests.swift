@@ -347,6 +347,50 @@ final class RangeSplitTests: XCTestCase {
         XCTAssertEqual(run.retries.count, 1, "\(run.retries)")
     }
 
+    /// A part fails while the head is itself a promoted range (not the first request, which would
+    /// carry on to the end of the body): the head is stopped too and the download resumes from
+    /// the hashed prefix with one open Range, under the retry rules. The first request is
+    /// trickled; its second half (the first split) sends 600 KB, stalls 1.5 s and closes; the
+    /// first request's own second half (the second split, trickled to 100 KB/s) is the head by then.
+    func testAPartFailingWhileTheHeadIsAPromotedRangeResumesFromTheHashedPrefix() throws {
+        let fixture = try fixture()
+        let sha = fixture.sha256(of: "a")
+        let server = fixture.server
+        server.faults.add(.trickle(bytesPerSecond: 400_000), for: .sha256(sha), times: 1, listener: .blob)
+        let first = Locked<Int64?>(nil)
+        let splitAgain = Locked(false)
+        let run = try download(fixture, offerEveryReport: false, probeSlots: true) { progress, download in
+            guard progress.receivedBytes > 0 else { return }
+            let start = first.withLock { value -> Int64? in
+                if value == nil {
+                    value = progress.receivedBytes
+                    server.faults.add(.stall(afterBytes: 600_000, seconds: 1.5), for: .sha256(sha), times: 1, listener: .blob)
+                    return nil
+                }
+                return value
+            }
+            // Once the first split has run well ahead, the first request is the largest part.
+            if let start, progress.receivedBytes >= start + 400_000, splitAgain.withLock({ let first = !$0; $0 = true; return first }) {
+                server.faults.add(.trickle(bytesPerSecond: 100_000), for: .sha256(sha), times: 1, listener: .blob)
+                download?.splitLargestPart()
+            }
+        }
+        assertVerified(fixture, run)
+        let requests = blobRequests(fixture)
+        func start(_ entry: RequestLogEntry) -> Int? {
+            entry.range.flatMap { Int($0.dropFirst("bytes=".count).prefix { $0 != "-" }) }
+        }
+        let failed = try XCTUnwrap(requests.first { $0.fault?.hasPrefix("stall") == true }, "\(requests.map { $0.fault ?? "-" })")
+        let head = try XCTUnwrap(requests.first { $0.fault == "trickle(100000)" && $0.range != nil })
+        XCTAssertLessThan(start(head) ?? .max, start(failed) ?? 0, "the slow range precedes the failing one")
+        let resumes = requests.filter { ($0.range ?? "").hasSuffix("-") }
+        XCTAssertEqual(resumes.count, 1, "\(requests.map { $0.range ?? "-" })")
+        let resumedAt = resumes.first.flatMap(start) ?? -1
+        XCTAssertTrue(resumedAt > (start(head) ?? .max) && resumedAt < (start(failed) ?? 0),
+                      "resumed inside the promoted range, at the hashed prefix: \(requests.map { ($0.range ?? "-", $0.fault ?? "-") })")
+        XCTAssertEqual(run.retries.count, 1, "\(run.retries)")
+    }
+
     /// The manifest's size (learnt while parts run) is one byte more than the blob: the split
     /// download ends with `sizeMismatch` after one fresh re-download, leaves nothing behind, and
     /// every slot comes back.
