@@ -48,8 +48,11 @@ final class RangeSplitTests: XCTestCase {
     /// - Parameter offerEveryReport: false: the test offers a spare slot at the first report only
     ///   (later offers come from the engine's own slot releases).
     /// - Parameter probeSlots: afterwards, check that every bulk slot came back (`assertEverySlotComesBack`).
+    /// - Parameter testOffers: false: the test offers no spare slot at all (only the engine's own
+    ///   slot releases do).
     private func download(_ fixture: RegistryFixture, policy: RangeSplitPolicy = RangeSplitTests.eager,
-                          stream: GrowingFile? = nil, offerEveryReport: Bool = true, probeSlots: Bool = false,
+                          stream: GrowingFile? = nil, offerEveryReport: Bool = true, testOffers: Bool = true,
+                          retryDelay: Double = 0.05, probeSlots: Bool = false,
                           file: StaticString = #filePath, line: UInt = #line,
                           onProgress: @escaping @Sendable (DownloadProgress, VerifiedDownload?) -> Void = { _, _ in }) throws -> Run {
         let engine = try XCTUnwrap(TransferEngine(maxConcurrentTransfers: RangeSplitTests.width, rangeSplit: policy))
@@ -66,13 +69,13 @@ final class RangeSplitTests: XCTestCase {
         let current = Locked<VerifiedDownload?>(nil)
         let download = VerifiedDownload(
             engine: engine, packageName: "a", sources: [source], expectedSHA256: sha, destination: destination,
-            policy: RetryPolicy(maxAttempts: 3, baseDelay: 0.05, maxDelay: 0.1, maxRetryAfter: 1),
+            policy: RetryPolicy(maxAttempts: 3, baseDelay: retryDelay, maxDelay: max(0.1, retryDelay), maxRetryAfter: 1),
             timeouts: TransferTimeouts(connect: 5, stallSeconds: 5, stallBytesPerSecond: 1024),
             queue: DispatchQueue(label: "test.range-split"), stream: stream,
             onProgress: { progress in
                 onProgress(progress, current.withLock { $0 })
                 let first = offered.withLock { let first = !$0; $0 = true; return first }
-                if progress.receivedBytes > 0, offerEveryReport || first { engine.rangeSplitter.offerSpareSlot() }
+                if testOffers, progress.receivedBytes > 0, offerEveryReport || first { engine.rangeSplitter.offerSpareSlot() }
             },
             onRetry: { _, _, error in retries.withLock { $0.append(error) } },
             completion: { result in
@@ -389,6 +392,23 @@ final class RangeSplitTests: XCTestCase {
         XCTAssertTrue(resumedAt > (start(head) ?? .max) && resumedAt < (start(failed) ?? 0),
                       "resumed inside the promoted range, at the hashed prefix: \(requests.map { ($0.range ?? "-", $0.fault ?? "-") })")
         XCTAssertEqual(run.retries.count, 1, "\(run.retries)")
+    }
+
+    /// The first request breaks before any split; its slot, given back, is a spare slot while the
+    /// download waits to retry, and the splitter offers it to this very download. No split may be
+    /// made of a head that no longer runs: one was, and accepted; the retry then re-hashed the file
+    /// up to the part's bytes, over the hole before them, resumed there and failed the digest (a
+    /// second reset would have failed the download with a SHA-256 mismatch against an honest
+    /// server), while the part went on writing beside the resumed request.
+    func testNoSplitIsMadeWhileTheDownloadWaitsToRetry() throws {
+        let fixture = try fixture()
+        fixture.server.faults.add(.resetAfter(bytes: 100_000), for: .sha256(fixture.sha256(of: "a")), times: 1, listener: .blob)
+        let run = try download(fixture, testOffers: false, retryDelay: 0.3, probeSlots: true)
+        assertVerified(fixture, run)
+        XCTAssertEqual(run.retries.count, 1, "one retry, for the reset: \(run.retries)")
+        let requests = blobRequests(fixture)
+        XCTAssertTrue(splitRequests(requests).isEmpty, "\(requests.map { ($0.range ?? "-", $0.fault ?? "-", $0.bytesSent) })")
+        XCTAssertEqual(requests.compactMap(\.range), ["bytes=100000-"], "resumed from the hashed prefix")
     }
 
     /// The manifest's size (learnt while parts run) is one byte more than the blob: the split

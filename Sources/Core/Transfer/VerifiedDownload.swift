@@ -312,6 +312,8 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
     private func attemptTransfer() {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return fail(.cancelled) }
+        // A new head starts open-ended at `written`: no part may still own bytes past it.
+        if !parts.isEmpty || pendingSplit != nil { dropParts() }
         attempt += 1
         totalAttempts += 1
         writeError = nil
@@ -506,7 +508,11 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
     /// Asks for the second half of the largest part in a Range request of its own.
     private func split() {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard splittable, completion != nil, !cancelled, pendingSplit == nil, writeError == nil, fd >= 0,
+        // Only while a head runs (`handle`): between a failed attempt and its retry the head's slot,
+        // given back, is offered to this very download, and a split of the dead head, accepted,
+        // left a hole the retry re-hashed (a SHA-256 mismatch against an honest server) and a part
+        // writing beside the resumed request (`testNoSplitIsMadeWhileTheDownloadWaitsToRetry`).
+        guard splittable, handle != nil, completion != nil, !cancelled, pendingSplit == nil, writeError == nil, fd >= 0,
               let largest = largestPart() else { return }
         let remaining = largest.end - largest.position
         guard remaining >= 2 * engine.rangeSplitter.policy.minimumPartBytes else { return reportSplittable() }
@@ -534,7 +540,7 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
             && response.contentLength == pending.end - pending.start
         var predecessor: (position: Int64, end: Int64)?
         var partIndex: Int?
-        if pending.predecessor == headID, let total = expectedTotal {
+        if pending.predecessor == headID, handle != nil, let total = expectedTotal {
             predecessor = (written, headEnd ?? total)
         } else if let index = parts.firstIndex(where: { $0.id == pending.predecessor }), !parts[index].completed {
             partIndex = index
@@ -776,6 +782,9 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
         // become the head before its answer) is stopped now rather than left to run a request
         // into a finished, failed or restarted download.
         if !parts.isEmpty || pendingSplit != nil { dropParts() }
+        // No head runs until the next attempt: not a candidate meanwhile (its next response
+        // reports it again).
+        engine.rangeSplitter.withdraw(self)
         if cancelled { return fail(.cancelled) }
         if case .badContentRange? = writeError {
             // Restart from byte 0 without a Range (a server that mislabels ranges once will again).

@@ -284,6 +284,7 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
                 exchange.pauses = [(first, seconds), (first + (exchange.remaining - first) / 2, rest)]
             case .trickle(let rate):
                 exchange.limiters.append(RateLimiter(bytesPerSecond: rate))
+
             default:
                 break
             }
