@@ -29,7 +29,8 @@ final class NginxRegistry {
     private var process: Process?
 
     /// Skips the test (XCTSkip) when nginx, curl or openssl is missing.
-    init(registry: URL, directory: URL, http2: Bool) throws {
+    /// - Parameter limitRate: nginx's `limit_rate` (bytes/s per request), a per-connection cap as CDNs have.
+    init(registry: URL, directory: URL, http2: Bool, limitRate: Int? = nil) throws {
         self.directory = directory.path
         caFile = self.directory + "/ca.pem"
         let fm = FileManager.default
@@ -40,7 +41,7 @@ final class NginxRegistry {
         try makeCertificates()
         for _ in 0..<5 {
             port = freeLoopbackPort()
-            try configuration(registry: registry.path, http2: http2).write(toFile: self.directory + "/nginx.conf",
+            try configuration(registry: registry.path, http2: http2, limitRate: limitRate).write(toFile: self.directory + "/nginx.conf",
                                                                              atomically: true, encoding: .utf8)
             let pidFile = self.directory + "/nginx.pid"
             try? fm.removeItem(atPath: pidFile)
@@ -108,7 +109,7 @@ final class NginxRegistry {
         }.filter { $0.path != "/nginx-status" }
     }
 
-    private func configuration(registry: String, http2: Bool) -> String {
+    private func configuration(registry: String, http2: Bool, limitRate: Int?) -> String {
         """
         daemon off;
         master_process off;
@@ -129,6 +130,7 @@ final class NginxRegistry {
                 ssl_certificate \(directory)/server.pem;
                 ssl_certificate_key \(directory)/server.key;
                 root \(registry);
+                \(limitRate.map { "limit_rate \($0);" } ?? "")
                 location /api/ { }
                 location ~ "^/v2/homebrew/core/.+/blobs/(sha256:[0-9a-f]{64})$" { alias \(registry)/blobs/$1; }
                 location ~ ^/v2/homebrew/core/(.+)/manifests/([^/]+)$ { alias \(registry)/manifests/$1/$2; }
