@@ -61,8 +61,11 @@ package struct DownloadOutcome: Sendable {
 ///   same byte. When the head reaches its end, the next part becomes the head: the bytes it has
 ///   already written are read back from the file and hashed (`promoteNextPart`), so the digest
 ///   still covers exactly bytes `0..<written` in order and the streamed generation still grows
-///   from the front. Any other answer to a split (200: the server ignores Range; 416; an error)
-///   drops that request alone, and the download is not split again. A part failing after it was
+///   from the front; a part that already holds every byte of its range is passed over at once
+///   (its transfer stopped, its completion stale). Any other answer to a split (200: the server
+///   ignores Range; another range or length; 416; an error) drops that request alone, and the
+///   download is not split again. Splits are made only while a head runs (never between a failed
+///   attempt and its retry), and the end of each attempt drops every part. A part failing after it was
 ///   accepted drops every part past the head (the file is truncated to `written`); the download
 ///   then continues or resumes from `written` as for any failure. Only the head's request may
 ///   be open-ended, and only the original request is ever a candidate for the retry rules.
