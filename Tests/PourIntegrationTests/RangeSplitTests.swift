@@ -198,7 +198,7 @@ final class RangeSplitTests: XCTestCase {
         let armed = Locked(false)
         let sha = fixture.sha256(of: "a")
         let server = fixture.server
-        let run = try download(fixture) { progress, _ in
+        let run = try download(fixture, probeSlots: true) { progress, _ in
             // Before the first split is asked (the offer follows this call): the next blob
             // request, the split, gets bytes of the right length but the wrong content.
             guard progress.receivedBytes > 0, armed.withLock({ let first = !$0; $0 = true; return first }) else { return }
@@ -233,7 +233,7 @@ final class RangeSplitTests: XCTestCase {
     func testCancellingASplitDownloadLeavesNothingBehind() throws {
         let fixture = try fixture(size: 3_000_000)
         let cancelled = Locked(false)
-        let run = try download(fixture) { progress, download in
+        let run = try download(fixture, probeSlots: true) { progress, download in
             guard progress.receivedBytes > 1_000_000, let download,
                   cancelled.withLock({ let first = !$0; $0 = true; return first }) else { return }
             download.cancel()
