@@ -44,14 +44,7 @@ final class H2MultiplexingTests: XCTestCase {
     }
 
     private func configuration(index: Bool) -> InstallConfiguration {
-        let environment = ["HOMEBREW_API_DOMAIN": nginx.baseURL(host: "127.0.0.1") + "/api",
-                           "HOMEBREW_ARTIFACT_DOMAIN": nginx.baseURL(host: "localhost"),
-                           "HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK": "1"]
-        var configuration = InstallConfiguration(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache),
-                                                 endpoints: .fromEnvironment(environment), jobs: 8)
-        configuration.caBundle = nginx.caFile
-        configuration.index.autoUpdate = index
-        return configuration
+        nginx.configuration(for: fixture, index: index)
     }
 
     /// Installs the closure, stops nginx and returns (accepted connections, logged requests).

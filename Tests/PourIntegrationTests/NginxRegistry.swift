@@ -1,4 +1,5 @@
 import Foundation
+import PourCore
 import XCTest
 
 /// A RegistryGenerator directory served by a real nginx over TLS on 127.0.0.1, with HTTP/2
@@ -69,6 +70,20 @@ final class NginxRegistry {
     deinit { stop() }
 
     func baseURL(host: String) -> String { "https://\(host):\(port)" }
+
+    /// A configuration for `fixture`'s prefix and cache with formula JSON from `127.0.0.1` and
+    /// bottles from `localhost` on this nginx (two host names, as formulae.brew.sh and ghcr.io
+    /// are two hosts), its CA trusted, and the index used or not.
+    func configuration(for fixture: RegistryFixture, index: Bool) -> InstallConfiguration {
+        let environment = ["HOMEBREW_API_DOMAIN": baseURL(host: "127.0.0.1") + "/api",
+                           "HOMEBREW_ARTIFACT_DOMAIN": baseURL(host: "localhost"),
+                           "HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK": "1"]
+        var configuration = InstallConfiguration(layout: PrefixLayout(prefix: fixture.prefix, cache: fixture.cache),
+                                                 endpoints: .fromEnvironment(environment), jobs: 8)
+        configuration.caBundle = caFile
+        configuration.index.autoUpdate = index
+        return configuration
+    }
 
     /// TCP connections nginx has accepted so far, not counting the one this query opens
     /// (`stub_status`'s "accepts", read with the curl CLI over HTTP/1.1).

@@ -111,6 +111,19 @@ final class RangeSplitTests: XCTestCase {
         XCTAssertEqual(ended.wait(timeout: .now() + 30), .success, file: file, line: line)
     }
 
+    /// A progress observer that scripts `fault` for the next request of `a`'s blob at the first
+    /// report with bytes, just before the first split is asked (the offer follows the observer):
+    /// that request is the split.
+    private func faultForTheFirstSplit(_ fault: Fault, _ fixture: RegistryFixture) -> @Sendable (DownloadProgress, VerifiedDownload?) -> Void {
+        let armed = Locked(false)
+        let sha = fixture.sha256(of: "a")
+        let server = fixture.server
+        return { progress, _ in
+            guard progress.receivedBytes > 0, armed.withLock({ let first = !$0; $0 = true; return first }) else { return }
+            server.faults.add(fault, for: .sha256(sha), times: 1, listener: .blob)
+        }
+    }
+
     private func assertVerified(_ fixture: RegistryFixture, _ run: Run, file: StaticString = #filePath, line: UInt = #line) {
         guard case .success(let outcome)? = run.result else {
             return XCTFail("download failed: \(String(describing: run.result))", file: file, line: line)
@@ -195,15 +208,8 @@ final class RangeSplitTests: XCTestCase {
     /// digest covers every part, the mismatch is caught, and one fresh download gets the blob.
     func testCorruptBytesInAPartAreCaughtByTheDigest() throws {
         let fixture = try fixture()
-        let armed = Locked(false)
-        let sha = fixture.sha256(of: "a")
-        let server = fixture.server
-        let run = try download(fixture, probeSlots: true) { progress, _ in
-            // Before the first split is asked (the offer follows this call): the next blob
-            // request, the split, gets bytes of the right length but the wrong content.
-            guard progress.receivedBytes > 0, armed.withLock({ let first = !$0; $0 = true; return first }) else { return }
-            server.faults.add(.wrongBytes, for: .sha256(sha), times: 1, listener: .blob)
-        }
+        // The split gets bytes of the right length but the wrong content.
+        let run = try download(fixture, probeSlots: true, onProgress: faultForTheFirstSplit(.wrongBytes, fixture))
         assertVerified(fixture, run)
         XCTAssertTrue(run.retries.contains { if case .checksumMismatch = $0 { return true } else { return false } },
                       "the corrupt part was caught: \(run.retries)")
@@ -214,13 +220,7 @@ final class RangeSplitTests: XCTestCase {
     /// first request runs on to the end of the body and the download completes without a retry.
     func testAPartThatBreaksIsDroppedAndTheDownloadCompletes() throws {
         let fixture = try fixture()
-        let armed = Locked(false)
-        let sha = fixture.sha256(of: "a")
-        let server = fixture.server
-        let run = try download(fixture) { progress, _ in
-            guard progress.receivedBytes > 0, armed.withLock({ let first = !$0; $0 = true; return first }) else { return }
-            server.faults.add(.resetAfter(bytes: 20_000), for: .sha256(sha), times: 1, listener: .blob)
-        }
+        let run = try download(fixture, onProgress: faultForTheFirstSplit(.resetAfter(bytes: 20_000), fixture))
         assertVerified(fixture, run)
         let requests = blobRequests(fixture)
         XCTAssertTrue(requests.contains { $0.fault == "resetAfter(20000)" && $0.range != nil }, "\(requests.map { $0.fault ?? "-" })")
@@ -296,13 +296,8 @@ final class RangeSplitTests: XCTestCase {
     /// cleanly after 30 KB of the announced length) is dropped like a reset one.
     func testAPartWhoseBodyEndsShortOfItsLengthIsDropped() throws {
         let fixture = try fixture()
-        let sha = fixture.sha256(of: "a")
-        let server = fixture.server
-        let armed = Locked(false)
-        let run = try download(fixture, offerEveryReport: false, probeSlots: true) { progress, _ in
-            guard progress.receivedBytes > 0, armed.withLock({ let first = !$0; $0 = true; return first }) else { return }
-            server.faults.add(.truncate(afterBytes: 30_000), for: .sha256(sha), times: 1, listener: .blob)
-        }
+        let run = try download(fixture, offerEveryReport: false, probeSlots: true,
+                               onProgress: faultForTheFirstSplit(.truncate(afterBytes: 30_000), fixture))
         assertVerified(fixture, run)
         let requests = blobRequests(fixture)
         let parts = splitRequests(requests)
@@ -334,13 +329,8 @@ final class RangeSplitTests: XCTestCase {
     /// The part stalls 2 s after 20 KB and closes; the first request reaches it long before.
     func testAPromotedPartThatFailsIsResumedFromTheHashedPrefix() throws {
         let fixture = try fixture()
-        let sha = fixture.sha256(of: "a")
-        let server = fixture.server
-        let armed = Locked(false)
-        let run = try download(fixture, offerEveryReport: false, probeSlots: true) { progress, _ in
-            guard progress.receivedBytes > 0, armed.withLock({ let first = !$0; $0 = true; return first }) else { return }
-            server.faults.add(.stall(afterBytes: 20_000, seconds: 2), for: .sha256(sha), times: 1, listener: .blob)
-        }
+        let run = try download(fixture, offerEveryReport: false, probeSlots: true,
+                               onProgress: faultForTheFirstSplit(.stall(afterBytes: 20_000, seconds: 2), fixture))
         assertVerified(fixture, run)
         let requests = blobRequests(fixture)
         let stalled = try XCTUnwrap(requests.first { $0.fault?.hasPrefix("stall") == true }, "\(requests.map { $0.fault ?? "-" })")

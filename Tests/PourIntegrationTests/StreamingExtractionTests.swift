@@ -26,8 +26,8 @@ final class StreamingExtractionTests: XCTestCase {
         return configuration
     }
 
-    private func blobSize(_ fixture: RegistryFixture, _ name: String) throws -> Int {
-        let path = fixture.registry.appendingPathComponent("blobs/sha256:\(fixture.sha256(of: name))").path
+    private func blobSize(_ fixture: RegistryFixture, _ name: String, sha: String? = nil) throws -> Int {
+        let path = fixture.registry.appendingPathComponent("blobs/sha256:\(sha ?? fixture.sha256(of: name))").path
         return try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
     }
 
@@ -280,6 +280,60 @@ final class StreamingExtractionTests: XCTestCase {
         XCTAssertEqual(tree(configuration.layout.cellar), [])
         XCTAssertEqual(tree(configuration.layout.staging), [], "staging leftovers")
         XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.prefix + "/bin/esc"))
+    }
+
+    // MARK: - The installed-size cap, after the fact
+
+    /// A manifest that arrives only after the streamed extraction began cannot cap that
+    /// extraction (its limits were set without it), so the cap is applied once the download is
+    /// verified (`KegPreparation.complete`): a bottle whose manifest says it installs 1 byte
+    /// (cap: 2 × 1 B + 64 MiB) while it unpacks to 72 MiB of zeros (a 72 KB bomb on the wire) is
+    /// refused as `sizeLimitExceeded` for the whole keg, and nothing reaches the Cellar or stays in
+    /// staging. The configured limit (100 MiB) would have let it through.
+    func testAManifestThatArrivesAfterTheStreamBeganStillCapsTheKeg() throws {
+        let fixture = try RegistryFixture(recipe: .custom([FormulaSpec(name: "bomb", targetCompressedSize: 20_000)]))
+        let entry = try XCTUnwrap(fixture.manifest.formulae["bomb"])
+        let keg = "bomb/\(entry.pkgVersion)/"
+        let bottle = fixture.root.appendingPathComponent("bomb.tar.gz").path
+        try CustomBottle.writeArchive([.init(keg, .directory), .init(keg + "zeros", .zeros(size: 72 << 20))], to: bottle)
+        let sha = try CustomBottle.publish(bottleAt: bottle, as: "bomb", in: fixture.registry, manifest: fixture.manifest)
+        let size = try blobSize(fixture, "bomb", sha: sha)
+        // The registry's manifest names the new blob and says it installs 1 byte.
+        let manifestPath = fixture.registry.appendingPathComponent("manifests/\(entry.image)/\(entry.pkgVersion)").path
+        var text = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        text = text.replacingOccurrences(of: entry.sha256, with: sha)
+            .replacingOccurrences(of: "\"sh.brew.bottle.size\":\"\(entry.size)\"", with: "\"sh.brew.bottle.size\":\"\(size)\"")
+            .replacingOccurrences(of: "\"sh.brew.bottle.installed_size\":\"\(entry.installedSize)\"", with: "\"sh.brew.bottle.installed_size\":\"1\"")
+        XCTAssertTrue(text.contains("\"sh.brew.bottle.installed_size\":\"1\""), "the manifest was edited")
+        try text.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+
+        var configuration = patientConfiguration(fixture)
+        configuration.extractionLimits = ExtractionLimits(maxTotalBytes: 100 << 20)
+        var options = InstallOptions()
+        options.streamingMinimumBytes = 0
+        // The bottle's gzip trailer is held back, and the manifest trickles in (about 5 s).
+        fixture.server.bodyHold.hold(sha256: sha, afterBytes: size - 8)
+        fixture.server.faults.add(.trickle(bytesPerSecond: 500), for: .pathSuffix("/manifests/\(entry.pkgVersion)"), times: nil)
+        let manifestDone = { fixture.server.log.entries.contains { $0.path.hasSuffix("/manifests/\(entry.pkgVersion)") && $0.completed } }
+        let run = Background(["bomb"], configuration: configuration, options: options)
+        XCTAssertTrue(waitUntil { run.events.current.contains(.extracting(name: "bomb")) }, "not streamed")
+        XCTAssertFalse(manifestDone(), "the manifest arrived before the stream began")
+        XCTAssertTrue(waitUntil(manifestDone), "the manifest never arrived")
+        XCTAssertFalse(fixture.server.bodyHold.isReleased)
+        fixture.server.bodyHold.release()
+
+        let outcome: PackageOutcome?
+        switch run.wait() {
+        case .success(let report)?: outcome = report.packages.first { $0.name == "bomb" }?.outcome
+        default: outcome = nil
+        }
+        guard case .failed(.unpack(.sizeLimitExceeded(_, let member, let cap)))? = outcome else {
+            return XCTFail("\(String(describing: outcome))")
+        }
+        XCTAssertEqual(member, "(the whole keg)")
+        XCTAssertEqual(cap, 2 + (64 << 20), "the manifest's cap, not the configured 100 MiB")
+        XCTAssertEqual(tree(configuration.layout.cellar), [], "something reached the Cellar")
+        XCTAssertEqual(tree(configuration.layout.staging), [], "staging leftovers")
     }
 
     // MARK: - Switch
