@@ -25,3 +25,31 @@ final class RelocationBytesTests: XCTestCase {
                        "a component after the prefix that starts with a mark is inside it")
     }
 }
+
+extension RelocationBytesTests {
+    /// Whether a keg is glibc's (never relocated, as brew) is decided on its name, the keg path's
+    /// second-to-last component on bytes. A keg `\u{301}h/\u{301}1` (name and version starting
+    /// with a combining mark, which `PathNames` allows) in a prefix named `glibc`: by `Character`s
+    /// the marks went with their slashes and the "name" was the prefix's `glibc`, so this keg's
+    /// binary kept its placeholders and could not start.
+    func testAKegIsNotTakenForGlibcByAPrefixComponent() throws {
+        let box = try ElfSandbox()
+        let built = try box.buildHello()
+        let prefix = try box.prefix(length: 20) + "/glibc"
+        let keg = prefix + "/Cellar/\u{301}h/\u{301}1"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: keg + "/bin", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: keg + "/lib", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: prefix + "/lib", withIntermediateDirectories: true)
+        try fm.copyItem(atPath: built.program, toPath: keg + "/bin/hello")
+        try fm.copyItem(atPath: built.library, toPath: keg + "/lib/libhello.so")
+        try fm.createSymbolicLink(atPath: prefix + "/lib/libhello.so", withDestinationPath: keg + "/lib/libhello.so")
+        let layout = PrefixLayout(prefix: prefix, cache: prefix + "/cache")
+        try LoaderLink.ensureLoaderLink(layout: layout)
+
+        XCTAssertEqual(try BinaryRelocator.relocate(kegAt: keg, layout: layout), ["bin/hello"])
+        let output = ElfSandbox.run(keg + "/bin/hello", [], environment: ElfSandbox.cleanEnvironment)
+        XCTAssertEqual(output?.status, 0, "stderr: \(output?.stderr ?? "could not start")")
+        XCTAssertEqual(output?.stdout, "hello from libhello\n")
+    }
+}

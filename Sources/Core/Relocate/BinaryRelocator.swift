@@ -24,8 +24,12 @@ package enum BinaryRelocator {
     /// `kegPathIsReal`: as `TextRelocator.relocate`'s (an `ExtractedKeg`'s path, already resolved).
     package static func relocate(kegAt kegPath: String, layout: PrefixLayout,
                                 cancellation: CancellationFlag? = nil, kegPathIsReal: Bool = false) throws(RelocationError) -> [String] {
-        let package = kegPath.split(separator: "/").suffix(2).joined(separator: " ")
-        let kegName = kegPath.split(separator: "/").dropLast().last.map(String.init) ?? ""
+        let package = TextRelocator.packageLabel(kegPath)
+        // The keg's name on bytes (`PosixFS.parent`/`baseName`): split by `Character`s, a name
+        // and version starting with a combining mark joined their slashes and the "name" became
+        // a component of the prefix — `glibc` skipped this keg's relocation
+        // (`RelocationBytesTests.testAKegIsNotTakenForGlibcByAPrefixComponent`).
+        let kegName = PosixFS.baseName(PosixFS.parent(kegPath))
         if ElfRelocationRules.isGlibc(kegName: kegName) { return [] }
         guard let kegReal = kegPathIsReal ? kegPath : PosixFS.realPath(kegPath) else {
             throw .ioFailed(package: package, file: kegPath, reason: errnoText())

@@ -55,7 +55,7 @@ package enum TextRelocator {
 
     /// `<name> <pkg_version>` from `…/<name>/<pkg_version>`, for error messages.
     static func packageLabel(_ kegPath: String) -> String {
-        kegPath.split(separator: "/").suffix(2).joined(separator: " ")
+        PathComponents.split(kegPath).suffix(2).joined(separator: " ")
     }
 
     /// One relocation pass. Confined to the calling thread for the duration of `relocate`.
