@@ -497,6 +497,52 @@ final class RangeSplitTests: XCTestCase {
         XCTAssertTrue(run.retries.isEmpty, "\(run.retries)")
     }
 
+    /// A part cut by a later split stops the moment its last byte before the cut is written, not
+    /// only when the request before it reaches it. As above, the paused part sends exactly up to
+    /// the cut and pauses; here the pause (0.4 s) ends long before the first request (trickled to
+    /// 400 KB/s, ~1.9 s to the part) reaches it. A part whose block ended exactly at its cut was
+    /// left running: every byte past the cut (the later part's, fetched by it too) crossed the
+    /// network twice and its slot stayed taken until the first request caught up.
+    func testAPartCutExactlyAtABlockEndIsStoppedThere() throws {
+        let fixture = try fixture()
+        let sha = fixture.sha256(of: "a")
+        let server = fixture.server
+        server.faults.add(.trickle(bytesPerSecond: 400_000), for: .sha256(sha), times: 1, listener: .blob)
+        let first = Locked<Int64?>(nil)
+        let offeredAgain = Locked(false)
+        // Parts of at least 300 KiB: after the two splits below, nothing is left large enough to
+        // split again (a later split of the first request would bring it to the part early).
+        let policy = RangeSplitPolicy(minimumPartBytes: 300 << 10, minimumResponseMicroseconds: 0)
+        let run = try download(fixture, policy: policy, offerEveryReport: false, probeSlots: true) { progress, download in
+            guard progress.receivedBytes > 0 else { return }
+            let start = first.withLock { value -> Int64? in
+                if value == nil {
+                    value = progress.receivedBytes
+                    server.faults.add(.pauseTwice(afterBytes: 10_000, seconds: 0.35, restSeconds: 0.4),
+                                      for: .sha256(sha), times: 1, listener: .blob)
+                    return nil
+                }
+                return value
+            }
+            if let start, progress.receivedBytes >= start + 100_000,
+               offeredAgain.withLock({ let first = !$0; $0 = true; return first }) {
+                download?.splitLargestPart()
+            }
+        }
+        assertVerified(fixture, run)
+        let requests = blobRequests(fixture)
+        let parts = splitRequests(requests)
+        XCTAssertGreaterThanOrEqual(parts.count, 2, "\(requests.map { ($0.range ?? "-", $0.fault ?? "-") })")
+        let paused = try XCTUnwrap(parts.first { $0.fault?.hasPrefix("pauseTwice") == true })
+        let bounds = (paused.range ?? "").dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
+        XCTAssertEqual(bounds.count, 2)
+        let length = (bounds.last ?? 0) - (bounds.first ?? 0) + 1
+        XCTAssertEqual(paused.bytesSent, 10_000 + (length - 10_000) / 2,
+                       "nothing past the cut: \(requests.map { ($0.range ?? "-", $0.bytesSent) })")
+        XCTAssertFalse(paused.completed)
+        XCTAssertTrue(run.retries.isEmpty, "\(run.retries)")
+    }
+
     /// Two downloads of one bottle into one cache (as two pour processes sharing it: the bottle
     /// lock is an `flock` per open file, so one process shows it too). The one holding the lock
     /// is split; the other waits, then reuses the verified file without a request of its own.

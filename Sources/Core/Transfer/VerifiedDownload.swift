@@ -132,6 +132,8 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
         let id: Int
         let start: Int64
         var end: Int64
+        /// The end its request asked for (`end` moves back to a later split's start).
+        let requestedEnd: Int64
         var received: Int64 = 0
         var handle: TransferHandle?
         /// Its transfer's completion has arrived (successfully, with every byte).
@@ -561,7 +563,7 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
             if !exact { stopSplitting() } else { reportSplittable() }
             return
         }
-        let part = RangePart(id: pending.id, start: pending.start, end: pending.end, handle: pending.handle)
+        let part = RangePart(id: pending.id, start: pending.start, end: pending.end, requestedEnd: pending.end, handle: pending.handle)
         if let partIndex {
             parts[partIndex].end = pending.start
             parts.insert(part, at: partIndex + 1)
@@ -583,7 +585,13 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
         }
         parts[index].received += Int64(bytes.count)
         networkBytes += Int64(bytes.count)
-        if Int64(data.count) > room {
+        // A part cut by a later split is stopped as soon as it reaches the cut, also when its block
+        // ended exactly there: it used to run on (a block beyond the cut finds no room and was
+        // dropped without stopping it), fetching every byte of the later part a second time and
+        // holding its slot until the head reached it (`testAPartCutExactlyAtABlockEndIsStoppedThere`).
+        // A part that reaches the end it asked for is left to finish (its connection is reused).
+        let reachedCut = parts[index].position == parts[index].end && parts[index].end < parts[index].requestedEnd
+        if Int64(data.count) > room || reachedCut {
             // More than the range asked for: stop it (its bytes past `end` are the next part's).
             parts[index].handle?.cancel()
             parts[index].handle = nil
@@ -620,7 +628,7 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
             }
             // Every byte of it is in. Its transfer may not have reported its end yet (its last
             // block and the head's block that reached it can be handed over in one I/O round,
-            // before the completion; or it was cut at a later split exactly on a block boundary):
+            // before the completion; or it was cut at a later split and stopped there by `writePart`):
             // it has nothing more for us, so it is stopped and its completion is stale. Waiting
             // for that completion as the head left the download hanging when more parts followed
             // (the head's completion with parts left was taken for "promotion under way").
