@@ -543,6 +543,41 @@ final class RangeSplitTests: XCTestCase {
         XCTAssertTrue(run.retries.isEmpty, "\(run.retries)")
     }
 
+    /// Ctrl-C that lands while the head reaches a part ends the download as cancelled. The first
+    /// request sends 1 byte and pauses (the test splits it there: the part gets every byte of
+    /// the second half meanwhile), then sends up to the part in one block; the report of that
+    /// block cancels, just before the part's bytes are read back into the digest. The read-back
+    /// stops for the cancel, and that used to be reported as a file-system error ("cannot read
+    /// back bytes of a split download"), which an install shows as a failed download, not a
+    /// skipped one.
+    func testACancelDuringThePartsReadBackEndsCancelled() throws {
+        let fixture = try fixture(size: 30_000)
+        let sha = fixture.sha256(of: "a")
+        let total = Int64(try XCTUnwrap(published(fixture)).count)
+        fixture.server.faults.add(.pauseTwice(afterBytes: 1, seconds: 0.5, restSeconds: 0.5), for: .sha256(sha), times: 1, listener: .blob)
+        // One split only: after it neither half has twice 10,000 bytes left.
+        let policy = RangeSplitPolicy(minimumPartBytes: 10_000, minimumResponseMicroseconds: 0)
+        let split = Locked(false)
+        let cancelled = Locked(false)
+        let run = try download(fixture, policy: policy, testOffers: false, probeSlots: true) { progress, download in
+            if progress.receivedBytes == 1, split.withLock({ let first = !$0; $0 = true; return first }) {
+                download?.splitLargestPart()
+            }
+            // Every byte is in only once the head's block reaches the part: cancel in that write.
+            if progress.receivedBytes == total, cancelled.withLock({ let first = !$0; $0 = true; return first }) {
+                download?.cancel()
+            }
+        }
+        XCTAssertTrue(cancelled.withLock { $0 }, "cancelled as the head reached the part")
+        guard case .failure(.cancelled)? = run.result else { return XCTFail("\(String(describing: run.result))") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.destination))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: DownloadCache.incompletePath(for: run.destination)))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: DownloadCache.lockPath(for: run.destination)))
+        let parts = splitRequests(blobRequests(fixture))
+        XCTAssertEqual(parts.count, 1, "\(parts.map { ($0.range ?? "-", $0.status) })")
+        XCTAssertEqual(parts.first?.status, 206)
+    }
+
     /// Two downloads of one bottle into one cache (as two pour processes sharing it: the bottle
     /// lock is an `flock` per open file, so one process shows it too). The one holding the lock
     /// is split; the other waits, then reuses the verified file without a request of its own.

@@ -614,7 +614,10 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
             parts.removeFirst()
             if next.received > 0 {
                 guard hash(fd, from: next.start, length: next.received, into: hasher) else {
-                    return failEveryPart(cancelled ? .cancelled
+                    // `hash` also stops for `abandon`, which `cancel()` sets before its block reaches
+                    // this queue (`cancelled` may still be false here): that is a cancel, not a
+                    // read error (`testACancelDuringThePartsReadBackEndsCancelled`).
+                    return failEveryPart(cancelled || abandon.isCancelled ? .cancelled
                         : .fileSystem(path: incomplete, message: "cannot read back bytes of a split download: \(errnoText())"))
                 }
                 written += next.received
