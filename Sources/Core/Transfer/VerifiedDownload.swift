@@ -797,7 +797,9 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
         // into a finished, failed or restarted download.
         if !parts.isEmpty || pendingSplit != nil { dropParts() }
         // No head runs until the next attempt: not a candidate meanwhile (its next response
-        // reports it again).
+        // decides again; a `file://` source that takes over never answers one, so its progress
+        // reports must not make it a candidate either).
+        splittable = false
         engine.rangeSplitter.withdraw(self)
         if cancelled { return fail(.cancelled) }
         if case .badContentRange? = writeError {
