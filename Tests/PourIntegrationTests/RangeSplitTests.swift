@@ -451,50 +451,15 @@ final class RangeSplitTests: XCTestCase {
 
     /// A part that already has every byte of its (cut) range when the request before it reaches
     /// it is not waited for. The split's part stalls after 10 KB (the first request, trickled to
-    /// 500 KB/s, meanwhile becomes the smaller one), so the second split cuts that part; the part
+    /// 400 KB/s, meanwhile becomes the smaller one), so the second split cuts that part; the part
     /// then sends exactly up to the cut and pauses there, its transfer still open. When the first
     /// request reaches the part, the part becomes the head with nothing left to write: it used to
     /// stay the head, waiting for a transfer that, ending with success later, was taken for
     /// "promotion under way", and the download never ended.
     func testAPartWithEveryByteInWhenItBecomesTheHeadIsNotWaitedFor() throws {
-        let fixture = try fixture()
-        let sha = fixture.sha256(of: "a")
-        let server = fixture.server
-        server.faults.add(.trickle(bytesPerSecond: 400_000), for: .sha256(sha), times: 1, listener: .blob)
-        let first = Locked<Int64?>(nil)
-        let offeredAgain = Locked(false)
-        let run = try download(fixture, offerEveryReport: false, probeSlots: true) { progress, download in
-            guard progress.receivedBytes > 0 else { return }
-            let start = first.withLock { value -> Int64? in
-                if value == nil {
-                    value = progress.receivedBytes
-                    // The first split (offered right after this report) pauses after 10 KB for
-                    // 0.35 s, then at its cut for 1.5 s.
-                    server.faults.add(.pauseTwice(afterBytes: 10_000, seconds: 0.35, restSeconds: 1.5),
-                                      for: .sha256(sha), times: 1, listener: .blob)
-                    return nil
-                }
-                return value
-            }
-            // 100 KB later the paused part is the largest: split it.
-            if let start, progress.receivedBytes >= start + 100_000,
-               offeredAgain.withLock({ let first = !$0; $0 = true; return first }) {
-                download?.splitLargestPart()
-            }
-        }
-        assertVerified(fixture, run)
-        let requests = blobRequests(fixture)
-        let parts = splitRequests(requests)
-        XCTAssertGreaterThanOrEqual(parts.count, 2, "\(requests.map { ($0.range ?? "-", $0.fault ?? "-") })")
-        XCTAssertTrue(parts.allSatisfy { $0.status == 206 })
-        // The paused part sent exactly up to its cut and was stopped there, before its pause ended.
-        let paused = try XCTUnwrap(parts.first { $0.fault?.hasPrefix("pauseTwice") == true })
-        let bounds = (paused.range ?? "").dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
-        XCTAssertEqual(bounds.count, 2)
-        let length = (bounds.last ?? 0) - (bounds.first ?? 0) + 1
-        XCTAssertEqual(paused.bytesSent, 10_000 + (length - 10_000) / 2, "\(requests.map { ($0.range ?? "-", $0.bytesSent) })")
-        XCTAssertFalse(paused.completed)
-        XCTAssertTrue(run.retries.isEmpty, "\(run.retries)")
+        let (run, requests) = try splitWithAPausedPart(restSeconds: 1.5)
+        XCTAssertTrue(splitRequests(requests).allSatisfy { $0.status == 206 })
+        try assertThePausedPartStoppedAtItsCut(run, requests)
     }
 
     /// A part cut by a later split stops the moment its last byte before the cut is written, not
@@ -504,21 +469,31 @@ final class RangeSplitTests: XCTestCase {
     /// left running: every byte past the cut (the later part's, fetched by it too) crossed the
     /// network twice and its slot stayed taken until the first request caught up.
     func testAPartCutExactlyAtABlockEndIsStoppedThere() throws {
+        // Parts of at least 300 KiB: after the two splits, nothing is left large enough to split
+        // again (a later split of the first request would bring it to the part early).
+        let policy = RangeSplitPolicy(minimumPartBytes: 300 << 10, minimumResponseMicroseconds: 0)
+        let (run, requests) = try splitWithAPausedPart(restSeconds: 0.4, policy: policy)
+        try assertThePausedPartStoppedAtItsCut(run, requests)
+    }
+
+    /// The scenario of the two tests above: the first request trickled to 400 KB/s; the first
+    /// split (offered right after the first report with bytes) pauses after 10 KB for 0.35 s,
+    /// then, once it has sent up to its cut, for `restSeconds`; 100 KB later the paused part is
+    /// the largest and is split again (its cut). Returns the run and `a`'s blob requests.
+    private func splitWithAPausedPart(restSeconds: Double, policy: RangeSplitPolicy = RangeSplitTests.eager) throws
+        -> (Run, [RequestLogEntry]) {
         let fixture = try fixture()
         let sha = fixture.sha256(of: "a")
         let server = fixture.server
         server.faults.add(.trickle(bytesPerSecond: 400_000), for: .sha256(sha), times: 1, listener: .blob)
         let first = Locked<Int64?>(nil)
         let offeredAgain = Locked(false)
-        // Parts of at least 300 KiB: after the two splits below, nothing is left large enough to
-        // split again (a later split of the first request would bring it to the part early).
-        let policy = RangeSplitPolicy(minimumPartBytes: 300 << 10, minimumResponseMicroseconds: 0)
         let run = try download(fixture, policy: policy, offerEveryReport: false, probeSlots: true) { progress, download in
             guard progress.receivedBytes > 0 else { return }
             let start = first.withLock { value -> Int64? in
                 if value == nil {
                     value = progress.receivedBytes
-                    server.faults.add(.pauseTwice(afterBytes: 10_000, seconds: 0.35, restSeconds: 0.4),
+                    server.faults.add(.pauseTwice(afterBytes: 10_000, seconds: 0.35, restSeconds: restSeconds),
                                       for: .sha256(sha), times: 1, listener: .blob)
                     return nil
                 }
@@ -530,17 +505,23 @@ final class RangeSplitTests: XCTestCase {
             }
         }
         assertVerified(fixture, run)
-        let requests = blobRequests(fixture)
+        return (run, blobRequests(fixture))
+    }
+
+    /// The paused part sent exactly up to its cut (10 KB, then half of the rest of its range) and
+    /// was stopped there: nothing past the cut, not completed; no retry.
+    private func assertThePausedPartStoppedAtItsCut(_ run: Run, _ requests: [RequestLogEntry],
+                                                    file: StaticString = #filePath, line: UInt = #line) throws {
         let parts = splitRequests(requests)
-        XCTAssertGreaterThanOrEqual(parts.count, 2, "\(requests.map { ($0.range ?? "-", $0.fault ?? "-") })")
-        let paused = try XCTUnwrap(parts.first { $0.fault?.hasPrefix("pauseTwice") == true })
+        XCTAssertGreaterThanOrEqual(parts.count, 2, "\(requests.map { ($0.range ?? "-", $0.fault ?? "-") })", file: file, line: line)
+        let paused = try XCTUnwrap(parts.first { $0.fault?.hasPrefix("pauseTwice") == true }, file: file, line: line)
         let bounds = (paused.range ?? "").dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
-        XCTAssertEqual(bounds.count, 2)
+        XCTAssertEqual(bounds.count, 2, file: file, line: line)
         let length = (bounds.last ?? 0) - (bounds.first ?? 0) + 1
         XCTAssertEqual(paused.bytesSent, 10_000 + (length - 10_000) / 2,
-                       "nothing past the cut: \(requests.map { ($0.range ?? "-", $0.bytesSent) })")
-        XCTAssertFalse(paused.completed)
-        XCTAssertTrue(run.retries.isEmpty, "\(run.retries)")
+                       "nothing past the cut: \(requests.map { ($0.range ?? "-", $0.bytesSent) })", file: file, line: line)
+        XCTAssertFalse(paused.completed, file: file, line: line)
+        XCTAssertTrue(run.retries.isEmpty, "\(run.retries)", file: file, line: line)
     }
 
     /// Ctrl-C that lands while the head reaches a part ends the download as cancelled. The first
