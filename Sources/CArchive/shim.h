@@ -63,34 +63,21 @@ POUR_ARCHIVE_FN(int, archive_read_open_filename, (struct archive *a, const char 
 POUR_ARCHIVE_FN(int, archive_read_open, (struct archive *a, void *client, archive_open_callback *o, archive_read_callback *r, archive_close_callback *c), (a, client, o, r, c))
 POUR_ARCHIVE_FN(int, archive_read_next_header, (struct archive *a, struct archive_entry **e), (a, e))
 POUR_ARCHIVE_FN(int, archive_read_data_block, (struct archive *a, const void **b, size_t *s, la_int64_t *o), (a, b, s, o))
-POUR_ARCHIVE_FN(struct archive *, archive_write_disk_new, (void), ())
-POUR_ARCHIVE_FN(int, archive_write_disk_set_options, (struct archive *a, int flags), (a, flags))
-POUR_ARCHIVE_FN(int, archive_write_header, (struct archive *a, struct archive_entry *e), (a, e))
-POUR_ARCHIVE_FN(la_ssize_t, archive_write_data_block, (struct archive *a, const void *b, size_t s, la_int64_t o), (a, b, s, o))
-POUR_ARCHIVE_FN(int, archive_write_finish_entry, (struct archive *a), (a))
-POUR_ARCHIVE_FN(int, archive_write_close, (struct archive *a), (a))
-POUR_ARCHIVE_FN(int, archive_write_free, (struct archive *a), (a))
-POUR_ARCHIVE_FN(int, archive_errno, (struct archive *a), (a))
 POUR_ARCHIVE_FN(const char *, archive_error_string, (struct archive *a), (a))
 POUR_ARCHIVE_FN(const char *, archive_entry_pathname, (struct archive_entry *e), (e))
 POUR_ARCHIVE_FN(const char *, archive_entry_hardlink, (struct archive_entry *e), (e))
 POUR_ARCHIVE_FN(const char *, archive_entry_symlink, (struct archive_entry *e), (e))
-static inline void pour_archive_entry_copy_pathname(struct archive_entry *e, const char *p) {
-    static void *slot;
-    ((void (*)(struct archive_entry *e, const char *p))pour_archive_resolve(&slot, "archive_entry_copy_pathname"))(e, p);
-}
-static inline void pour_archive_entry_copy_hardlink(struct archive_entry *e, const char *p) {
-    static void *slot;
-    ((void (*)(struct archive_entry *e, const char *p))pour_archive_resolve(&slot, "archive_entry_copy_hardlink"))(e, p);
-}
 POUR_ARCHIVE_FN(__LA_MODE_T, archive_entry_filetype, (struct archive_entry *e), (e))
 POUR_ARCHIVE_FN(__LA_MODE_T, archive_entry_perm, (struct archive_entry *e), (e))
-static inline void pour_archive_entry_set_perm(struct archive_entry *e, __LA_MODE_T m) {
-    static void *slot;
-    ((void (*)(struct archive_entry *e, __LA_MODE_T m))pour_archive_resolve(&slot, "archive_entry_set_perm"))(e, m);
-}
 POUR_ARCHIVE_FN(la_int64_t, archive_entry_size, (struct archive_entry *e), (e))
 POUR_ARCHIVE_FN(int, archive_entry_size_is_set, (struct archive_entry *e), (e))
+POUR_ARCHIVE_FN(time_t, archive_entry_atime, (struct archive_entry *e), (e))
+POUR_ARCHIVE_FN(long, archive_entry_atime_nsec, (struct archive_entry *e), (e))
+POUR_ARCHIVE_FN(int, archive_entry_atime_is_set, (struct archive_entry *e), (e))
+POUR_ARCHIVE_FN(time_t, archive_entry_mtime, (struct archive_entry *e), (e))
+POUR_ARCHIVE_FN(long, archive_entry_mtime_nsec, (struct archive_entry *e), (e))
+POUR_ARCHIVE_FN(int, archive_entry_mtime_is_set, (struct archive_entry *e), (e))
+POUR_ARCHIVE_FN(int, archive_entry_birthtime_is_set, (struct archive_entry *e), (e))
 
 #undef POUR_ARCHIVE_FN
 

@@ -55,8 +55,7 @@ package enum BottleExtractor {
             throw .invalidKegName(package: package)
         }
         if cancellation?.isCancelled == true { throw .cancelled(package: package) }
-        // Read the umask before any libarchive writer exists: `archive_write_disk_new` sets it to 0
-        // for a moment to read it, which a first read racing with another extraction could observe.
+        // The umask is read once (without setting it: ProcessUmask) and applied to every mode.
         _ = ProcessUmask.value
 
         // SECURE_SYMLINKS refuses paths reached through any symlink, including ones above the
@@ -98,18 +97,12 @@ package enum BottleExtractor {
 
     // MARK: - Streaming
 
-    /// Flags for `archive_write_disk`. No SECURE_NOABSOLUTEPATHS: our prefixed paths are absolute
-    /// (absolute and `..` entries are refused by KegEntryPath before prefixing). No OWNER: kegs
-    /// belong to the installing user. No ACL/XATTR/FFLAGS: bottles must not carry them.
-    ///
-    /// No SECURE_SYMLINKS either: libarchive implements it by opening and lstat-ing every
-    /// component of every entry's absolute path (≈10 syscalls per entry — most of the system time
-    /// of an install of many small bottles). The staging directory is fresh and resolved with
-    /// realpath, so the only symlinks below it are the ones this archive creates; `throughSymlink`
-    /// refuses any entry (or hard-link target) whose path passes through one of them, which is the
-    /// same guarantee, checked in memory.
-    private static let diskFlags = Int32(ARCHIVE_EXTRACT_TIME) | Int32(ARCHIVE_EXTRACT_PERM)
-        | Int32(ARCHIVE_EXTRACT_SECURE_NODOTDOT)
+    /// Entries are written by `KegDiskWriter` below the keg's descriptor, not by libarchive's
+    /// `archive_write_disk` (which pour used with `TIME | PERM | SECURE_NODOTDOT`; the writer's doc
+    /// says why). No SECURE_SYMLINKS equivalent is needed: the staging directory is fresh and
+    /// resolved with realpath, so the only symlinks below it are the ones this archive creates;
+    /// `throughSymlink` refuses any entry (or hard-link target) whose path passes through one of
+    /// them, checked in memory.
 
     /// The first proper ancestor of `relative` (keg-relative) that this archive made a symlink, if
     /// any, compared on bytes (`ExactPath`): a `/` byte is a separator whatever follows it, and a
@@ -141,14 +134,12 @@ package enum BottleExtractor {
             throw .cannotOpenBottle(package: package, path: path, reason: "libarchive could not allocate a reader")
         }
         defer { archive_read_free(reader) }
-        guard let writer = archive_write_disk_new() else {
-            throw .cannotOpenBottle(package: package, path: path, reason: "libarchive could not allocate a writer")
+        let writer: KegDiskWriter
+        do { writer = try KegDiskWriter(kegPath: kegPath, umask: ProcessUmask.value) } catch {
+            throw .stagingUnavailable(package: package, path: kegPath, reason: error.description)
         }
-        // archive_write_free closes the writer, which applies deferred directory modes and times.
-        defer { archive_write_free(writer) }
         archive_read_support_filter_all(reader)
         archive_read_support_format_tar(reader)
-        archive_write_disk_set_options(writer, diskFlags)
         // gzip bottles (all of Homebrew's) are inflated by zlib, which checks the CRC-32 that
         // libarchive's gzip filter skips; other compressions go through libarchive's filters.
         let source: BottleByteSource?
@@ -228,7 +219,6 @@ package enum BottleExtractor {
                     guard case .inKeg(let targetRel) = targetLocation, !targetRel.isEmpty,
                           let targetKind = kinds[ExactPath(targetRel)], targetKind == .file || targetKind == .hardlink
                     else { throw .unsafeHardlink(package: package, entry: raw, target: target) }
-                    archive_entry_copy_hardlink(entry, kegPath + "/" + targetRel)
                     kind = .hardlink
                     linkTarget = targetRel
                 } else {
@@ -272,17 +262,26 @@ package enum BottleExtractor {
                 }
 
                 // setuid/setgid/sticky have no business in a bottle: neutralise them rather than fail.
-                // ARCHIVE_EXTRACT_PERM restores modes verbatim, umask included: apply the process
-                // umask ourselves, as brew's tar does (no world-writable file unless the umask allows).
-                archive_entry_set_perm(entry, archive_entry_perm(entry) & 0o777 & ~ProcessUmask.value)
+                // Modes are restored verbatim, umask included: apply the process umask ourselves,
+                // as brew's tar does (no world-writable file unless the umask allows).
+                let mode = archive_entry_perm(entry) & 0o777 & ~ProcessUmask.value
                 // A declared size past the cap fails before a byte is inflated (bomb fast path).
-                if archive_entry_size_is_set(entry) != 0, totalBytes + archive_entry_size(entry) > limits.maxTotalBytes {
+                let declared = archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : 0
+                if archive_entry_size_is_set(entry) != 0, totalBytes + declared > limits.maxTotalBytes {
                     throw .sizeLimitExceeded(package: package, entry: raw, limitBytes: limits.maxTotalBytes)
                 }
-                archive_entry_copy_pathname(entry, relative.isEmpty ? kegPath : kegPath + "/" + relative)
-
-                if archive_write_header(writer, entry) < ARCHIVE_WARN {
-                    throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
+                let diskKind: KegDiskWriter.Kind
+                switch kind {
+                case .file: diskKind = .file
+                case .directory: diskKind = .directory
+                case .symlink: diskKind = .symlink(target: linkTarget ?? "")
+                case .hardlink: diskKind = .hardlink(target: linkTarget ?? "")
+                }
+                do {
+                    try writer.begin(relative, kind: diskKind, mode: mode, size: declared,
+                                     times: entryTimes(entry, writer: writer))
+                } catch {
+                    throw .writeFailed(package: package, entry: raw, reason: error.description)
                 }
                 var written: Int64 = 0
                 if kind == .file || kind == .hardlink {
@@ -290,8 +289,8 @@ package enum BottleExtractor {
                                            totalBytes: &totalBytes, mayBeELF: &mayHoldELF, cancellation: cancellation)
                     fileCount += 1
                 }
-                if archive_write_finish_entry(writer) < ARCHIVE_WARN {
-                    throw .writeFailed(package: package, entry: raw, reason: errorText(writer))
+                do { try writer.finishEntry() } catch {
+                    throw .writeFailed(package: package, entry: raw, reason: error.description)
                 }
                 kinds[exact] = kind
                 if kind == .symlink { symlinks.insert(exact) } else { symlinks.remove(exact) }
@@ -319,9 +318,8 @@ package enum BottleExtractor {
             }
             throw error
         }
-        if archive_write_close(writer) < ARCHIVE_WARN {
-            throw .writeFailed(package: package, entry: lastEntry ?? kegPath, reason: errorText(writer))
-        }
+        // Directory modes and times last (a child's creation changes its parent's mtime).
+        writer.finish()
 
         let receiptKind = kinds[ExactPath("INSTALL_RECEIPT.json")]
         let hasReceipt = receiptKind == .file || receiptKind == .hardlink
@@ -358,7 +356,7 @@ package enum BottleExtractor {
     /// Sets `mayBeELF` when the data begins with the ELF magic, or when its first block does not
     /// show its first 4 bytes (a sparse start, a tiny block): binary relocation is skipped only
     /// for kegs where no file can be ELF.
-    private static func copyData(from reader: OpaquePointer, to writer: OpaquePointer, entry: String, package: String,
+    private static func copyData(from reader: OpaquePointer, to writer: KegDiskWriter, entry: String, package: String,
                                  limits: ExtractionLimits, totalBytes: inout Int64, mayBeELF: inout Bool,
                                  cancellation: CancellationFlag?) throws(UnpackError) -> Int64 {
         var firstBlock = true
@@ -385,14 +383,12 @@ package enum BottleExtractor {
             if totalBytes > limits.maxTotalBytes {
                 throw .sizeLimitExceeded(package: package, entry: entry, limitBytes: limits.maxTotalBytes)
             }
-            // libarchive reports a failed write(2) — ENOSPC, EIO, EDQUOT — as ARCHIVE_WARN ("Write
-            // failed") and carries on, which would leave a truncated file in the keg: any status
-            // short of ARCHIVE_OK fails the entry.
-            if size > 0, let block, archive_write_data_block(writer, block, size, offset) < la_ssize_t(ARCHIVE_OK) {
-                // "Write failed" alone does not say why: add the errno text (e.g. No space left on device).
-                let code = archive_errno(writer)
-                let reason = code > 0 ? "\(errorText(writer)): \(errnoText(code))" : errorText(writer)
-                throw .writeFailed(package: package, entry: entry, reason: reason)
+            // Any failed write(2) — ENOSPC, EIO, EDQUOT — fails the entry (libarchive's writer
+            // called it a warning and carried on), so no truncated file can reach the keg.
+            if size > 0, let block {
+                do { try writer.write(block, count: size, at: Int64(offset)) } catch {
+                    throw .writeFailed(package: package, entry: entry, reason: error.description)
+                }
             }
             if highWater >= nextCancelCheck {
                 nextCancelCheck = highWater + limits.cancellationCheckInterval
@@ -402,6 +398,16 @@ package enum BottleExtractor {
     }
 
     private static let elfMagic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
+
+    /// The entry's times as the writer sets them (`KegDiskWriter.times`).
+    private static func entryTimes(_ entry: OpaquePointer, writer: KegDiskWriter) -> KegDiskWriter.Times? {
+        let access = archive_entry_atime_is_set(entry) != 0
+            ? timespec(tv_sec: time_t(archive_entry_atime(entry)), tv_nsec: Int(archive_entry_atime_nsec(entry))) : nil
+        let modification = archive_entry_mtime_is_set(entry) != 0
+            ? timespec(tv_sec: time_t(archive_entry_mtime(entry)), tv_nsec: Int(archive_entry_mtime_nsec(entry))) : nil
+        return writer.times(access: access, modification: modification,
+                            hasBirthtime: archive_entry_birthtime_is_set(entry) != 0)
+    }
 
     private static func typeName(_ type: mode_t) -> String {
         switch type {

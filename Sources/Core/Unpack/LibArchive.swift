@@ -37,26 +37,18 @@ func archive_read_data_block(_ a: OpaquePointer?, _ block: UnsafeMutablePointer<
                              _ size: UnsafeMutablePointer<Int>?, _ offset: UnsafeMutablePointer<la_int64_t>?) -> Int32 {
     pour_archive_read_data_block(a, block, size, offset)
 }
-func archive_write_disk_new() -> OpaquePointer? { LibArchive.available ? pour_archive_write_disk_new() : nil }
-@discardableResult func archive_write_disk_set_options(_ a: OpaquePointer?, _ flags: Int32) -> Int32 {
-    pour_archive_write_disk_set_options(a, flags)
-}
-func archive_write_header(_ a: OpaquePointer?, _ entry: OpaquePointer?) -> Int32 { pour_archive_write_header(a, entry) }
-func archive_write_data_block(_ a: OpaquePointer?, _ block: UnsafeRawPointer?, _ size: Int, _ offset: la_int64_t) -> la_ssize_t {
-    pour_archive_write_data_block(a, block, size, offset)
-}
-func archive_write_finish_entry(_ a: OpaquePointer?) -> Int32 { pour_archive_write_finish_entry(a) }
-@discardableResult func archive_write_close(_ a: OpaquePointer?) -> Int32 { pour_archive_write_close(a) }
-@discardableResult func archive_write_free(_ a: OpaquePointer?) -> Int32 { pour_archive_write_free(a) }
-func archive_errno(_ a: OpaquePointer?) -> Int32 { pour_archive_errno(a) }
 func archive_error_string(_ a: OpaquePointer?) -> UnsafePointer<CChar>? { pour_archive_error_string(a) }
 func archive_entry_pathname(_ e: OpaquePointer?) -> UnsafePointer<CChar>? { pour_archive_entry_pathname(e) }
 func archive_entry_hardlink(_ e: OpaquePointer?) -> UnsafePointer<CChar>? { pour_archive_entry_hardlink(e) }
 func archive_entry_symlink(_ e: OpaquePointer?) -> UnsafePointer<CChar>? { pour_archive_entry_symlink(e) }
-func archive_entry_copy_pathname(_ e: OpaquePointer?, _ path: UnsafePointer<CChar>?) { pour_archive_entry_copy_pathname(e, path) }
-func archive_entry_copy_hardlink(_ e: OpaquePointer?, _ path: UnsafePointer<CChar>?) { pour_archive_entry_copy_hardlink(e, path) }
 func archive_entry_filetype(_ e: OpaquePointer?) -> mode_t { pour_archive_entry_filetype(e) }
 func archive_entry_perm(_ e: OpaquePointer?) -> mode_t { pour_archive_entry_perm(e) }
-func archive_entry_set_perm(_ e: OpaquePointer?, _ mode: mode_t) { pour_archive_entry_set_perm(e, mode) }
 func archive_entry_size(_ e: OpaquePointer?) -> la_int64_t { pour_archive_entry_size(e) }
 func archive_entry_size_is_set(_ e: OpaquePointer?) -> Int32 { pour_archive_entry_size_is_set(e) }
+func archive_entry_atime(_ e: OpaquePointer?) -> time_t { pour_archive_entry_atime(e) }
+func archive_entry_atime_nsec(_ e: OpaquePointer?) -> Int { pour_archive_entry_atime_nsec(e) }
+func archive_entry_atime_is_set(_ e: OpaquePointer?) -> Int32 { pour_archive_entry_atime_is_set(e) }
+func archive_entry_mtime(_ e: OpaquePointer?) -> time_t { pour_archive_entry_mtime(e) }
+func archive_entry_mtime_nsec(_ e: OpaquePointer?) -> Int { pour_archive_entry_mtime_nsec(e) }
+func archive_entry_mtime_is_set(_ e: OpaquePointer?) -> Int32 { pour_archive_entry_mtime_is_set(e) }
+func archive_entry_birthtime_is_set(_ e: OpaquePointer?) -> Int32 { pour_archive_entry_birthtime_is_set(e) }

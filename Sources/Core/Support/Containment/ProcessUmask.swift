@@ -4,9 +4,9 @@ import Foundation
 ///
 /// `umask(2)` can only be read by setting it, and setting it races with every thread creating a
 /// file meanwhile; Linux (≥ 4.7) reports it in `/proc/self/status` instead, which is read first.
-/// libarchive's `archive_write_disk_new` does the set-and-restore dance itself, so the value is
-/// first read before any extraction creates a writer (`BottleExtractor.extract` touches it first;
-/// `swift_once` makes concurrent first readers wait). Immutable after first use; safe from any queue.
+/// Extraction writes entries with `KegDiskWriter`, which never sets the umask (libarchive's disk
+/// writer set it to 0 and back around every entry); `BottleExtractor.extract` applies this value
+/// to every mode. Immutable after first use (`swift_once`); safe from any queue.
 enum ProcessUmask {
     static let value: mode_t = {
         #if os(Linux)
