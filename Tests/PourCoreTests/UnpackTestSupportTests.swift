@@ -26,6 +26,9 @@ enum TestArchive {
         var path: String
         var kind: Kind
         var mode: UInt32
+        /// Seconds and nanoseconds; nil leaves the time unset in the entry.
+        var mtime: (Int, Int)? = (1_700_000_000, 0)
+        var atime: (Int, Int)? = nil
 
         init(_ path: String, _ kind: Kind, mode: UInt32? = nil) {
             self.path = path
@@ -68,7 +71,8 @@ enum TestArchive {
             defer { archive_entry_free(entry) }
             archive_entry_copy_pathname(entry, spec.path)
             archive_entry_set_perm(entry, mode_t(spec.mode))
-            archive_entry_set_mtime(entry, 1_700_000_000, 0)
+            if let (seconds, nanoseconds) = spec.mtime { archive_entry_set_mtime(entry, seconds, nanoseconds) }
+            if let (seconds, nanoseconds) = spec.atime { archive_entry_set_atime(entry, seconds, nanoseconds) }
             var payload: [UInt8] = []
             var zeros = 0
             switch spec.kind {

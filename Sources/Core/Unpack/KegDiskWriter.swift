@@ -23,7 +23,8 @@ import Foundation
 ///   written into it); the final mode and the archive's times are applied at `finish()`, deepest
 ///   first, because creating a child changes its parent's mtime. The mode is skipped when the
 ///   directory was already created with it (and no set-group-ID bit can have been inherited from
-///   the keg root);
+///   the keg root). A directory entry where a directory already is (the keg root, a directory
+///   listed twice) gets its times at once and a different mode at the end, as libarchive did;
 /// - symlinks: `symlinkat`, then their times (`utimensat(AT_SYMLINK_NOFOLLOW)`); Linux has no mode
 ///   for a link;
 /// - hard links: `linkat` to the keg-relative target; an entry carrying data is then opened,
@@ -65,8 +66,8 @@ final class KegDiskWriter {
     }
 
     private struct Fixup {
-        var mode: mode_t?
-        var times: Times?
+        var mode: mode_t? = nil
+        var times: Times? = nil
     }
 
     private let kegFD: Int32
@@ -232,25 +233,23 @@ final class KegDiskWriter {
 
     private func makeDirectory(_ relative: String, mode: mode_t, times: Times?) throws(Failure) {
         if relative.isEmpty {
-            // The keg root exists (the extractor made it): fix its mode and times at the end.
-            fixups[""] = Fixup(mode: rootMode == mode ? nil : mode, times: times)
+            // The keg root exists (the extractor made it).
+            keepDirectory("", current: rootMode, mode: mode, times: times)
             return
         }
         let made = Self.creationMode(mode)
-        var existing = stat()
         var result = mkdirat(kegFD, relative, made)
         if result != 0 && errno == ENOENT {
             try makeParents(of: relative)
             result = mkdirat(kegFD, relative, made)
         }
         if result != 0 && errno == EEXIST {
+            var existing = stat()
             guard fstatat(kegFD, relative, &existing, AT_SYMLINK_NOFOLLOW) == 0 else {
                 throw Failure(operation: "inspect", path: relative, code: errno)
             }
             if existing.st_mode & S_IFMT == S_IFDIR {
-                // A directory listed again: keep it (and what is in it); fix its mode and times.
-                let current = existing.st_mode & 0o7777
-                fixups[relative] = Fixup(mode: current == mode ? nil : mode, times: times)
+                keepDirectory(relative, current: existing.st_mode & 0o7777, mode: mode, times: times)
                 return
             }
             guard unlinkat(kegFD, relative, 0) == 0 else {
@@ -263,6 +262,24 @@ final class KegDiskWriter {
         if needsMode || times != nil {
             fixups[relative] = Fixup(mode: needsMode ? mode : nil, times: times)
         }
+    }
+
+    /// A directory entry where a directory already is (the keg root, or a directory listed
+    /// again): it is kept with what is in it. As libarchive did, its times are set at once (a
+    /// later child's creation moves the mtime again; a fix-up from an earlier listing still wins
+    /// at the end) and a different mode is fixed at the end.
+    private func keepDirectory(_ relative: String, current: mode_t, mode: mode_t, times: Times?) {
+        if let times {
+            if relative.isEmpty {
+                var times = times
+                withUnsafePointer(to: &times) {
+                    $0.withMemoryRebound(to: timespec.self, capacity: 2) { _ = futimens(kegFD, $0) }
+                }
+            } else {
+                setTimes(relative, times)
+            }
+        }
+        if current != mode { fixups[relative, default: Fixup()].mode = mode }
     }
 
     /// Runs `make` (a creation call answering -1 with errno, or a descriptor); on ENOENT makes the
