@@ -160,6 +160,26 @@ final class TextRelocatorTests: XCTestCase {
         XCTAssertEqual(stat(keg + "/ro.txt").st_mode & 0o7777, 0o444)
     }
 
+    /// A file is rewritten through the descriptor it was read from (truncated, then written): a
+    /// prefix shorter than the placeholder must leave no old bytes past the new end, and the
+    /// other names of a hard-linked file see the same, shorter content.
+    func testShorterReplacementLeavesNoOldBytesBehind() throws {
+        let box = try UnpackSandbox()
+        let text = "prefix=@@HOMEBREW_PREFIX@@\ncellar=@@HOMEBREW_CELLAR@@/foo/1.0\n"
+        let keg = try makeKeg(box, ["lib/pkgconfig/foo.pc": Array(text.utf8), "share/a.txt": Array(text.utf8)])
+        XCTAssertEqual(link(keg + "/share/a.txt", keg + "/share/b.txt"), 0)
+        let short = PrefixLayout(prefix: "/p", cache: "/c")
+        let changed = try TextRelocator.relocate(kegAt: keg, placeholders: Placeholders(layout: short),
+                                                 changedFiles: ["lib/pkgconfig/foo.pc", "share/a.txt", "share/b.txt"])
+        XCTAssertEqual(changed, ["lib/pkgconfig/foo.pc", "share/a.txt", "share/b.txt"])
+        let expected = "prefix=/p\ncellar=/p/Cellar/foo/1.0\n"
+        for file in ["lib/pkgconfig/foo.pc", "share/a.txt", "share/b.txt"] {
+            XCTAssertEqual(try read(keg + "/" + file), expected, file)
+            XCTAssertEqual(Int(stat(keg + "/" + file).st_size), expected.utf8.count, file)
+        }
+        XCTAssertEqual(stat(keg + "/share/a.txt").st_ino, stat(keg + "/share/b.txt").st_ino)
+    }
+
     func testCancellationStopsRelocation() throws {
         let box = try UnpackSandbox()
         let keg = try makeKeg(box, ["a": Array("@@HOMEBREW_PREFIX@@".utf8)])

@@ -32,13 +32,14 @@ package enum TextRelocator {
             throw .relocationFailed(package: package, file: kegPath, reason: errnoText())
         }
 
-        var run = Run(kegReal: kegReal, package: package, table: PlaceholderReplacement.Table(placeholders),
+        // The keg directory: listed paths are checked component by component below it, and files
+        // are opened relative to it (a short path walk instead of the whole staging path's).
+        let kegFD = open(kegReal, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard kegFD >= 0 else { throw .relocationFailed(package: package, file: kegPath, reason: errnoText()) }
+        defer { close(kegFD) }
+        var run = Run(kegReal: kegReal, kegFD: kegFD, package: package, table: PlaceholderReplacement.Table(placeholders),
                       cancellation: cancellation, streamingAbove: max(1, streamingAbove), blockSize: max(64, blockSize))
         if let changedFiles {
-            // The keg directory, for checking each listed path component by component below it.
-            let kegFD = open(kegReal, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard kegFD >= 0 else { throw .relocationFailed(package: package, file: kegPath, reason: errnoText()) }
-            defer { close(kegFD) }
             // Deduplicate after normalising: `./a` and `a` name one file.
             var safePaths = Set<String>()
             for listed in changedFiles {
@@ -63,6 +64,8 @@ package enum TextRelocator {
         struct Inode: Hashable { let device: UInt64; let number: UInt64 }
 
         let kegReal: String
+        /// `kegReal` opened as a directory (O_NOFOLLOW); files are opened relative to it.
+        let kegFD: Int32
         let package: String
         let table: PlaceholderReplacement.Table
         let cancellation: CancellationFlag?
@@ -129,11 +132,18 @@ package enum TextRelocator {
             }
         }
 
-        /// Reads one file, and rewrites it in place when it is text holding a placeholder.
+        /// Reads one file, and rewrites it in place when it is text holding a placeholder. The file
+        /// is opened for reading and writing at once (one open instead of two); a file that cannot
+        /// be opened for writing (read-only) is read through a read-only descriptor and rewritten by
+        /// `writeInPlace`, which makes it owner-writable for the write.
         mutating func relocateFile(relative: String) throws(UnpackError) {
             if cancellation?.isCancelled == true { throw .cancelled(package: package) }
-            let path = kegReal + "/" + relative
-            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            var writable = true
+            var fd = openat(kegFD, relative, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+            if fd < 0 && errno != ELOOP && errno != ENOENT {
+                writable = false
+                fd = openat(kegFD, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            }
             guard fd >= 0 else {
                 if errno == ELOOP || errno == ENOENT { return }  // a symlink, or gone: nothing to do
                 throw .relocationFailed(package: package, file: relative, reason: errnoText())
@@ -161,7 +171,15 @@ package enum TextRelocator {
             guard let content = try readIfText(fd: fd, size: Int(info.st_size), relative: relative) else { return }
             let replaced = content.withUnsafeBufferPointer { PlaceholderReplacement.replace(in: $0, table: table) }
             guard let replaced else { return }
-            try writeInPlace(path: path, relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
+            if writable {
+                // The same inode truncated and rewritten, as `writeInPlace` does through a second open.
+                guard ftruncate(fd, 0) == 0 else {
+                    throw .relocationFailed(package: package, file: relative, reason: errnoText())
+                }
+                try writeAll(fd: fd, relative: relative, bytes: replaced)
+            } else {
+                try writeInPlace(relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
+            }
             changed.append(relative)
             if let linked { changedInodes.insert(linked) }
         }
@@ -236,25 +254,30 @@ package enum TextRelocator {
 
         /// Truncates and rewrites the same inode (hard links stay shared, mode is unchanged). A
         /// read-only file is made owner-writable for the write and given its mode back afterwards.
-        private func writeInPlace(path: String, relative: String, bytes: [UInt8], mode: mode_t) throws(UnpackError) {
-            var fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+        private func writeInPlace(relative: String, bytes: [UInt8], mode: mode_t) throws(UnpackError) {
+            var fd = openat(kegFD, relative, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
             var restoreMode = false
-            if fd < 0 && errno == EACCES && chmod(path, mode | 0o200) == 0 {
+            if fd < 0 && errno == EACCES && fchmodat(kegFD, relative, mode | 0o200, 0) == 0 {
                 restoreMode = true
-                fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+                fd = openat(kegFD, relative, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
             }
             guard fd >= 0 else {
                 let reason = errnoText()
-                if restoreMode { chmod(path, mode) }
+                if restoreMode { fchmodat(kegFD, relative, mode, 0) }
                 throw .relocationFailed(package: package, file: relative, reason: reason)
             }
             defer {
                 if restoreMode { fchmod(fd, mode) }
                 close(fd)
             }
+            try writeAll(fd: fd, relative: relative, bytes: bytes)
+        }
+
+        /// Writes all of `bytes` at the descriptor's position (0 after a truncation).
+        private func writeAll(fd: Int32, relative: String, bytes: [UInt8]) throws(UnpackError) {
             var done = 0
             while done < bytes.count {
-                let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+                let wrote = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(done)) }
                 if wrote < 0 {
                     if errno == EINTR { continue }
                     throw .relocationFailed(package: package, file: relative, reason: errnoText())
