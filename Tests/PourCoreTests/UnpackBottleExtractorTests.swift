@@ -331,6 +331,34 @@ final class UnpackBottleExtractorTests: XCTestCase {
         XCTAssertEqual(keg.kegPath, box.staging + "/foo/1.2_1")
     }
 
+    /// The staging directory's resolution is remembered between bottles; when the path comes to
+    /// lead elsewhere (its link now names another directory), the next keg is where the path
+    /// leads now, and its path is that directory's real path, never the remembered one.
+    func testARememberedStagingResolutionIsCheckedBeforeUse() throws {
+        let box = try UnpackSandbox()
+        let other = box.root + "/staging2"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        let link = box.root + "/staging-link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "staging")
+        for name in ["foo", "bar", "baz"] {
+            try TestArchive.build(box.bottle(name + ".tar.gz"), entries: [.file("\(name)/1.2_1/a", "a")])
+        }
+        let first = try BottleExtractor.extract(bottleAt: box.bottle("foo.tar.gz"), name: "foo", pkgVersion: "1.2_1",
+                                                into: link)
+        XCTAssertEqual(first.kegPath, box.staging + "/foo/1.2_1")
+        let again = try BottleExtractor.extract(bottleAt: box.bottle("bar.tar.gz"), name: "bar", pkgVersion: "1.2_1",
+                                                into: link)
+        XCTAssertEqual(again.kegPath, box.staging + "/bar/1.2_1")
+
+        XCTAssertEqual(unlink(link), 0)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "staging2")
+        let moved = try BottleExtractor.extract(bottleAt: box.bottle("baz.tar.gz"), name: "baz", pkgVersion: "1.2_1",
+                                                into: link)
+        XCTAssertEqual(moved.kegPath, other + "/baz/1.2_1")
+        XCTAssertEqual(try String(contentsOfFile: other + "/baz/1.2_1/a", encoding: .utf8), "a")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: box.staging + "/baz"))
+    }
+
     func testFailureKeepsASiblingKegAndTheSharedNameDirectory() throws {
         let box = try UnpackSandbox()
         try FileManager.default.createDirectory(atPath: box.staging + "/foo/1.0", withIntermediateDirectories: true)

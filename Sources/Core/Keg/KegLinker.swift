@@ -392,6 +392,13 @@ final class LinkOperation {
         case .success(let opened): root = opened
         case .failure(let error): throw KegError.contained("open prefix", error, package: package)
         }
+        // Usually the directory is there: opening it beneath the prefix (no link on the way or at
+        // the end) answers at once, without the `lstat` first. Anything else — missing, a link, a
+        // file — takes the checks below, which name the problem.
+        if let opened = try? root.openDirectory(relative) {
+            close(opened)
+            return
+        }
         let kind = PosixFS.kind(path)
         if kind != .missing && kind != .directory {
             if kind == .symlink {

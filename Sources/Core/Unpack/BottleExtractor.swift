@@ -4,10 +4,11 @@ import Foundation
 /// Extracts one bottle (a gzip/zstd/xz/bzip2-compressed tar of `<name>/<pkg_version>/…`) into a
 /// staging directory, refusing anything that could write outside the keg.
 ///
-/// Stateless: every call owns its own libarchive read and write handles and touches only
+/// Stateless apart from `ResolvedStaging` (lock-protected): every call owns its own libarchive
+/// reader and `KegDiskWriter` and touches only
 /// `<staging>/<name>/<pkg_version>`, so calls for different bottles may run concurrently on
 /// pour's extraction queue. It never changes the working directory: each entry path (and hard
-/// link target) is validated and then prefixed with the realpath of the staging directory.
+/// link target) is validated and then written below the keg's descriptor (`KegDiskWriter`).
 package enum BottleExtractor {
     /// Read block size handed to libarchive: large blocks cut per-read overhead on big bottles.
     static let readBlockSize = 1 << 20
@@ -58,13 +59,12 @@ package enum BottleExtractor {
         // The umask is read once (without setting it: ProcessUmask) and applied to every mode.
         _ = ProcessUmask.value
 
-        // SECURE_SYMLINKS refuses paths reached through any symlink, including ones above the
-        // staging directory (e.g. /tmp -> /private/tmp on macOS), so resolve it first.
-        guard let resolved = realpath(stagingDirectory, nil) else {
+        // The keg's path is handed on as real (no symlink in it: relocation does not resolve it
+        // again), so the staging directory is resolved first — once per staging directory
+        // (`ResolvedStaging`), not once per bottle.
+        guard let staging = ResolvedStaging.realPath(of: stagingDirectory) else {
             throw .stagingUnavailable(package: package, path: stagingDirectory, reason: errnoText())
         }
-        let staging = String(cString: resolved)
-        free(resolved)
 
         let nameDir = staging + "/" + name
         let kegPath = nameDir + "/" + pkgVersion
@@ -92,6 +92,45 @@ package enum BottleExtractor {
             TreeRemoval.remove(kegPath)
             if createdNameDir { rmdir(nameDir) }
             throw error
+        }
+    }
+
+    /// `realpath` of staging directories, remembered: a run extracts every bottle into the same
+    /// one, and `realpath` costs a `readlink` per component of a deep path (9 per bottle in a
+    /// fresh prefix under /dev/shm, Docs/Performance.md, "Issue 16, sixth pass"). A remembered
+    /// answer is used only while the given path (followed) and the remembered real path (not
+    /// followed at its end) both lead to the same directory (device and inode); otherwise the
+    /// path is resolved again. Lock-protected; safe from any thread.
+    enum ResolvedStaging {
+        private struct Known {
+            let path: String
+            let device: UInt64
+            let inode: UInt64
+        }
+        private static let known = Locked([String: Known]())
+
+        static func realPath(of directory: String) -> String? {
+            if let remembered = known.withLock({ $0[directory] }) {
+                // The path given must still lead to that directory, and the remembered real path too.
+                var given = stat()
+                var real = stat()
+                if stat(directory, &given) == 0, lstat(remembered.path, &real) == 0,
+                   (real.st_mode & S_IFMT) == S_IFDIR,
+                   UInt64(given.st_dev) == remembered.device, UInt64(given.st_ino) == remembered.inode,
+                   UInt64(real.st_dev) == remembered.device, UInt64(real.st_ino) == remembered.inode {
+                    return remembered.path
+                }
+            }
+            guard let resolved = realpath(directory, nil) else { return nil }
+            let path = String(cString: resolved)
+            free(resolved)
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return path }
+            known.withLock { table in
+                if table.count >= 16 { table.removeAll() }
+                table[directory] = Known(path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            }
+            return path
         }
     }
 
