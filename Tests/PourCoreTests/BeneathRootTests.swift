@@ -55,6 +55,35 @@ final class BeneathRootTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: base + "/outside/secret", encoding: .utf8), "secret\n")
     }
 
+    /// `makeDirectories` answers with one `openat2` when the path (or all but its last component)
+    /// is there; the component walk gives the same results, created paths and refusals.
+    func testMakeDirectoriesAnswersAsTheComponentWalk() throws {
+        try FileManager.default.createDirectory(atPath: base + "/root2", withIntermediateDirectories: true)
+        for useOpenat2 in [false, BeneathRoot.openat2Available] {
+            let tag = useOpenat2 ? "openat2" : "walk"
+            let root = try BeneathRoot(path: base + "/root", useOpenat2: useOpenat2)
+            XCTAssertEqual(try root.makeDirectories("a/b/c"), [], tag)
+            XCTAssertEqual(try root.makeDirectories("a/b/\(tag)"), ["a/b/\(tag)"], tag)
+            XCTAssertEqual(try root.makeDirectories("\(tag)"), ["\(tag)"], tag)
+            XCTAssertEqual(try root.makeDirectories("a/\(tag)-x/y"), ["a/\(tag)-x", "a/\(tag)-x/y"], tag)
+            var info = stat()
+            for made in ["a/b/\(tag)", tag, "a/\(tag)-x/y"] {
+                XCTAssertEqual(lstat(base + "/root/" + made, &info), 0, made)
+                XCTAssertEqual(info.st_mode & S_IFMT, S_IFDIR, made)
+            }
+            XCTAssertThrowsError(try root.makeDirectories("out"), tag) { XCTAssertEqual(($0 as? ContainmentError)?.code, ELOOP) }
+            XCTAssertThrowsError(try root.makeDirectories("out/new"), tag) { XCTAssertEqual(($0 as? ContainmentError)?.code, ELOOP) }
+            XCTAssertThrowsError(try root.makeDirectories("a/b/c/up/new"), tag) {
+                XCTAssertEqual(($0 as? ContainmentError)?.code, ELOOP)
+            }
+            try Data("f".utf8).write(to: URL(fileURLWithPath: base + "/root/file-\(tag)"))
+            XCTAssertThrowsError(try root.makeDirectories("file-\(tag)/new"), tag)
+            XCTAssertThrowsError(try root.makeDirectories("file-\(tag)"), tag)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: base + "/outside/new"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: base + "/outside"), ["secret"])
+    }
+
     func testRemovalNeverFollowsLinks() throws {
         try FileManager.default.createSymbolicLink(atPath: base + "/root/a/tooutside", withDestinationPath: base + "/outside")
         let root = try BeneathRoot(path: base + "/root")

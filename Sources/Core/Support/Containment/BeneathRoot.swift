@@ -144,6 +144,30 @@ package final class BeneathRoot: Sendable {
     @discardableResult
     package func makeDirectories(_ relative: String, mode: mode_t = 0o755) throws(ContainmentError) -> [String] {
         let parts = try Self.components(relative)
+        #if os(Linux)
+            // Usually everything but at most the last component is there already (state
+            // directories, a Cellar rack): one `openat2` that refuses any link on the way answers
+            // for the whole path, or for its parent before one `mkdirat`. Anything else (a missing
+            // ancestor, something in the way) takes the component walk below, which names it.
+            if useOpenat2 {
+                let resolve = pour_resolve_beneath | pour_resolve_no_symlinks | pour_resolve_no_magiclinks
+                let flags = UInt64(O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                let whole = pour_openat2(fd, parts.joined(separator: "/"), flags, 0, resolve)
+                if whole >= 0 {
+                    close(whole)
+                    return []
+                }
+                if errno == ENOENT {
+                    let parent = parts.count == 1 ? dup(fd)
+                        : pour_openat2(fd, parts.dropLast().joined(separator: "/"), flags, 0, resolve)
+                    if parent >= 0 {
+                        let made = mkdirat(parent, parts[parts.count - 1], mode) == 0
+                        close(parent)
+                        if made { return [parts.joined(separator: "/")] }
+                    }
+                }
+            }
+        #endif
         var created: [String] = []
         var current = dup(fd)
         guard current >= 0 else { throw ContainmentError("open directory", path, errno) }
