@@ -527,14 +527,16 @@ final class InstallRun: @unchecked Sendable {
 
     /// A streaming slot came back: the waiting download with the most bytes still to arrive
     /// follows its file from byte 0 (the one likely to end last gains the most: its extraction
-    /// would otherwise all come after its last byte).
+    /// would otherwise all come after its last byte). One with fewer than `streamingMinimumBytes`
+    /// still to arrive is dropped: by the same reasoning as the threshold, following it would buy
+    /// little more than extracting the verified file.
     private func admitWaitingStream() {
         assertOnRunQueue()
-        streamsWaitingForSlot.removeAll { !stillStreamable($0) }
-        guard !streamsWaitingForSlot.isEmpty else { return }
         let remaining = { (job: PackageJob) -> Int64 in
             (job.streamSize ?? 0) - (job.streamFile?.writtenBytes ?? 0)
         }
+        streamsWaitingForSlot.removeAll { !stillStreamable($0) || remaining($0) < options.streamingMinimumBytes }
+        guard !streamsWaitingForSlot.isEmpty else { return }
         guard let best = streamsWaitingForSlot.indices.max(by: { remaining(streamsWaitingForSlot[$0]) < remaining(streamsWaitingForSlot[$1]) }),
               let file = streamsWaitingForSlot[best].streamFile, streaming.admit()
         else { return }
