@@ -39,6 +39,8 @@ final class PackageJob: @unchecked Sendable {
     var bottleAwaitingManifest: String?
     /// The generation a streamed extraction may follow (`StreamingExtraction`), until it is resolved.
     var streamFile: GrowingFile?
+    /// The bottle's size as known when its generation began (manifest, else `Content-Length`).
+    var streamSize: Int64?
     /// A streamed extraction is running.
     var streaming = false
     /// The streamed extraction's result, kept until the download reports (or the verified path,

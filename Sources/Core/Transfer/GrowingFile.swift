@@ -67,6 +67,13 @@ package final class GrowingFile: @unchecked Sendable {
         return state
     }
 
+    /// Bytes of this generation written so far (`0..<frontier`).
+    package var writtenBytes: Int64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return frontier
+    }
+
     // MARK: - Writer (the download's queue)
 
     /// The fresh transfer starts writing at byte 0 into `fileDescriptor`. Returns false (and does

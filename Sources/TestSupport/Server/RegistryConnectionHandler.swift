@@ -36,6 +36,8 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
         var readInFlight = false
         /// Pause the body after this many bytes until the test releases it (`BodyHold`).
         var holdAt: Int?
+        /// The blob `holdAt` was armed for (`BodyHold` releases holds by blob).
+        var holdKey: String?
         /// Pauses of the `pauseTwice` fault: after `at` body bytes, for `seconds` (in order).
         var pauses: [(at: Int, seconds: Double)] = []
 
@@ -289,7 +291,10 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
                 break
             }
         }
-        if status == 200 { exchange.holdAt = server.bodyHold.point(sha256: sha256, start: start) }
+        if status == 200, let sha256 {
+            exchange.holdAt = server.bodyHold.point(sha256: sha256, start: start)
+            exchange.holdKey = sha256
+        }
         // Small chunks under a rate limit keep the pacing smooth (~20 ms per chunk).
         for limiter in exchange.limiters { exchange.chunk = min(exchange.chunk, limiter.suggestedChunk) }
         writeHead(status: status, headers: headers, exchange: exchange, context: context)
@@ -336,7 +341,7 @@ final class RegistryConnectionHandler: ChannelInboundHandler {
             exchange.holdAt = nil
             let loop = context.eventLoop
             let bound = NIOLoopBound((self, exchange, context), eventLoop: loop)
-            server.bodyHold.park {
+            server.bodyHold.park(sha256: exchange.holdKey ?? "") {
                 loop.execute {
                     let (handler, exchange, context) = bound.value
                     handler.pump(exchange, context: context)

@@ -8,11 +8,14 @@ import Foundation
 /// (abandoned generation, download failure, cancel) discards the staging directory and the package
 /// falls back to extracting the verified cache file, as without streaming.
 ///
-/// Admission (`admit`) is non-blocking: a bottle streams only when a slot is free and its size is
-/// known (manifest, else the fresh response's `Content-Length`) and at least `minimumBytes`
-/// (4 MiB by default, `InstallOptions.streamingMinimumBytes`): a smaller bottle extracts in a
-/// few milliseconds once verified, so following it would only tie up a thread. Otherwise the
-/// package takes the ordinary path.
+/// Admission (`admit`) is non-blocking: a bottle is worth streaming only when its size is known
+/// (manifest, else the fresh response's `Content-Length`) and at least `minimumBytes` (4 MiB by
+/// default, `InstallOptions.streamingMinimumBytes`): a smaller bottle extracts in a few
+/// milliseconds once verified, so following it would only tie up a thread. A bottle worth
+/// streaming that finds every slot taken waits in `InstallRun` for a slot to come back and then
+/// starts from byte 0 of what its download has written so far (the generation keeps every byte
+/// since 0, so a late reader catches up from the page cache); if its download ends first, it
+/// takes the ordinary path.
 ///
 /// Queues: a streaming extraction blocks its thread while it waits for the network, so it never
 /// runs on the cores-wide `extractions` queue (where it would starve CPU-bound extractions), nor
@@ -49,10 +52,16 @@ final class StreamingExtraction: @unchecked Sendable {
         width = max(1, min(transferSlots, Self.maxWidth))
     }
 
-    /// Takes a slot when `size` is known, at least `minimumBytes`, and a slot is free; never waits.
-    func admit(size: Int64?, minimumBytes: Int64) -> Bool {
+    /// Whether a bottle of `size` bytes is worth following as it downloads.
+    static func worthStreaming(size: Int64?, minimumBytes: Int64) -> Bool {
+        guard let size else { return false }
+        return size >= minimumBytes
+    }
+
+    /// Takes a slot when one is free; never waits.
+    func admit() -> Bool {
         dispatchPrecondition(condition: .onQueue(runQueue))
-        guard let size, size >= minimumBytes, slotsInUse < width else { return false }
+        guard slotsInUse < width else { return false }
         slotsInUse += 1
         return true
     }
