@@ -67,28 +67,32 @@ final class KegDiskWriterTests: XCTestCase {
     /// One line per path below `keg`: kind, mode, size, link target or content, mtime (where
     /// `withTime` says), atime (for `atimes`), and the paths sharing its inode.
     private func snapshot(_ keg: String, withTime: (String) -> Bool, atimes: Set<String>) -> [String] {
-        var byInode: [UInt64: [String]] = [:]
-        var lines: [String: String] = [:]
-        for rel in ((FileManager.default.subpaths(atPath: keg) ?? []) + [""]).sorted() {
+        // Paths are kept apart by their bytes (two canonically equivalent names are two entries).
+        var byInode: [UInt64: [Int]] = [:]
+        var rows: [(path: [UInt8], line: String)] = []
+        let paths = ((FileManager.default.subpaths(atPath: keg) ?? []) + [""])
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for rel in paths {
             let path = rel.isEmpty ? keg : keg + "/" + rel
             var info = stat()
             guard lstat(path, &info) == 0 else { continue }
             let kind = info.st_mode & S_IFMT
-            var line = "\(rel) type=\(String(kind, radix: 8)) mode=\(String(info.st_mode & 0o7777, radix: 8))"
+            var line = "\(Array(rel.utf8)) type=\(String(kind, radix: 8)) mode=\(String(info.st_mode & 0o7777, radix: 8))"
             if kind == S_IFLNK {
                 line += " -> " + ((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?")
             } else if kind == S_IFREG {
                 line += " size=\(info.st_size) data=" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "?")
-                byInode[UInt64(info.st_ino), default: []].append(rel)
+                byInode[UInt64(info.st_ino), default: []].append(rows.count)
             }
             if withTime(rel) { line += " mtime=\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" }
             if atimes.contains(rel) { line += " atime=\(info.st_atim.tv_sec).\(info.st_atim.tv_nsec)" }
-            lines[rel] = line
+            rows.append((Array(rel.utf8), line))
         }
         for group in byInode.values where group.count > 1 {
-            for rel in group { lines[rel, default: ""] += " links=" + group.sorted().joined(separator: ",") }
+            let names = group.map { String(decoding: rows[$0].path, as: UTF8.self) }.sorted().joined(separator: ",")
+            for index in group { rows[index].line += " links=" + names }
         }
-        return lines.keys.sorted().map { lines[$0]! }
+        return rows.map(\.line)
     }
 
     /// Extracts `entries` both ways and compares. Directories the archive does not list (made as
@@ -148,6 +152,17 @@ final class KegDiskWriterTests: XCTestCase {
             timed(.file("foo/1.0/stamped", "nanoseconds"), 1_600_000_009, 123_456_789),
             .file("foo/1.0/empty", ""),
             timed(.dir("foo/1.0/share/"), 1_600_000_010, 10),
+        ])
+    }
+
+    /// Two directory names that differ only in Unicode normalisation are two directories, each
+    /// with its own mode and time at the end.
+    func testCanonicallyEquivalentDirectoriesKeepTheirOwnModesAndTimes() throws {
+        try assertSameTree([
+            timed(.dir("foo/1.0/caf\u{E9}/", mode: 0o700), 1_600_000_400),
+            .file("foo/1.0/caf\u{E9}/one", "composed"),
+            timed(.dir("foo/1.0/cafe\u{301}/", mode: 0o555), 1_600_000_500),
+            .file("foo/1.0/cafe\u{301}/two", "decomposed"),
         ])
     }
 

@@ -78,7 +78,8 @@ final class KegDiskWriter {
     private let rootMode: mode_t
     /// The time the writer was created: for a time the archive does not carry.
     let startTime: time_t
-    private var fixups: [String: Fixup] = [:]
+    /// Keyed by bytes (`ExactPath`): two canonically equivalent names are two directories.
+    private var fixups: [ExactPath: Fixup] = [:]
 
     // The open regular file, if the current entry has data to receive.
     private var fd: Int32 = -1
@@ -197,8 +198,11 @@ final class KegDiskWriter {
     /// a child's fix-up never touches its parent's mtime, and a read-only parent is made so last).
     /// Failures to set a time or mode are ignored, as libarchive reported them as warnings.
     func finish() {
-        for relative in fixups.keys.sorted(by: >) {
-            guard let fixup = fixups[relative] else { continue }
+        // Byte order, reversed: a directory after everything below it.
+        let ordered = fixups.keys.sorted { $0.text.utf8.lexicographicallyPrecedes($1.text.utf8) }.reversed()
+        for key in ordered {
+            guard let fixup = fixups[key] else { continue }
+            let relative = key.text
             if let times = fixup.times {
                 if relative.isEmpty {
                     var times = times
@@ -260,7 +264,7 @@ final class KegDiskWriter {
         guard result == 0 else { throw Failure(operation: "create the directory", path: relative, code: errno) }
         let needsMode = made & ~umask != mode || rootIsSetGID
         if needsMode || times != nil {
-            fixups[relative] = Fixup(mode: needsMode ? mode : nil, times: times)
+            fixups[ExactPath(relative)] = Fixup(mode: needsMode ? mode : nil, times: times)
         }
     }
 
@@ -279,7 +283,7 @@ final class KegDiskWriter {
                 setTimes(relative, times)
             }
         }
-        if current != mode { fixups[relative, default: Fixup()].mode = mode }
+        if current != mode { fixups[ExactPath(relative), default: Fixup()].mode = mode }
     }
 
     /// Runs `make` (a creation call answering -1 with errno, or a descriptor); on ENOENT makes the
@@ -308,7 +312,7 @@ final class KegDiskWriter {
         guard unlinkat(kegFD, relative, isDirectory ? AT_REMOVEDIR : 0) == 0 else {
             throw Failure(operation: "replace", path: relative, code: errno)
         }
-        if isDirectory { fixups[relative] = nil }
+        if isDirectory { fixups[ExactPath(relative)] = nil }
     }
 
     /// Makes every missing directory above `relative` with `0777 & ~umask` (libarchive's default
@@ -323,7 +327,7 @@ final class KegDiskWriter {
             let finalMode = 0o777 & ~umask
             let made = Self.creationMode(finalMode)
             if mkdirat(kegFD, parent, made) == 0 {
-                if made & ~umask != finalMode || rootIsSetGID { fixups[parent] = Fixup(mode: finalMode, times: nil) }
+                if made & ~umask != finalMode || rootIsSetGID { fixups[ExactPath(parent)] = Fixup(mode: finalMode, times: nil) }
             } else if errno != EEXIST {
                 throw Failure(operation: "create the directory", path: parent, code: errno)
             }
