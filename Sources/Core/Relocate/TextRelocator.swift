@@ -172,11 +172,13 @@ package enum TextRelocator {
             let replaced = content.withUnsafeBufferPointer { PlaceholderReplacement.replace(in: $0, table: table) }
             guard let replaced else { return }
             if writable {
-                // The same inode truncated and rewritten, as `writeInPlace` does through a second open.
-                guard ftruncate(fd, 0) == 0 else {
+                // The same inode rewritten from byte 0, as `writeInPlace` does through a second open;
+                // cut to the new length only when the text got shorter (a truncation to 0 first
+                // would free the file's pages just to allocate them again).
+                try writeAll(fd: fd, relative: relative, bytes: replaced)
+                if replaced.count < Int(info.st_size), ftruncate(fd, off_t(replaced.count)) != 0 {
                     throw .relocationFailed(package: package, file: relative, reason: errnoText())
                 }
-                try writeAll(fd: fd, relative: relative, bytes: replaced)
             } else {
                 try writeInPlace(relative: relative, bytes: replaced, mode: info.st_mode & 0o7777)
             }
@@ -273,7 +275,7 @@ package enum TextRelocator {
             try writeAll(fd: fd, relative: relative, bytes: bytes)
         }
 
-        /// Writes all of `bytes` at the descriptor's position (0 after a truncation).
+        /// Writes all of `bytes` from offset 0.
         private func writeAll(fd: Int32, relative: String, bytes: [UInt8]) throws(UnpackError) {
             var done = 0
             while done < bytes.count {
