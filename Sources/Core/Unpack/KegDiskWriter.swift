@@ -203,16 +203,7 @@ final class KegDiskWriter {
         for key in ordered {
             guard let fixup = fixups[key] else { continue }
             let relative = key.text
-            if let times = fixup.times {
-                if relative.isEmpty {
-                    var times = times
-                    withUnsafePointer(to: &times) {
-                        $0.withMemoryRebound(to: timespec.self, capacity: 2) { _ = futimens(kegFD, $0) }
-                    }
-                } else {
-                    setTimes(relative, times)
-                }
-            }
+            if let times = fixup.times { setTimes(relative, times) }
             if let mode = fixup.mode {
                 _ = relative.isEmpty ? fchmod(kegFD, mode) : fchmodat(kegFD, relative, mode, 0)
             }
@@ -222,11 +213,12 @@ final class KegDiskWriter {
 
     // MARK: - Helpers
 
+    /// Sets `relative`'s times without following a final symlink; "" is the keg root itself.
     private func setTimes(_ relative: String, _ times: Times) {
         var times = times
         withUnsafePointer(to: &times) {
             $0.withMemoryRebound(to: timespec.self, capacity: 2) {
-                _ = utimensat(kegFD, relative, $0, AT_SYMLINK_NOFOLLOW)
+                _ = relative.isEmpty ? futimens(kegFD, $0) : utimensat(kegFD, relative, $0, AT_SYMLINK_NOFOLLOW)
             }
         }
     }
@@ -273,16 +265,7 @@ final class KegDiskWriter {
     /// later child's creation moves the mtime again; a fix-up from an earlier listing still wins
     /// at the end) and a different mode is fixed at the end.
     private func keepDirectory(_ relative: String, current: mode_t, mode: mode_t, times: Times?) {
-        if let times {
-            if relative.isEmpty {
-                var times = times
-                withUnsafePointer(to: &times) {
-                    $0.withMemoryRebound(to: timespec.self, capacity: 2) { _ = futimens(kegFD, $0) }
-                }
-            } else {
-                setTimes(relative, times)
-            }
-        }
+        if let times { setTimes(relative, times) }
         if current != mode { fixups[ExactPath(relative), default: Fixup()].mode = mode }
     }
 
