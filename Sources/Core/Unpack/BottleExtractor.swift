@@ -98,9 +98,9 @@ package enum BottleExtractor {
     /// `realpath` of staging directories, remembered: a run extracts every bottle into the same
     /// one, and `realpath` costs a `readlink` per component of a deep path (9 per bottle in a
     /// fresh prefix under /dev/shm, Docs/Performance.md, "Issue 16, sixth pass"). A remembered
-    /// answer is used only while the given path (followed) and the remembered real path (not
-    /// followed at its end) both lead to the same directory (device and inode); otherwise the
-    /// path is resolved again. Lock-protected; safe from any thread.
+    /// answer is used only while the given path (followed) and the remembered real path (with no
+    /// symlink in any component) both lead to the same directory (device and inode); otherwise
+    /// the path is resolved again. Lock-protected; safe from any thread.
     enum ResolvedStaging {
         private struct Known {
             let path: String
@@ -114,7 +114,7 @@ package enum BottleExtractor {
                 // The path given must still lead to that directory, and the remembered real path too.
                 var given = stat()
                 var real = stat()
-                if stat(directory, &given) == 0, lstat(remembered.path, &real) == 0,
+                if stat(directory, &given) == 0, statWithoutSymlinks(remembered.path, &real),
                    (real.st_mode & S_IFMT) == S_IFDIR,
                    UInt64(given.st_dev) == remembered.device, UInt64(given.st_ino) == remembered.inode,
                    UInt64(real.st_dev) == remembered.device, UInt64(real.st_ino) == remembered.inode {
@@ -131,6 +131,24 @@ package enum BottleExtractor {
                 table[directory] = Known(path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             }
             return path
+        }
+
+        /// `stat` of `path` when no component of it is a symlink — the remembered path must still
+        /// be real, not only lead to the directory (an ancestor renamed and replaced by a link to
+        /// its new place leads there too): one `openat2(RESOLVE_NO_SYMLINKS)`, a `fstat`, a
+        /// `close`. Without `openat2` it answers false and the path is resolved again each time.
+        /// (testStagingWhoseAncestorBecameASymlinkStillGivesARealKegPath)
+        private static func statWithoutSymlinks(_ path: String, _ info: inout stat) -> Bool {
+            #if os(Linux)
+                guard BeneathRoot.openat2Available else { return false }
+                let fd = pour_openat2(AT_FDCWD, path, UInt64(O_RDONLY | O_DIRECTORY | O_CLOEXEC), 0,
+                                      pour_resolve_no_symlinks | pour_resolve_no_magiclinks)
+                guard fd >= 0 else { return false }
+                defer { close(fd) }
+                return fstat(fd, &info) == 0
+            #else
+                return false
+            #endif
         }
     }
 
