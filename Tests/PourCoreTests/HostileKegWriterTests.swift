@@ -17,6 +17,8 @@ final class HostileKegWriterTests: XCTestCase {
             var link = ""
             var data: [UInt8] = []
             var mode: UInt32 = 0o644
+            /// Bytes appended to `name` (not UTF-8, say).
+            var nameSuffix: [UInt8] = []
         }
 
         static func padded(_ value: Int, _ digits: Int) -> String {
@@ -44,6 +46,7 @@ final class HostileKegWriterTests: XCTestCase {
                     put(Self.padded(value, width - 1), at: offset, width: width)
                 }
                 put(member.name, at: 0, width: 100)
+                for (index, byte) in member.nameSuffix.enumerated() { header[member.name.utf8.count + index] = byte }
                 octal(Int(member.mode), at: 100, width: 8)
                 octal(0, at: 108, width: 8)
                 octal(0, at: 116, width: 8)
@@ -210,6 +213,16 @@ final class HostileKegWriterTests: XCTestCase {
         let box2 = try UnpackSandbox()
         try TestArchive.build(box2.bottle(), entries: [.file("foo/1.0/" + String(repeating: "n", count: 256), "x")])
         assertRefused(box2)
+    }
+
+    /// A name that is not UTF-8 is refused (it could not be compared on its bytes by the checks).
+    func testANameThatIsNotUTF8IsRefused() throws {
+        let box = try UnpackSandbox()
+        try RawTar.build(box.bottle(), [
+            .init(name: "foo/1.0/", type: UInt8(ascii: "5"), mode: 0o755),
+            .init(name: "foo/1.0/bad", type: UInt8(ascii: "0"), data: Array("x".utf8), nameSuffix: [0xFF, 0xFE]),
+        ])
+        assertRefused(box)
     }
 
     /// A symlink at `l`, then `l/` (a trailing slash the kernel would follow) as a directory.
