@@ -203,6 +203,29 @@ final class KegDiskWriterTests: XCTestCase {
         XCTAssertEqual(box.stagingContents(), [])
     }
 
+    /// An entry whose header declares no size keeps all its data (libarchive's writer did not
+    /// clamp it); a declared size clamps longer data and keeps a trailing hole.
+    func testDataOfAnEntryWithoutADeclaredSizeIsWrittenWhole() throws {
+        let box = try UnpackSandbox()
+        let keg = box.staging + "/keg"
+        try FileManager.default.createDirectory(atPath: keg, withIntermediateDirectories: true)
+        let writer = try KegDiskWriter(kegPath: keg, umask: 0o022)
+        let bytes: [UInt8] = Array("0123456789abcdef".utf8)
+        let block = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 1)
+        defer { block.deallocate() }
+        block.copyMemory(from: bytes, byteCount: bytes.count)
+        for (name, size) in [("unsized", Int64(-1)), ("clamped", Int64(10)), ("holed", Int64(20))] {
+            try writer.begin(name, kind: .file, mode: 0o644, size: size, times: nil)
+            try writer.write(block, count: 12, at: 0)
+            try writer.write(block + 12, count: 4, at: 12)
+            try writer.finishEntry()
+        }
+        writer.finish()
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: keg + "/unsized")), Data(bytes))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: keg + "/clamped")), Data(bytes.prefix(10)))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: keg + "/holed")), Data(bytes) + Data(count: 4))
+    }
+
     /// Extracts into a fresh `staging`; the error's text, or nil.
     private static func extract(_ bottle: String, name: String, version: String, into staging: String) -> String? {
         do {

@@ -335,7 +335,8 @@ package enum BottleExtractor {
                 case .hardlink: diskKind = .hardlink(target: linkTarget ?? "")
                 }
                 do {
-                    try writer.begin(relative, kind: diskKind, mode: mode, size: declared,
+                    try writer.begin(relative, kind: diskKind, mode: mode,
+                                     size: archive_entry_size_is_set(entry) != 0 ? declared : -1,
                                      times: entryTimes(entry, writer: writer))
                 } catch {
                     throw .writeFailed(package: package, entry: raw, reason: error.description)

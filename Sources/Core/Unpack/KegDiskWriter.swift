@@ -120,11 +120,13 @@ final class KegDiskWriter {
     }
 
     /// Creates the entry at `relative` ("" is the keg root). For a file, or a hard link carrying
-    /// data (`size > 0`), its data follows through `write` and ends with `finishEntry`.
+    /// data (`size > 0`), its data follows through `write` and ends with `finishEntry`. A negative
+    /// `size` is an entry whose header declares none: its data is written whole, as libarchive's
+    /// writer did (no clamp, no trailing hole).
     func begin(_ relative: String, kind: Kind, mode: mode_t, size: Int64, times: Times?) throws(Failure) {
         precondition(fd < 0, "finishEntry was not called")
         path = relative
-        self.size = max(size, 0)
+        self.size = size
         highWater = 0
         self.times = times
         chmodTo = nil
@@ -157,7 +159,7 @@ final class KegDiskWriter {
     func write(_ bytes: UnsafeRawPointer, count: Int, at offset: Int64) throws(Failure) {
         guard fd >= 0, count > 0 else { return }
         var length = count
-        if offset + Int64(length) > size { length = Int(max(0, size - offset)) }
+        if size >= 0, offset + Int64(length) > size { length = Int(max(0, size - offset)) }
         var done = 0
         while done < length {
             let n = pwrite(fd, bytes + done, length - done, off_t(offset) + off_t(done))
@@ -177,7 +179,7 @@ final class KegDiskWriter {
         defer { fd = -1 }
         let descriptor = fd
         var failure: Failure?
-        if highWater < size, ftruncate(descriptor, off_t(size)) != 0 {
+        if size >= 0, highWater < size, ftruncate(descriptor, off_t(size)) != 0 {
             failure = Failure(operation: "extend", path: path, code: errno)
         }
         if failure == nil, let mode = chmodTo, fchmod(descriptor, mode) != 0 {
