@@ -3,7 +3,7 @@ import Foundation
 import PourCore
 
 /// `pour fetch NAME... [--deps]`: download and verify bottles into the cache, install nothing.
-struct FetchCommand: ParsableCommand {
+struct FetchCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
         abstract: "Download and verify bottles into the cache without installing them.",

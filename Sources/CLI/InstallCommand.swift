@@ -3,7 +3,7 @@ import Foundation
 import PourCore
 
 /// `pour install NAME...`
-struct InstallCommand: ParsableCommand {
+struct InstallCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
         abstract: "Install formulae and their runtime dependencies from bottles.")

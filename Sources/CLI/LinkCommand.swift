@@ -2,7 +2,7 @@ import ArgumentParser
 import PourCore
 
 /// `pour link NAME...`
-struct LinkCommand: ParsableCommand {
+struct LinkCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "link", abstract: "Symlink an installed formula's files into the prefix.", aliases: ["ln"])
 

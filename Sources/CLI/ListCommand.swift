@@ -3,7 +3,7 @@ import Foundation
 import PourCore
 
 /// `pour list`: installed formulae, read from the Cellar as `brew list` does.
-struct ListCommand: ParsableCommand {
+struct ListCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List installed formulae.")
 
     @Argument(help: "Only these formulae.")

@@ -3,7 +3,7 @@ import Foundation
 import PourCore
 
 /// `pour outdated`: installed formulae whose keg in use is not the catalogue's version.
-struct OutdatedCommand: ParsableCommand {
+struct OutdatedCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "outdated",
         abstract: "List installed formulae with a different version in the catalogue.",

@@ -2,7 +2,7 @@ import ArgumentParser
 import PourCore
 
 /// `pour pin NAME...`
-struct PinCommand: ParsableCommand {
+struct PinCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "pin", abstract: "Keep formulae at their installed version: upgrade and cleanup leave them alone.")
 

@@ -37,10 +37,12 @@ struct Pour: ParsableCommand {
         if let command = CommandLine.arguments.dropFirst().first, cancellableCommands.contains(command) {
             _ = SignalTrap.shared
         }
-        // ArgumentParser's `main(nil)`, except that a command that ran to its end (successfully,
-        // or with an `ExitCode` it chose after reporting) leaves through `endProcess`.
+        // ArgumentParser's `main(nil)`, except that long runs of formula names bypass its
+        // quadratic array parsing (`PositionalRuns`), and a command that ran to its end
+        // (successfully, or with an `ExitCode` it chose after reporting) leaves through `endProcess`.
         do {
-            var command = try parseAsRoot(nil)
+            let (arguments, runs) = PositionalRuns.collapse(Array(CommandLine.arguments.dropFirst()), takesNames: takesFormulaNames)
+            var command = runs.restore(try parseAsRoot(arguments))
             try command.run()
         } catch let code as ExitCode {
             endProcess(code.rawValue)
@@ -48,6 +50,11 @@ struct Pour: ParsableCommand {
             exit(withError: error)
         }
         endProcess(0)
+    }
+
+    /// Whether the subcommand named `name` takes formula names as its positionals (`PositionalRuns`).
+    static func takesFormulaNames(_ name: String) -> Bool {
+        configuration.subcommands.contains { $0 is any FormulaNamesCommand.Type && $0._commandName == name }
     }
 
     /// Flushes stdio and ends the process without running exit handlers. What they would do is

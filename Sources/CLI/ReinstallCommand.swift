@@ -2,7 +2,7 @@ import ArgumentParser
 import PourCore
 
 /// `pour reinstall NAME...`
-struct ReinstallCommand: ParsableCommand {
+struct ReinstallCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "reinstall",
         abstract: "Pour installed formulae again from their bottles (at the catalogue's version).",

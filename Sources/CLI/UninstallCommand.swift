@@ -2,7 +2,7 @@ import ArgumentParser
 import PourCore
 
 /// `pour uninstall NAME...`
-struct UninstallCommand: ParsableCommand {
+struct UninstallCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "uninstall",
         abstract: "Unlink and remove installed formulae.",

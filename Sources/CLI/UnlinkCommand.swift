@@ -2,7 +2,7 @@ import ArgumentParser
 import PourCore
 
 /// `pour unlink NAME...`
-struct UnlinkCommand: ParsableCommand {
+struct UnlinkCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "unlink",
         abstract: "Remove an installed formula's symlinks from the prefix (its opt link stays).")

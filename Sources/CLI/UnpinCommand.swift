@@ -2,7 +2,7 @@ import ArgumentParser
 import PourCore
 
 /// `pour unpin NAME...`
-struct UnpinCommand: ParsableCommand {
+struct UnpinCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(commandName: "unpin", abstract: "Let upgrade and cleanup change formulae again.")
 
     @Argument(help: "Pinned formulae.")

@@ -2,7 +2,7 @@ import ArgumentParser
 import PourCore
 
 /// `pour upgrade [NAME...]`
-struct UpgradeCommand: ParsableCommand {
+struct UpgradeCommand: FormulaNamesCommand {
     static let configuration = CommandConfiguration(
         commandName: "upgrade",
         abstract: "Upgrade outdated formulae (all of them when no names are given).",
