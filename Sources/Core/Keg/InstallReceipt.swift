@@ -208,7 +208,8 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
         }
 
         /// The running host, as brew's `DevelopmentTools.build_system_info` roughly reports it.
-        package static var host: BuiltOn {
+        /// Read once per process (it was one `uname` per package written).
+        package static let host: BuiltOn = {
             var name = utsname()
             uname(&name)
             func field<T>(_ value: T) -> String {
@@ -224,7 +225,7 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
                 let version = field(name.release)
             #endif
             return BuiltOn(os: os, osVersion: version, cpuFamily: field(name.machine))
-        }
+        }()
     }
 
     enum CodingKeys: String, CodingKey {
