@@ -1,3 +1,5 @@
+import Foundation
+
 /// Splitting a path into its components at every `/` byte (empty components dropped), as the
 /// kernel does.
 ///
@@ -70,5 +72,37 @@ extension PathComponents {
     /// `path` is `root` itself or below it, compared on bytes.
     static func isAtOrBelow(_ path: some StringProtocol, _ root: some StringProtocol) -> Bool {
         path.utf8.elementsEqual(root.utf8) || isBelow(path, root)
+    }
+}
+
+extension PathComponents {
+    /// `(path as NSString).deletingLastPathComponent`, cut on bytes when that gives NSString's
+    /// answer: NSString's path code cost measurable time per package on the download and
+    /// activation paths (Docs/Performance.md, "Foundation string search").
+    ///
+    /// The bytes decide for an ASCII path without `//`: there a byte is a `Character` as far as
+    /// `/` is concerned (NSString walks `Character`s, so for it a `/` that carries a combining mark
+    /// separates nothing), and NSString's slash compression, which skips characters after each
+    /// run it shortens (`"a///b//c"` gives `"a/b/"`), has nothing to do. Every other path — pour's
+    /// own are all absolute, standardised and ASCII — still goes to NSString. One difference:
+    /// NSString traps on a one-character relative path (`"a"`, `"a/"`); this gives `""`, as both
+    /// do for `"ab"`.
+    static func deletingLastComponent(_ path: String) -> String {
+        let slash = UInt8(ascii: "/")
+        let simple = path.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            var previous: UInt8 = 0
+            for byte in bytes {
+                if byte >= 0x80 || (byte == slash && previous == slash) { return false }
+                previous = byte
+            }
+            return true
+        }
+        guard simple == true else { return (path as NSString).deletingLastPathComponent }
+        let bytes = path.utf8
+        if bytes.count == 1 && bytes.first == slash { return path }
+        // Without its one trailing `/`, the part before the last `/`: nothing, `/` itself, or a prefix.
+        let end = bytes.last == slash ? bytes.index(before: bytes.endIndex) : bytes.endIndex
+        guard let last = bytes[..<end].lastIndex(of: slash) else { return "" }
+        return last == bytes.startIndex ? "/" : String(Substring(bytes[..<last]))
     }
 }
