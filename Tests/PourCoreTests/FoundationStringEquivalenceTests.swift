@@ -102,7 +102,7 @@ final class FoundationStringEquivalenceTests: XCTestCase {
             return octets.allSatisfy { UInt8($0) != nil }
         }
         let pieces = ["[", "]", "[[", "]]", "localhost", "LocalHost", ".localhost", "127", ".", "0", "1", "255", "256", "::1", "::",
-                      "x", "é", "\u{301}", "\u{212A}", "-", " ", "😀"]
+                      "x", "é", "\u{301}", "\u{212A}", "-", " ", "😀", "+", "\r\n", "١"]
         var hosts = [""], layer = [""]
         for _ in 0..<3 {
             layer = layer.flatMap { prefix in pieces.map { prefix + $0 } }
@@ -191,7 +191,9 @@ final class FoundationStringEquivalenceTests: XCTestCase {
 
     func testRedirectResolutionAndRegistryHeadersAreAsBefore() {
         let endpoints = DownloadEndpoints(artifactDomain: "http://127.0.0.1:1")
-        for text in Self.texts(length: 2) + Self.realistic {
+        let urls = Self.texts(length: 2).flatMap { [$0, "https://h" + $0, "https://h/" + $0, "http://" + $0 + "/v2"] }
+            + ["https://h/v2\r\n", "https://h/\u{301}v2/", "https://h/v2/\u{301}", "https://h/v2\u{301}", "https://h\r\n/v2/"]
+        for text in urls + Self.realistic {
             let old = text.contains("/v2/") && (text.contains("/blobs/") || text.contains("/manifests/"))
             XCTAssertEqual(endpoints.headers(for: text).isEmpty, !old, text.debugDescription)
             let scheme = text.range(of: "://")

@@ -88,21 +88,23 @@ extension PathComponents {
     /// NSString traps on a one-character relative path (`"a"`, `"a/"`); this gives `""`, as both
     /// do for `"ab"`.
     static func deletingLastComponent(_ path: String) -> String {
-        let slash = UInt8(ascii: "/")
-        let simple = path.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+        // nil: NSString must answer (or, never for a native string, the UTF-8 is not contiguous).
+        let answer = path.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            let slash = UInt8(ascii: "/")
             var previous: UInt8 = 0
-            for byte in bytes {
-                if byte >= 0x80 || (byte == slash && previous == slash) { return false }
+            var last = -1, beforeLast = -1
+            for (offset, byte) in bytes.enumerated() {
+                if byte >= 0x80 || (byte == slash && previous == slash) { return nil }
+                if byte == slash { (beforeLast, last) = (last, offset) }
                 previous = byte
             }
-            return true
+            if bytes.count == 1 && previous == slash { return "/" }
+            // The last `/` other than a trailing one: none, the leading one, or the end of the answer.
+            let cut = previous == slash ? beforeLast : last
+            if cut < 0 { return "" }
+            if cut == 0 { return "/" }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<cut]), as: UTF8.self)
         }
-        guard simple == true else { return (path as NSString).deletingLastPathComponent }
-        let bytes = path.utf8
-        if bytes.count == 1 && bytes.first == slash { return path }
-        // Without its one trailing `/`, the part before the last `/`: nothing, `/` itself, or a prefix.
-        let end = bytes.last == slash ? bytes.index(before: bytes.endIndex) : bytes.endIndex
-        guard let last = bytes[..<end].lastIndex(of: slash) else { return "" }
-        return last == bytes.startIndex ? "/" : String(Substring(bytes[..<last]))
+        return (answer ?? nil) ?? (path as NSString).deletingLastPathComponent
     }
 }

@@ -95,7 +95,13 @@ extension InstallConfiguration {
         /// `scheme://host[:port]/v2` or `…/v2/…`: the URL is already inside a registry's API.
         static func containsRegistryAPIPath(_ domain: String) -> Bool {
             guard let scheme = ByteSearch.range(of: "://", in: domain) else { return false }
-            let afterHost = domain[scheme.upperBound...].drop { $0 != "/" }
+            let rest = domain[scheme.upperBound...]
+            // Once per package: on bytes when they are the `Character`s (ASCII), not a walk of graphemes.
+            if rest.utf8.allSatisfy({ $0 < 0x80 }) {
+                let afterHost = rest.utf8.drop { $0 != UInt8(ascii: "/") }
+                return afterHost.elementsEqual("/v2".utf8) || afterHost.starts(with: "/v2/".utf8)
+            }
+            let afterHost = rest.drop { $0 != "/" }
             return afterHost == "/v2" || afterHost.hasPrefix("/v2/")
         }
 

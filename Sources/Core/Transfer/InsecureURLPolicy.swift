@@ -20,6 +20,12 @@ package enum InsecureURLPolicy {
     static func isLoopback(_ host: String) -> Bool {
         let bare = trimmingBrackets(host.lowercased())
         if bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" { return true }
+        if bare.utf8.allSatisfy({ $0 < 0x80 }) {
+            // Every transfer asks: split on bytes when they are the `Character`s (ASCII).
+            let octets = bare.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            guard octets.count == 4, octets[0].elementsEqual("127".utf8) else { return false }
+            return octets.allSatisfy { UInt8(Substring($0)) != nil }
+        }
         let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4, octets[0] == "127" else { return false }
         return octets.allSatisfy { UInt8($0) != nil }
