@@ -109,7 +109,8 @@ final class FoundationStringEquivalenceTests: XCTestCase {
             hosts += layer
         }
         hosts += ["127.0.0.1", "[::1]", "[127.0.0.1]", "127.0.0.1.example.com", "a.localhost", "[localhost]]", "]127.0.0.1[",
-                  "127.0.0.01", "127.0.0.-1", "127.0.0.1\u{301}", "[\u{301}::1]"]
+                  "127.0.0.01", "127.0.0.-1", "127.0.0.1\u{301}", "[\u{301}::1]", "127.0.0.1.1", "127.0.0", "127...", "127.0.0.1.",
+                  "127.0.0.+1", "127.0.0.1\r\n", "127.0.0.١", "127.0.0.256"]
         var loopback = 0
         for host in hosts {
             XCTAssertEqual(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), InsecureURLPolicy.trimmingBrackets(host), host.debugDescription)
