@@ -14,7 +14,7 @@ import Foundation
 /// agree: ASCII has no decompositions, and its one multi-scalar cluster is CR LF, which a needle of
 /// printable characters neither starts inside nor ends inside. So the bytes decide for ASCII text,
 /// which is all that pour meets in practice, and text with any other byte is still searched by
-/// Foundation — the same answer for every input (`ByteSearchTests` holds both to it).
+/// Foundation — the same answer for every input (`FoundationStringEquivalenceTests` holds both to it).
 ///
 /// Stateless; safe from any thread.
 enum ByteSearch {
