@@ -132,10 +132,22 @@ final class FormulaFetcher: @unchecked Sendable {
     }
 
     /// Formula names are file and URL components: refuse anything that could escape either.
+    /// Only ASCII letters, digits and `@+._-`, 1–128 of them, not starting with `.`, without `..`.
+    /// Checked on bytes: the rule admits ASCII only, where a byte is a character, and the
+    /// `CharacterSet` and NSString search it used to go through cost measurable time per formula
+    /// (Docs/Performance.md, "Foundation string search").
     static func isSafeName(_ name: String) -> Bool {
-        guard !name.isEmpty, name.count <= 128, !name.hasPrefix("."), !name.contains("..") else { return false }
-        return name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "@+._-".unicodeScalars.contains($0) }
-            && name.unicodeScalars.allSatisfy(\.isASCII)
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= 128, bytes.first != UInt8(ascii: ".") else { return false }
+        var previous: UInt8 = 0
+        for byte in bytes {
+            let allowed = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "+")
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            guard allowed, !(byte == UInt8(ascii: ".") && previous == UInt8(ascii: ".")) else { return false }
+            previous = byte
+        }
+        return true
     }
 
     private func cachePath(_ name: String) -> String { "\(configuration.layout.api)/formula/\(name).json" }

@@ -91,7 +91,7 @@ enum LinkRules {
     /// brew's INFOFILE_RX `info/([^.].*?\.info(\.gz)?|dir)$`, unanchored at the start.
     static func isInfoFile(_ path: String) -> Bool {
         var search = path[...]
-        while let range = search.range(of: "info/") {
+        while let range = ByteSearch.range(of: "info/", in: search) {
             let rest = path[range.upperBound...]
             if rest == "dir" { return true }
             if let first = rest.first, first != ".",

@@ -19,7 +19,7 @@ package enum PathNames {
             return "it contains a NUL or control character"
         }
         if PathComponents.hasSlash(value) { return "it contains '/'" }
-        if value == "." || value == ".." || value.contains("..") { return "it contains '..'" }
+        if value == "." || value == ".." || ByteSearch.contains(value, "..") { return "it contains '..'" }
         if value.utf8.first == UInt8(ascii: ".") { return "it starts with '.'" }
         if value.utf8.first == UInt8(ascii: "-") { return "it starts with '-'" }
         return nil

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Splitting a path into its components at every `/` byte (empty components dropped), as the
 /// kernel does.
 ///
@@ -70,5 +72,39 @@ extension PathComponents {
     /// `path` is `root` itself or below it, compared on bytes.
     static func isAtOrBelow(_ path: some StringProtocol, _ root: some StringProtocol) -> Bool {
         path.utf8.elementsEqual(root.utf8) || isBelow(path, root)
+    }
+}
+
+extension PathComponents {
+    /// `(path as NSString).deletingLastPathComponent`, cut on bytes when that gives NSString's
+    /// answer: NSString's path code cost measurable time per package on the download and
+    /// activation paths (Docs/Performance.md, "Foundation string search").
+    ///
+    /// The bytes decide for an ASCII path without `//`: there a byte is a `Character` as far as
+    /// `/` is concerned (NSString walks `Character`s, so for it a `/` that carries a combining mark
+    /// separates nothing), and NSString's slash compression, which skips characters after each
+    /// run it shortens (`"a///b//c"` gives `"a/b/"`), has nothing to do. Every other path — pour's
+    /// own are all absolute, standardised and ASCII — still goes to NSString. One difference:
+    /// NSString traps on a one-character relative path (`"a"`, `"a/"`); this gives `""`, as both
+    /// do for `"ab"`.
+    static func deletingLastComponent(_ path: String) -> String {
+        // nil: NSString must answer (or, never for a native string, the UTF-8 is not contiguous).
+        let answer = path.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            let slash = UInt8(ascii: "/")
+            var previous: UInt8 = 0
+            var last = -1, beforeLast = -1
+            for (offset, byte) in bytes.enumerated() {
+                if byte >= 0x80 || (byte == slash && previous == slash) { return nil }
+                if byte == slash { (beforeLast, last) = (last, offset) }
+                previous = byte
+            }
+            if bytes.count == 1 && previous == slash { return "/" }
+            // The last `/` other than a trailing one: none, the leading one, or the end of the answer.
+            let cut = previous == slash ? beforeLast : last
+            if cut < 0 { return "" }
+            if cut == 0 { return "/" }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<cut]), as: UTF8.self)
+        }
+        return (answer ?? nil) ?? (path as NSString).deletingLastPathComponent
     }
 }

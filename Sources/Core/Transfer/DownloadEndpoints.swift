@@ -70,7 +70,7 @@ extension InstallConfiguration {
             var fromUserDomain = false
             if let bottleDomain, bottleDomain != DownloadEndpoints.defaultBottleDomain {
                 fromUserDomain = true
-                if bottleDomain.contains("/v2/") {
+                if ByteSearch.contains(bottleDomain, "/v2/") {
                     url = "\(bottleDomain)/\(DownloadEndpoints.imageName(formula.name))/blobs/sha256:\(bottle.sha256)"
                 } else {
                     let rebuild = bottle.rebuild > 0 ? ".\(bottle.rebuild)" : ""
@@ -94,8 +94,14 @@ extension InstallConfiguration {
 
         /// `scheme://host[:port]/v2` or `…/v2/…`: the URL is already inside a registry's API.
         static func containsRegistryAPIPath(_ domain: String) -> Bool {
-            guard let scheme = domain.range(of: "://") else { return false }
-            let afterHost = domain[scheme.upperBound...].drop { $0 != "/" }
+            guard let scheme = ByteSearch.range(of: "://", in: domain) else { return false }
+            let rest = domain[scheme.upperBound...]
+            // Once per package: on bytes when they are the `Character`s (ASCII), not a walk of graphemes.
+            if rest.utf8.allSatisfy({ $0 < 0x80 }) {
+                let afterHost = rest.utf8.drop { $0 != UInt8(ascii: "/") }
+                return afterHost.elementsEqual("/v2".utf8) || afterHost.starts(with: "/v2/".utf8)
+            }
+            let afterHost = rest.drop { $0 != "/" }
             return afterHost == "/v2" || afterHost.hasPrefix("/v2/")
         }
 
@@ -104,7 +110,7 @@ extension InstallConfiguration {
         package func manifestSources(for formula: Formula, bottle: Bottle) -> [DownloadSource] {
             let reference = formula.pkgVersion + (bottle.rebuild > 0 ? "-\(bottle.rebuild)" : "")
             return sources(for: formula, bottle: bottle).compactMap { source in
-                guard source.url.contains("/v2/"), let range = source.url.range(of: "/blobs/sha256:") else { return nil }
+                guard ByteSearch.contains(source.url, "/v2/"), let range = ByteSearch.range(of: "/blobs/sha256:", in: source.url) else { return nil }
                 let url = source.url[..<range.lowerBound] + "/manifests/" + reference
                 return DownloadSource(url: String(url), headers: source.headers + [BottleManifest.acceptHeader],
                                       allowFile: source.allowFile)
@@ -114,7 +120,7 @@ extension InstallConfiguration {
         /// OCI registries (`…/v2/…/blobs/…` or `…/manifests/…`) get the registry Authorization header;
         /// libcurl drops it if the registry redirects to another host.
         package func headers(for url: String) -> [String] {
-            let isRegistry = url.contains("/v2/") && (url.contains("/blobs/") || url.contains("/manifests/"))
+            let isRegistry = ByteSearch.contains(url, "/v2/") && (ByteSearch.contains(url, "/blobs/") || ByteSearch.contains(url, "/manifests/"))
             return isRegistry ? ["Authorization: \(registryAuthorization)"] : []
         }
     }

@@ -18,10 +18,28 @@ package enum InsecureURLPolicy {
 
     /// `localhost`, `127.0.0.0/8` and `::1` (with or without brackets).
     static func isLoopback(_ host: String) -> Bool {
-        let bare = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let bare = trimmingBrackets(host.lowercased())
         if bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" { return true }
+        if bare.utf8.allSatisfy({ $0 < 0x80 }) {
+            // Every transfer asks: split on bytes when they are the `Character`s (ASCII).
+            let octets = bare.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            guard octets.count == 4, octets[0].elementsEqual("127".utf8) else { return false }
+            return octets.allSatisfy { UInt8(Substring($0)) != nil }
+        }
         let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4, octets[0] == "127" else { return false }
         return octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// `text` without the `[` and `]` at either end (an IPv6 literal's brackets), cut on bytes:
+    /// what `trimmingCharacters(in: CharacterSet(charactersIn: "[]"))` returns, without building a
+    /// character set and bridging to NSString for every transfer (Docs/Performance.md, "Foundation
+    /// string search"). Both brackets are ASCII, so no byte of another character is one.
+    static func trimmingBrackets(_ text: String) -> String {
+        let bytes = text.utf8
+        func isBracket(_ byte: UInt8) -> Bool { byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]") }
+        guard let first = bytes.firstIndex(where: { !isBracket($0) }),
+              let last = bytes.lastIndex(where: { !isBracket($0) }) else { return "" }
+        return String(Substring(bytes[first...last]))
     }
 }

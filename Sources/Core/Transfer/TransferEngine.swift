@@ -513,7 +513,9 @@ package final class TransferEngine: @unchecked Sendable {
         var expired: [(UnsafeMutableRawPointer, ActiveTransfer, TransferError)] = []
         for (easy, transfer) in active {
             let timeouts = transfer.request.timeouts
-            let url = transfer.effectiveURL()
+            // Read from curl (a copy of its C string) only for a report: this loop runs every
+            // round for every transfer, and the URL was copied there each time (Docs/Performance.md,
+            // "Foundation string search").
             if !transfer.headerSeen {
                 if transfer.requestSent == nil {
                     // The clock starts once libcurl has sent the request (its cumulative
@@ -526,14 +528,14 @@ package final class TransferEngine: @unchecked Sendable {
                     if pretransfer > transfer.pretransferMark { transfer.requestSent = now }
                 }
                 if let sent = transfer.requestSent, Double(now - sent) / 1e9 >= timeouts.firstByte {
-                    expired.append((easy, transfer, .noResponse(url: url, seconds: timeouts.firstByte)))
+                    expired.append((easy, transfer, .noResponse(url: transfer.effectiveURL(), seconds: timeouts.firstByte)))
                     continue
                 }
             }
             let idle = Int((now - transfer.lastActivity) / 1_000_000_000)
             if idle >= 2 && idle != transfer.lastWaitReport {
                 transfer.lastWaitReport = idle
-                let host = transfer.parsedURL?.host ?? url
+                let host = transfer.parsedURL?.host ?? transfer.effectiveURL()
                 if let onWaiting = transfer.onWaiting {
                     transfer.queue.async { onWaiting(host, idle) }
                 } else {
@@ -555,7 +557,7 @@ package final class TransferEngine: @unchecked Sendable {
             let seconds = Double(now - base.time) / 1e9
             let rate = Double(transfer.bodyBytes - base.bytes) / seconds
             if rate < Double(timeouts.stallBytesPerSecond) {
-                expired.append((easy, transfer, .tooSlow(url: url, bytesPerSecond: Int(rate), floor: timeouts.stallBytesPerSecond,
+                expired.append((easy, transfer, .tooSlow(url: transfer.effectiveURL(), bytesPerSecond: Int(rate), floor: timeouts.stallBytesPerSecond,
                                                          window: timeouts.stallSeconds)))
             }
         }

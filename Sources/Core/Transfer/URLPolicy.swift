@@ -60,7 +60,7 @@ enum URLPolicy {
         guard pour_curl_url_get(handle, CURLUPART_URL, &pointer, 0) == CURLUE_OK, let pointer else { return nil }
         defer { pour_curl_free(pointer) }
         // An absolute reference is judged as written (so `http:/host` stays refused).
-        if reference.contains(":") && !reference.hasPrefix("/") { return reference }
+        if ByteSearch.contains(reference, ":") && !reference.hasPrefix("/") { return reference }
         return String(cString: pointer)
     }
 

@@ -244,7 +244,7 @@ package final class VerifiedDownload: RangeSplittable, @unchecked Sendable {
         // verified, and nobody rewrites it in place.
         if verifiedCacheEntry() { return succeed(fromCache: true) }
         do {
-            try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
+            try FileManager.default.createDirectory(atPath: PathComponents.deletingLastComponent(destination),
                                                     withIntermediateDirectories: true)
         } catch {
             return fail(.fileSystem(path: destination, message: error.localizedDescription))

@@ -19,7 +19,7 @@ enum KegActivation {
     /// a keg with its receipt but without all of its links, which the disk alone would call
     /// "installed"; the marker tells the next run (holding the prefix lock) to activate it again.
     static func interruptedMarker(name: String, layout: PrefixLayout) -> String {
-        (layout.staging as NSString).deletingLastPathComponent + "/.pour-activating/" + name
+        PathComponents.deletingLastComponent(layout.staging) + "/.pour-activating/" + name
     }
 
     /// True when an earlier activation of `name` never finished (see `interruptedMarker`).
@@ -33,7 +33,7 @@ enum KegActivation {
         // Created and removed through real directories only (StatePaths): a link planted at
         // `.pour-activating` is refused, never written through.
         let markerDirectory = markers.first.flatMap {
-            try? StatePaths.directory(($0 as NSString).deletingLastPathComponent, layout: layout)
+            try? StatePaths.directory(PathComponents.deletingLastComponent($0), layout: layout)
         }
         for formula in formulae {
             if let fd = try? markerDirectory?.createExclusive(formula.name) { close(fd) }
