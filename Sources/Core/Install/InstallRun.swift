@@ -30,7 +30,8 @@ final class InstallRun: @unchecked Sendable {
     private let configuration: InstallConfiguration
     private let requestedNames: [String]
     private let options: InstallOptions
-    private let callbackQueue: DispatchQueue
+    /// Events and the completion reach the callback queue through it, in batches (`EventDelivery`).
+    private let delivery: EventDelivery<InstallEvent>
     private let emit: @Sendable (InstallEvent) -> Void
     private var completion: (@Sendable (Result<InstallReport, InstallError>) -> Void)?
 
@@ -81,19 +82,23 @@ final class InstallRun: @unchecked Sendable {
     private var endAwaitingEarlyDownloads: (error: InstallError?, pending: Bool) = (nil, false)
 
     /// - Parameters:
-    ///   - callbackQueue: a serial queue; `events` and `completion` run there, in order.
+    ///   - callbackQueue: a serial queue; `events` and `completion` run there, in order, the
+    ///     completion after every event.
     ///   - observe: sees every event synchronously where it happens (any queue), before delivery.
+    ///   - coalescing: how long a batch of events waits for more before delivery (`EventDelivery`).
     init(configuration: InstallConfiguration, names: [String], options: InstallOptions, callbackQueue: DispatchQueue,
          observe: @escaping @Sendable (InstallEvent) -> Void = { _ in },
+         coalescing: DispatchTimeInterval = EventDelivery<InstallEvent>.defaultCoalescing,
          events: @escaping @Sendable (InstallEvent) -> Void,
          completion: @escaping @Sendable (Result<InstallReport, InstallError>) -> Void) {
         self.configuration = configuration
         self.requestedNames = names
         self.options = options
-        self.callbackQueue = callbackQueue
+        let delivery = EventDelivery(queue: callbackQueue, coalescing: coalescing, handler: events)
+        self.delivery = delivery
         self.emit = { event in
             observe(event)
-            callbackQueue.async { events(event) }
+            delivery.send(event)
         }
         self.completion = completion
         extractions = OperationQueue()
@@ -862,7 +867,7 @@ final class InstallRun: @unchecked Sendable {
             networkBytes: networkBytes,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9,
             cancelled: cancelled, postInstallNotRun: postInstallNotRun)
-        let callbackQueue = self.callbackQueue
+        let delivery = self.delivery
         let completion = self.completion
         self.completion = nil
         let result: Result<InstallReport, InstallError>
@@ -874,7 +879,7 @@ final class InstallRun: @unchecked Sendable {
             result = .success(report)
         }
         RunTeardown(group: stages, stagingRoot: stagingRoot, layout: configuration.layout, engine: engine, lock: lock).perform {
-            callbackQueue.async { completion?(result) }
+            delivery.finish { completion?(result) }
         }
     }
 }
