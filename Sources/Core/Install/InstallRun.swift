@@ -485,15 +485,11 @@ final class InstallRun: @unchecked Sendable {
     private func streamCandidate(for name: String) -> GrowingFile? {
         assertOnRunQueue()
         guard options.streamExtraction, options.overlapExtraction else { return nil }
-        let minimumBytes = options.streamingMinimumBytes
-        return GrowingFile { [weak self] file, declaredLength in
-            // A body that declares itself too small to stream is dropped here, on the download's
-            // queue: `streamBegan` would decide the same one run-queue wake-up later, for every
-            // small bottle. (A manifest size that disagrees with the body's length fails the
-            // download's size check anyway.)
-            if let declaredLength, !StreamingExtraction.worthStreaming(size: declaredLength, minimumBytes: minimumBytes) {
-                return file.abandon("not streamed")
-            }
+        // A body that declares itself too small to stream is dropped by the file as it begins,
+        // on the download's queue: `streamBegan` would decide the same one run-queue wake-up
+        // later, for every small bottle. (A manifest size that disagrees with the body's length
+        // fails the download's size check anyway.)
+        return GrowingFile(minimumDeclaredLength: options.streamingMinimumBytes) { [weak self] file, declaredLength in
             guard let self else { return }
             runQueue.async { self.streamBegan(file, name: name, declaredLength: declaredLength) }
         }
