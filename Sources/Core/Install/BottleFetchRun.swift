@@ -14,7 +14,8 @@ final class BottleFetchRun: @unchecked Sendable {
     private let configuration: InstallConfiguration
     private let names: [String]
     private let includeDependencies: Bool
-    private let callbackQueue: DispatchQueue
+    /// Events and the completion reach the callback queue through it, in batches (`EventDelivery`).
+    private let delivery: EventDelivery<InstallEvent>
     private let emit: @Sendable (InstallEvent) -> Void
     private var completion: (@Sendable (Result<BottleFetchReport, InstallError>) -> Void)?
     private let queue = DispatchQueue(label: "pour.fetch", qos: .userInitiated)
@@ -33,8 +34,9 @@ final class BottleFetchRun: @unchecked Sendable {
         self.configuration = configuration
         self.names = names
         self.includeDependencies = includeDependencies
-        self.callbackQueue = callbackQueue
-        self.emit = { event in callbackQueue.async { events(event) } }
+        let delivery = EventDelivery(queue: callbackQueue, handler: events)
+        self.delivery = delivery
+        self.emit = { event in delivery.send(event) }
         self.completion = completion
     }
 
@@ -145,10 +147,10 @@ final class BottleFetchRun: @unchecked Sendable {
         self.completion = nil
         let engine = self.engine
         self.engine = nil
-        let callbackQueue = self.callbackQueue
+        let delivery = self.delivery
         DispatchQueue.global(qos: .utility).async {
             engine?.shutdown()
-            callbackQueue.async { completion(result) }
+            delivery.finish { completion(result) }
         }
     }
 }

@@ -30,7 +30,8 @@ final class InstallRun: @unchecked Sendable {
     private let configuration: InstallConfiguration
     private let requestedNames: [String]
     private let options: InstallOptions
-    private let callbackQueue: DispatchQueue
+    /// Events and the completion reach the callback queue through it, in batches (`EventDelivery`).
+    private let delivery: EventDelivery<InstallEvent>
     private let emit: @Sendable (InstallEvent) -> Void
     private var completion: (@Sendable (Result<InstallReport, InstallError>) -> Void)?
 
@@ -81,19 +82,23 @@ final class InstallRun: @unchecked Sendable {
     private var endAwaitingEarlyDownloads: (error: InstallError?, pending: Bool) = (nil, false)
 
     /// - Parameters:
-    ///   - callbackQueue: a serial queue; `events` and `completion` run there, in order.
+    ///   - callbackQueue: a serial queue; `events` and `completion` run there, in order, the
+    ///     completion after every event.
     ///   - observe: sees every event synchronously where it happens (any queue), before delivery.
+    ///   - coalescing: how long a batch of events waits for more before delivery (`EventDelivery`).
     init(configuration: InstallConfiguration, names: [String], options: InstallOptions, callbackQueue: DispatchQueue,
          observe: @escaping @Sendable (InstallEvent) -> Void = { _ in },
+         coalescing: DispatchTimeInterval = EventDelivery<InstallEvent>.defaultCoalescing,
          events: @escaping @Sendable (InstallEvent) -> Void,
          completion: @escaping @Sendable (Result<InstallReport, InstallError>) -> Void) {
         self.configuration = configuration
         self.requestedNames = names
         self.options = options
-        self.callbackQueue = callbackQueue
+        let delivery = EventDelivery(queue: callbackQueue, coalescing: coalescing, handler: events)
+        self.delivery = delivery
         self.emit = { event in
             observe(event)
-            callbackQueue.async { events(event) }
+            delivery.send(event)
         }
         self.completion = completion
         extractions = OperationQueue()
@@ -176,8 +181,16 @@ final class InstallRun: @unchecked Sendable {
         }
         self.fetcher = fetcher
         emit(.resolving(names: requestedNames))
+        let layout = configuration.layout
         fetcher.fetchClosure(of: requestedNames, onFormula: { [self] formula in
-            runQueue.async { self.startEarlyDownload(formula) }
+            // On the metadata queue, which may block: the keg check (two `stat`s) is done here
+            // rather than on a global queue between two hops, and a formula that cannot start an
+            // early download does not wake the run queue at all (three wake-ups per formula
+            // became one on the 1,000-bottle install).
+            guard let bottle = Self.earlyDownloadBottle(formula, layout: layout),
+                  !Cellar(layout: layout).isInstalled(name: formula.name, pkgVersion: formula.pkgVersion)
+            else { return }
+            runQueue.async { self.startEarlyDownload(formula, bottle: bottle) }
         }) { [self] result in
             runQueue.async { [self] in
                 switch result {
@@ -295,31 +308,31 @@ final class InstallRun: @unchecked Sendable {
 
     // MARK: - Downloads during resolution (runQueue)
 
+    /// The bottle an early download of `formula` would fetch, when one may start: a bottle with a
+    /// safe version for a Cellar this prefix has. Reads only its arguments (any queue).
+    private static func earlyDownloadBottle(_ formula: Formula, layout: PrefixLayout) -> Bottle? {
+        guard let bottle = formula.bottle else { return nil }
+        let version = formula.pkgVersion
+        guard KegEntryPath.isSafeComponent(version), version.utf8.count <= 64 else { return nil }
+        if case .pinned(let path) = bottle.cellar, path != layout.cellar { return nil }
+        return bottle
+    }
+
     /// Starts `formula`'s bottle download while the rest of the closure is still resolving,
     /// unless the plan will not download it anyway (unsafe version, pinned to another Cellar,
-    /// keg already installed: checked off the run queue). See `EarlyDownload`.
-    private func startEarlyDownload(_ formula: Formula) {
+    /// keg already installed: `fetchMetadata` checked these on the metadata queue). See `EarlyDownload`.
+    private func startEarlyDownload(_ formula: Formula, bottle: Bottle) {
         assertOnRunQueue()
-        guard !planned, !cancelled, !finishing, earlyDownloads[formula.name] == nil, let bottle = formula.bottle else { return }
-        let version = formula.pkgVersion
-        guard KegEntryPath.isSafeComponent(version), version.utf8.count <= 64 else { return }
-        if case .pinned(let path) = bottle.cellar, path != configuration.layout.cellar { return }
-        let layout = configuration.layout
-        DispatchQueue.global(qos: .userInitiated).async { [self] in
-            let installed = Cellar(layout: layout).isInstalled(name: formula.name, pkgVersion: version)
-            runQueue.async { [self] in
-                guard !installed, !planned, !cancelled, !finishing, earlyDownloads[formula.name] == nil else { return }
-                let announced = Locked(false)
-                let stream = streamCandidate(for: formula.name)
-                guard let download = makeDownload(formula: formula, bottle: bottle, expectedSize: nil, announced: announced,
-                                                  stream: stream, completion: { [self] result in
-                    runQueue.async { self.earlyDownloadEnded(formula.name, result) }
-                }) else { return }
-                earlyDownloads[formula.name] = EarlyDownload(download: download, announced: announced)
-                earlyDownloads[formula.name]?.stream = stream
-                download.start()
-            }
-        }
+        guard !planned, !cancelled, !finishing, earlyDownloads[formula.name] == nil else { return }
+        let announced = Locked(false)
+        let stream = streamCandidate(for: formula.name)
+        guard let download = makeDownload(formula: formula, bottle: bottle, expectedSize: nil, announced: announced,
+                                          stream: stream, completion: { [self] result in
+            runQueue.async { self.earlyDownloadEnded(formula.name, result) }
+        }) else { return }
+        earlyDownloads[formula.name] = EarlyDownload(download: download, announced: announced)
+        earlyDownloads[formula.name]?.stream = stream
+        download.start()
     }
 
     /// Hands an early download to its job: from now on it reports as the job's download.
@@ -472,7 +485,11 @@ final class InstallRun: @unchecked Sendable {
     private func streamCandidate(for name: String) -> GrowingFile? {
         assertOnRunQueue()
         guard options.streamExtraction, options.overlapExtraction else { return nil }
-        return GrowingFile { [weak self] file, declaredLength in
+        // A body that declares itself too small to stream is dropped by the file as it begins,
+        // on the download's queue: `streamBegan` would decide the same one run-queue wake-up
+        // later, for every small bottle. (A manifest size that disagrees with the body's length
+        // fails the download's size check anyway.)
+        return GrowingFile(minimumDeclaredLength: options.streamingMinimumBytes) { [weak self] file, declaredLength in
             guard let self else { return }
             runQueue.async { self.streamBegan(file, name: name, declaredLength: declaredLength) }
         }
@@ -862,7 +879,7 @@ final class InstallRun: @unchecked Sendable {
             networkBytes: networkBytes,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9,
             cancelled: cancelled, postInstallNotRun: postInstallNotRun)
-        let callbackQueue = self.callbackQueue
+        let delivery = self.delivery
         let completion = self.completion
         self.completion = nil
         let result: Result<InstallReport, InstallError>
@@ -874,7 +891,7 @@ final class InstallRun: @unchecked Sendable {
             result = .success(report)
         }
         RunTeardown(group: stages, stagingRoot: stagingRoot, layout: configuration.layout, engine: engine, lock: lock).perform {
-            callbackQueue.async { completion?(result) }
+            delivery.finish { completion?(result) }
         }
     }
 }

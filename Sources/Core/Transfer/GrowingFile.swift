@@ -52,8 +52,14 @@ package final class GrowingFile: @unchecked Sendable {
     /// Called once, on the writer's queue, when the generation begins; the declared length is the
     /// response's `Content-Length`, if any.
     private let onBegin: @Sendable (_ file: GrowingFile, _ declaredLength: Int64?) -> Void
+    /// A body declaring fewer bytes than this is not worth following: `begin` abandons the
+    /// generation itself (no descriptor taken, `onBegin` not called).
+    private let minimumDeclaredLength: Int64
 
-    package init(onBegin: @escaping @Sendable (_ file: GrowingFile, _ declaredLength: Int64?) -> Void) {
+    /// - Parameter minimumDeclaredLength: see the property; 0 follows every body.
+    package init(minimumDeclaredLength: Int64 = 0,
+                 onBegin: @escaping @Sendable (_ file: GrowingFile, _ declaredLength: Int64?) -> Void) {
+        self.minimumDeclaredLength = minimumDeclaredLength
         self.onBegin = onBegin
     }
 
@@ -77,11 +83,17 @@ package final class GrowingFile: @unchecked Sendable {
     // MARK: - Writer (the download's queue)
 
     /// The fresh transfer starts writing at byte 0 into `fileDescriptor`. Returns false (and does
-    /// nothing) when the generation was already begun or abandoned.
+    /// nothing) when the generation was already begun or abandoned, or abandons it when the body
+    /// declares fewer than `minimumDeclaredLength` bytes.
     @discardableResult
     package func begin(fileDescriptor: Int32, declaredLength: Int64?) -> Bool {
         condition.lock()
         guard state == .idle else {
+            condition.unlock()
+            return false
+        }
+        if let declaredLength, declaredLength < minimumDeclaredLength {
+            state = .abandoned("not streamed")
             condition.unlock()
             return false
         }
